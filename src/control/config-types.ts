@@ -1,0 +1,42 @@
+/**
+ * The daemon's configuration file, as parsed and validated (see config/nat64.example.json).
+ * Field names in the file are the contract of DESIGN.md; these are their validated forms.
+ */
+export interface RouteConfig { prefix: string; via: string }
+export interface NeighborConfig { address: string; mac: string }
+
+export interface PortConfig {
+  /** Operator's name for the port ("v6", "v4"): used by `nat64 port` and in stats. */
+  name: string;
+  /** DPDK device string: a PCI address or vdev args such as "net_af_packet0,iface=eth0". */
+  device: string;
+  /** Interface addresses with prefix length ("2001:db8::1/96", "203.0.113.1/24"). */
+  addresses: string[];
+  routes: RouteConfig[];
+  mtu: number;
+  neighbors: NeighborConfig[];
+}
+
+export interface DataplaneConfig {
+  eal: string[];
+  shards: number;
+  ports: PortConfig[];
+  /** mbufs in the single packet pool (default 16383). */
+  mbufs: number;
+  /** Per-shard table capacity (sessions; BIB entries likewise). */
+  sessionsPerShard: number;
+}
+
+/** One instance as written in Jool's atomic configuration format (validated, still textual). */
+export interface InstanceFileConfig {
+  instance: string;
+  framework: 'netfilter' | 'iptables';
+  global: Record<string, unknown>;
+  pool4: Array<{ mark?: number; protocol: 'TCP' | 'UDP' | 'ICMP'; prefix: string; 'port range'?: string; 'max-iterations'?: number | 'auto' | 'infinity' }>;
+  bib: Array<{ protocol: 'TCP' | 'UDP' | 'ICMP'; 'ipv6 address': string; 'ipv4 address': string }>;
+}
+
+export interface DaemonConfig {
+  dataplane: DataplaneConfig;
+  instances: InstanceFileConfig[];
+}

@@ -1,0 +1,57 @@
+/**
+ * What the control plane hands to every shard for one instance: plain data (structured-clone safe,
+ * it crosses postMessage), already validated and normalised. Addresses are numbers/byte arrays so
+ * the shard never parses text. Times are milliseconds.
+ */
+export interface Pool4Range {
+  /** IPv4 address as an unsigned 32-bit integer. */
+  address: number;
+  portMin: number;
+  portMax: number;
+  /** Jool's pool4 "mark" (always 0 here, kept for file compatibility). */
+  mark: number;
+}
+
+export const enum L4Proto { TCP = 6, UDP = 17, ICMP = 1 }
+
+export interface StaticBibEntry {
+  protocol: 'TCP' | 'UDP' | 'ICMP';
+  ipv6: Uint8Array;   // 16 bytes
+  ipv6Port: number;   // port, or ICMP identifier
+  ipv4: number;       // u32
+  ipv4Port: number;
+}
+
+export interface CoreGlobals {
+  /** RFC 6052 prefix, 16 bytes, and its length in bits (32, 40, 48, 56, 64 or 96). */
+  pool6: Uint8Array;
+  pool6Len: number;
+  /** Refuse to translate addresses RFC 6052 §3.1 forbids with the well-known prefix (opt-in). */
+  pool6Strict: boolean;
+  manuallyEnabled: boolean;
+  zeroizeTrafficClass: boolean;
+  overrideTos: boolean;
+  tos: number;
+  lowestIpv6Mtu: number;
+  mtuPlateaus: number[];
+  addressDependentFiltering: boolean;
+  dropIcmpv6Info: boolean;
+  dropExternallyInitiatedTcp: boolean;
+  handleRstDuringFinRcv: boolean;
+  maximumSimultaneousOpens: number;
+  udpTimeout: number;      // ms, Jool default 5 min
+  icmpTimeout: number;     // ms, Jool default 1 min
+  tcpEstTimeout: number;   // ms, Jool default 2 h
+  tcpTransTimeout: number; // ms, Jool default 4 min
+  /** Jool's f-args bitmask (which fields feed the port-allocation hash). */
+  fArgs: number;
+  logging: { bib: boolean; session: boolean };
+}
+
+export interface CoreConfig {
+  instance: string;
+  globals: CoreGlobals;
+  /** Per protocol. Empty means: use ports 61001-65535 of the IPv4 port's own addresses (as Jool does). */
+  pool4: { TCP: Pool4Range[]; UDP: Pool4Range[]; ICMP: Pool4Range[] };
+  bib: StaticBibEntry[];
+}

@@ -1,0 +1,73 @@
+/**
+ * Every counter the data plane keeps, in one table (as VPP and Jool do), so that `stats display`
+ * explains every packet that was translated or lost. One Float64Array per shard in shared memory,
+ * indexed by Counter; float64 counts exactly to 2^53 and `c[i]++` needs no BigInt.
+ *
+ * Naming follows Jool's JSTAT_* list where a Jool counter exists (lower-case, dashes).
+ * Add new counters at the end of a group; ids are positions in COUNTERS.
+ */
+export interface CounterDef { name: string; explain: string }
+
+export const COUNTERS = [
+  // L2 / I/O (worker, l2/)
+  { name: 'received', explain: 'Frames handed to the shard by the I/O layer.' },
+  { name: 'l2-not-for-us', explain: 'Frame not addressed to the port MAC, broadcast or a solicited-node multicast.' },
+  { name: 'l2-unknown-ethertype', explain: 'Frame with an ethertype that is not IPv4, IPv6 or ARP.' },
+  { name: 'arp-request-answered', explain: 'ARP request for one of our addresses, answered.' },
+  { name: 'arp-reply-learned', explain: 'ARP reply stored in the neighbour table.' },
+  { name: 'arp-ignored', explain: 'ARP packet not for one of our addresses, or malformed.' },
+  { name: 'nd-solicit-answered', explain: 'ICMPv6 Neighbour Solicitation for one of our addresses, answered.' },
+  { name: 'nd-advert-learned', explain: 'ICMPv6 Neighbour Advertisement stored in the neighbour table.' },
+  { name: 'nd-ignored', explain: 'Neighbour Discovery packet not for us, or malformed.' },
+  { name: 'neighbor-solicit-sent', explain: 'ARP request or Neighbour Solicitation sent to resolve a next hop.' },
+  { name: 'neighbor-held', explain: 'Packet held while its next hop was being resolved.' },
+  { name: 'neighbor-unresolved', explain: 'Dropped: next hop did not answer ARP/ND in time, or too many packets were waiting.' },
+  { name: 'no-route', explain: 'Dropped: no port or route reaches the destination.' },
+  { name: 'local-icmp-echo-answered', explain: 'Echo request to one of the translator\'s own port addresses, answered.' },
+  { name: 'local-not-handled', explain: 'Dropped: addressed to the translator itself but not ARP/ND/echo.' },
+  { name: 'handoff', explain: 'Handed to the shard that owns the flow (both directions of a flow meet in one shard).' },
+  { name: 'hairpin', explain: 'Translated IPv4 packet addressed to our own pool4, fed back as incoming IPv4 (RFC 6146 §3.8).' },
+  { name: 'no-instance', explain: 'Dropped: no instance is translating (none added, or manually-enabled is false).' },
+  { name: 'transmitted', explain: 'Frames given to the I/O layer for transmission.' },
+  // Translation core (steps/, translate/, tables/)
+  { name: 'translated-6to4', explain: 'IPv6 packet translated to IPv4.' },
+  { name: 'translated-4to6', explain: 'IPv4 packet translated to IPv6.' },
+  { name: 'ipv6-hdr-truncated', explain: 'Dropped: IPv6 header or payload length inconsistent with the frame.' },
+  { name: 'ipv4-hdr-truncated', explain: 'Dropped: IPv4 header, IHL or total length inconsistent with the frame.' },
+  { name: 'ipv4-bad-checksum', explain: 'Dropped: IPv4 header checksum is wrong.' },
+  { name: 'unknown-l4-proto', explain: 'Dropped: transport protocol NAT64 does not translate (RFC 6146 §3.1: TCP, UDP, ICMP only).' },
+  { name: 'l4-hdr-truncated', explain: 'Dropped: transport header cut short.' },
+  { name: 'pool6-mismatch', explain: 'Dropped: IPv6 destination is not inside pool6.' },
+  { name: 'pool4-mismatch', explain: 'Dropped: IPv4 destination is not a pool4 address/port.' },
+  { name: 'bib6-not-found', explain: 'Dropped: no BIB entry for the IPv6 transport address and none could be created.' },
+  { name: 'bib4-not-found', explain: 'Dropped: IPv4 packet to a pool4 transport address with no BIB entry (RFC 6146 §3.5.1).' },
+  { name: 'pool4-exhausted', explain: 'Dropped: no free pool4 transport address for a new BIB entry.' },
+  { name: 'session-table-full', explain: 'Dropped: the shard\'s session table is full.' },
+  { name: 'bib-table-full', explain: 'Dropped: the shard\'s BIB table is full.' },
+  { name: 'adf-filtered', explain: 'Dropped by address-dependent filtering (RFC 6146 §3.5.1).' },
+  { name: 'tcp-syn-needed', explain: 'Dropped: TCP packet that is not a SYN and has no session.' },
+  { name: 'tcp-v4-syn-dropped', explain: 'Dropped: IPv4-initiated SYN (drop-externally-initiated-tcp).' },
+  { name: 'ttl-expired', explain: 'Dropped: TTL/hop limit would reach zero; ICMP time exceeded sent.' },
+  { name: 'icmp-info-filtered', explain: 'Dropped: ICMPv6 informational message (drop-icmpv6-info).' },
+  { name: 'icmp-type-untranslatable', explain: 'Dropped: ICMP type/code with no translation (RFC 7915 §4.2/§5.2).' },
+  { name: 'icmp-error-inner-bad', explain: 'Dropped: ICMP error whose quoted packet cannot be translated.' },
+  { name: 'fragmented', explain: 'Dropped: fragment that needs reassembly (not supported yet).' },
+  { name: 'ext-header-unsupported', explain: 'Dropped: IPv6 extension header chain cannot be translated.' },
+  { name: 'packet-too-big', explain: 'Dropped: translated packet exceeds the egress MTU with DF set; ICMP error sent.' },
+  { name: 'icmp-error-sent', explain: 'ICMP error generated by the translator.' },
+  { name: 'session-expired', explain: 'Session removed by its timeout.' },
+  { name: 'bib-expired', explain: 'Dynamic BIB entry removed with its last session.' },
+] as const satisfies readonly CounterDef[];
+
+export type CounterName = (typeof COUNTERS)[number]['name'];
+export const COUNTER_COUNT = COUNTERS.length;
+
+/** Counter index by name, computed once at load (control path only). */
+export const C: Readonly<Record<CounterName, number>> = Object.freeze(
+  Object.fromEntries(COUNTERS.map((c, i) => [c.name, i])) as Record<CounterName, number>,
+);
+
+/** One shard's counters over shared memory. */
+export function createCounterBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(COUNTER_COUNT * Float64Array.BYTES_PER_ELEMENT);
+}

@@ -1,0 +1,82 @@
+/**
+ * Type of the native addon (build/Release/nat64_native.node). Every function validates its
+ * arguments and throws a NativeError-shaped Error (`code` = 'NAT64_E...' string, `errno` where DPDK
+ * gave one) instead of crashing or calling rte_exit.
+ *
+ * Threads: ealInit/port* /mempool*/shardCreate run on the main thread (control path).
+ * threadRegister/shardAttach/rx/tx/send/alloc/free run on the shard's own worker thread.
+ */
+export interface PortInfo {
+  portId: number;
+  name: string;
+  driver: string;
+  mac: string;            // "02:00:00:00:00:01"
+  maxRxQueues: number;
+  maxTxQueues: number;
+  rxQueues: number;       // configured
+  txQueues: number;       // configured
+  mtu: number;
+}
+
+export interface PortStats {
+  ipackets: number; opackets: number; ibytes: number; obytes: number;
+  imissed: number; ierrors: number; oerrors: number; rxNombuf: number;
+}
+
+export interface ShardIoStats {
+  rxPackets: number;      // descriptors handed to JS (from queues and hand-off ring)
+  txPackets: number;      // accepted by tx_burst
+  txDropped: number;      // tx_burst did not take them (queue full), freed
+  handoffOut: number;     // enqueued to another shard
+  handoffDropped: number; // hand-off ring full, freed
+  allocFailed: number;
+}
+
+export interface ShardViews {
+  /** The whole mbuf mempool, zero copy (external ArrayBuffer over hugepage memory). */
+  arena: ArrayBuffer;
+  /** Uint32Array(BURST*RX_STRIDE) living in native memory. */
+  rxDesc: Uint32Array;
+  /** Int32Array(BURST*VERDICT_STRIDE) living in native memory. */
+  verdict: Int32Array;
+  /** Arena offset from an mbuf handle (RX_MBUF) to the first byte of its data room + headroom. */
+  mbufDataStart: number;
+  /** Usable bytes from the start of the data room (headroom included). */
+  mbufBufLen: number;
+}
+
+export interface NativeAddon {
+  /** rte_eal_init once per process; restores the caller's CPU affinity afterwards. */
+  ealInit(args: string[]): void;
+  ealInitialized(): boolean;
+  /** Creates the single-arena mbuf pool used by every port and shard. */
+  mempoolCreate(nbMbufs: number): void;
+  /** rte_dev_probe of a device string (vdev args or PCI address); returns the DPDK port id. */
+  portProbe(devargs: string): number;
+  /** Configure queues (rx queues may be fewer than shards), MTU, promiscuous; then start. */
+  portStart(portId: number, opts: { rxQueues: number; txQueues: number; mtu: number; rxDescs?: number; txDescs?: number }): void;
+  portInfo(portId: number): PortInfo;
+  portStats(portId: number): PortStats;
+  portSetMtu(portId: number, mtu: number): void;
+  portStop(portId: number): void;
+  portClose(portId: number): void;
+  /**
+   * Declare shard `shard` of `shards`: its hand-off ring and the (port, queue) pairs it polls.
+   * tx queue used by a shard on a port = shard % txQueues (spinlock when shared).
+   */
+  shardCreate(shard: number, shards: number, rxQueues: Array<{ portId: number; queue: number }>): void;
+  /** Worker side: rte_thread_register, then views over the arena and this shard's burst arrays. */
+  shardAttach(shard: number): ShardViews;
+  /** Poll the hand-off ring then the shard's rx queues; fills rxDesc; returns the count (<= BURST). */
+  rx(shard: number): number;
+  /** Apply verdicts[0..n) to the mbufs of the last rx(); transmits, hands off, frees. */
+  tx(shard: number, n: number): void;
+  /** Send one mbuf (a held one or a fresh one from alloc) now. Returns false if the NIC refused it (freed anyway). */
+  send(shard: number, portId: number, mbuf: number, data: number, len: number): boolean;
+  /** A fresh mbuf handle (arena offset), or -1 when the pool is empty (counted). */
+  alloc(shard: number): number;
+  free(shard: number, mbuf: number): void;
+  shardStats(shard: number): ShardIoStats;
+  /** Stop every port, free rings, rte_eal_cleanup (releases hugepages). Idempotent. */
+  shutdown(): void;
+}
