@@ -61,6 +61,11 @@ export const COUNTERS = [
   { name: 'ipv4-source-route', explain: 'Dropped: IPv4 packet with an unexpired source route option (RFC 7915 §4.1).' },
   { name: 'icmp-error-suppressed', explain: 'Dropped: no ICMP error about an ICMP error, a non-first fragment or a multicast/broadcast/unspecified address (RFC 4443 §2.4, RFC 1812 §4.3.2.7).' },
   { name: 'icmp-bad-checksum', explain: 'Dropped: ICMP error with a wrong checksum (translation recomputes it, so it would hide the damage).' },
+  // Stateful NAT64 core (steps/, tables/)
+  { name: 'tcp-v4-syn-stored', explain: 'IPv4 SYN with no BIB entry (or filtered by ADF) held for 6 s waiting for the IPv6 side (RFC 6146 §3.5.2.2); only its tuple is kept.' },
+  { name: 'tcp-v4-syn-expired', explain: 'A held IPv4 SYN got no IPv6 SYN within 6 s and was forgotten (no ICMP Port Unreachable: the packet was not kept).' },
+  { name: 'tcp-so-full', explain: 'Dropped: IPv4 SYN not held, maximum-simultaneous-opens SYNs are already waiting.' },
+  { name: 'icmp-id-not-owned', explain: 'Dropped: IPv6 packet reached a shard that does not own its flow (should have been handed off).' },
 ] as const satisfies readonly CounterDef[];
 
 export type CounterName = (typeof COUNTERS)[number]['name'];
