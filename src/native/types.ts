@@ -3,7 +3,7 @@
  * arguments and throws a NativeError-shaped Error (`code` = 'NAT64_E...' string, `errno` where DPDK
  * gave one) instead of crashing or calling rte_exit.
  *
- * Threads: ealInit/port* /mempool*/shardCreate run on the main thread (control path).
+ * Threads: ealInit, the port functions, mempoolCreate and shardCreate run on the main thread (control path).
  * threadRegister/shardAttach/rx/tx/send/alloc/free run on the shard's own worker thread.
  */
 export interface PortInfo {

@@ -1,0 +1,169 @@
+import * as path from 'node:path';
+import Piscina from 'piscina';
+import type { DataplaneConfig } from '../control/config-types';
+import { parseIPv4, parseIPv6 } from '../control/inet';
+import { native } from '../native';
+import type { CoreConfig } from './core-config';
+import { COUNTERS, createCounterBuffer } from './counters';
+import { parseMac } from './l2/ethernet';
+import type { PortRuntime } from './l2/interfaces';
+import { createNeighborBuffer, NeighborTable } from './l2/neighbors';
+import { createMailbox, MailboxClient } from './mailbox';
+import type { BibRow, DataplaneApi, PortRow, Protocol, SessionRow } from './manager-api';
+import { isV4, portRuntime } from './port-runtime';
+import type { ShardInit, ShardMessage } from './shard-init';
+import { allocateShardTables, type ShardTableBuffers } from './tables/shard-tables';
+import { readBib, readSessions } from './tables/read';
+
+interface ShardHandle {
+  init: ShardInit;
+  mailbox: MailboxClient;
+  counters: Float64Array;
+  task: Promise<unknown> | null;
+  restarts: number;
+}
+
+export class DataplaneError extends Error {
+  constructor(readonly code: string, message: string) { super(message); }
+}
+
+/**
+ * The main-thread side of the data plane: brings DPDK up (EAL, one packet pool, ports), lays out
+ * the shared memory of every shard (tables, counters, mailbox, the neighbour table), starts one
+ * long-lived Piscina task per shard, and answers the control plane's queries from shared memory.
+ */
+export class Dataplane implements DataplaneApi {
+  private cfg: DataplaneConfig | null = null;
+  private pool: Piscina | null = null;
+  private shards: ShardHandle[] = [];
+  private portList: Array<{ name: string; addresses: string[]; rt: PortRuntime }> = [];
+  private instance: CoreConfig | null = null;
+  private stopping = false;
+  /** Called when a shard worker died and was restarted (reliability: logged by the daemon). */
+  onShardRestart: (shard: number, err: unknown) => void = () => undefined;
+
+  async start(cfg: DataplaneConfig): Promise<void> {
+    if (this.cfg) throw new DataplaneError('E_STATE', 'data plane already started');
+    this.cfg = cfg;
+    native.ealInit(cfg.eal);
+    native.mempoolCreate(cfg.mbufs);
+    const neighbors = createNeighborBuffer();
+    const neigh = new NeighborTable(neighbors);
+    const rxPairs: Array<Array<{ portId: number; queue: number }>> = Array.from({ length: cfg.shards }, () => []);
+    cfg.ports.forEach((p, i) => {
+      const id = native.portProbe(p.device);
+      const before = native.portInfo(id);
+      const rxQueues = Math.max(1, Math.min(cfg.shards, before.maxRxQueues));
+      const txQueues = Math.max(1, Math.min(cfg.shards, before.maxTxQueues));
+      native.portStart(id, { rxQueues, txQueues, mtu: p.mtu });
+      // Queue q is polled by shard q; with fewer queues than shards the rest get packets by hand-off.
+      for (let q = 0; q < rxQueues; q++) rxPairs[q].push({ portId: id, queue: q });
+      const rt = portRuntime(p, native.portInfo(id), `dataplane.ports[${i}]`);
+      this.portList.push({ name: p.name, addresses: p.addresses, rt });
+      for (const n of p.neighbors) {
+        const mac = parseMac(n.mac)!;
+        if (isV4(n.address)) neigh.learn(4, parseIPv4(n.address) | 0, 0, 0, 0, i, mac, 0, Date.now(), true);
+        else {
+          const a = parseIPv6(n.address);
+          const w = [0, 4, 8, 12].map((o) => (a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]);
+          neigh.learn(6, w[0], w[1], w[2], w[3], i, mac, 0, Date.now(), true);
+        }
+      }
+    });
+    for (let s = 0; s < cfg.shards; s++) {
+      native.shardCreate(s, cfg.shards, rxPairs[s]);
+      const counters = createCounterBuffer();
+      const mailbox = createMailbox();
+      const init: ShardInit = {
+        shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables: allocateShardTables(cfg.sessionsPerShard),
+        counters, mailbox, neighbors, instance: null,
+      };
+      this.shards.push({ init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters), task: null, restarts: 0 });
+    }
+    this.pool = new Piscina({
+      filename: path.join(__dirname, 'worker.js'),
+      minThreads: cfg.shards, maxThreads: cfg.shards, concurrentTasksPerWorker: 1, idleTimeout: Infinity,
+      // Our tasks never return while the daemon runs; Piscina's own Atomics idling is irrelevant.
+      atomics: 'disabled',
+    });
+    for (const h of this.shards) this.launch(h);
+    await Promise.all(this.shards.map((h) => h.mailbox.request({ type: 'ping' } satisfies ShardMessage, 15000)));
+  }
+
+  /** Start (or restart) a shard's long-lived task; the tables in shared memory survive a restart. */
+  private launch(h: ShardHandle): void {
+    h.init.instance = this.instance;
+    h.task = this.pool!.run(h.init).then(
+      () => undefined,
+      (err: unknown) => {
+        if (this.stopping) return;
+        h.restarts++;
+        this.onShardRestart(h.init.shard, err);
+        setTimeout(() => { if (!this.stopping) this.launch(h); }, 100);
+      },
+    );
+  }
+
+  async setInstance(cfg: CoreConfig | null): Promise<void> {
+    const previous = this.instance;
+    const results = await Promise.allSettled(this.shards.map((h) => h.mailbox.request({ type: 'instance', cfg } satisfies ShardMessage)));
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) {
+      // Every shard or none: put back what the others had.
+      await Promise.allSettled(this.shards.map((h) => h.mailbox.request({ type: 'instance', cfg: previous } satisfies ShardMessage)));
+      const e = failed.reason as { code?: string; message?: string };
+      throw new DataplaneError(e.code ?? 'E_SHARD', `a shard refused the instance: ${e.message}`);
+    }
+    this.instance = cfg;
+  }
+
+  counters(): { total: Record<string, number>; perShard: Array<Record<string, number>> } {
+    const total: Record<string, number> = {};
+    for (const c of COUNTERS) total[c.name] = 0;
+    const perShard = this.shards.map((h) => {
+      const row: Record<string, number> = {};
+      COUNTERS.forEach((c, i) => { row[c.name] = h.counters[i]; total[c.name] += h.counters[i]; });
+      return row;
+    });
+    return { total, perShard };
+  }
+
+  ports(): PortRow[] {
+    return this.portList.map((p) => ({
+      ...native.portInfo(p.rt.id), configName: p.name, addresses: p.addresses, stats: native.portStats(p.rt.id),
+    }));
+  }
+
+  async setPortMtu(name: string, mtu: number): Promise<void> {
+    const p = this.portList.find((x) => x.name === name);
+    if (!p) throw new DataplaneError('E_PORT_NOT_FOUND', `no port named '${name}'`);
+    native.portSetMtu(p.rt.id, mtu);
+    p.rt.mtu = mtu;
+    await Promise.all(this.shards.map((h) => h.mailbox.request({ type: 'mtu', port: p.rt.id, mtu } satisfies ShardMessage)));
+  }
+
+  bib(protocol?: Protocol): BibRow[] {
+    return this.shards.flatMap((h) => readBib(h.init.tables as ShardTableBuffers, h.init.shard, protocol));
+  }
+
+  sessions(protocol?: Protocol): SessionRow[] {
+    const now = Date.now();
+    return this.shards.flatMap((h) => readSessions(h.init.tables as ShardTableBuffers, h.init.shard, now, protocol));
+  }
+
+  /** Shard liveness and restarts (for status displays and the reliability tests). */
+  shardStatus(): Array<{ shard: number; restarts: number; heartbeatAgeMs: number }> {
+    const now = Date.now() % 0x7fffffff;
+    return this.shards.map((h) => ({ shard: h.init.shard, restarts: h.restarts, heartbeatAgeMs: now - h.mailbox.heartbeat() }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const h of this.shards) h.mailbox.stop();
+    const deadline = new Promise((r) => setTimeout(r, 5000).unref());
+    await Promise.race([Promise.allSettled(this.shards.map((h) => h.task)), deadline]);
+    if (this.pool) await this.pool.destroy();
+    if (native.ealInitialized()) native.shutdown();
+  }
+}

@@ -1,0 +1,366 @@
+import { native } from '../native';
+import {
+  Action, MIN_HEADROOM, RX_DATA, RX_LEN, RX_MBUF, RX_PORT, V_ACTION, V_DATA, V_LEN, V_PARAM,
+} from './abi';
+import { C } from './counters';
+import { Result } from './core-api';
+import { Nat64Core } from './core';
+import { MailboxServer } from './mailbox';
+import { ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethertype, isForUs, isFromUs, writeEthernet } from './l2/ethernet';
+import { OwnAddresses, PortRuntime, RouteTable, word6 } from './l2/interfaces';
+import { NeighborTable, NeighState } from './l2/neighbors';
+import { PendingQueue, PENDING_TIMEOUT_MS } from './l2/pending';
+import {
+  answerArpRequest, arpSenderIp, arpTargetIp, ARP_SHA, buildArpRequest, isArpReply, isArpRequest, isValidArp,
+} from './l2/arp';
+import { advertisedLla, answerNeighborSolicitation, buildNeighborSolicitation, ICMP6_NA, ICMP6_NS, isValidNd, solicitorLla } from './l2/ndp';
+import { answerEcho4, answerEcho6 } from './l2/local';
+import type { ShardInit, ShardMessage } from './shard-init';
+
+/** Empty polls before an idle shard sleeps (≈ a few hundred µs of spinning keeps latency low under load). */
+const SPIN_POLLS = 256;
+/** Longest idle sleep; bounds the added latency of the first packet after a quiet period. */
+const IDLE_SLEEP_MS = 1;
+/** Housekeeping (mailbox, timers, held packets) at least this often while busy. */
+const HOUSEKEEPING_MS = 10;
+
+/**
+ * One shard: run-to-completion over the rx queues it owns plus its hand-off ring. Receive a burst,
+ * give every frame a verdict (ARP/ND/echo answered in place, translation by the core, hand-off to
+ * the owning shard, hold for ARP/ND), transmit, and do the timers between bursts (DPDK l3fwd's
+ * shape). Nothing here allocates or throws per packet; every exit bumps one counter.
+ */
+export class Shard {
+  private readonly shard: number;
+  private readonly buf: Uint8Array;
+  private readonly rx: Uint32Array;
+  private readonly v: Int32Array;
+  private readonly dataStart: number;
+  private readonly bufLen: number;
+  private readonly c: Float64Array;
+  private readonly core: Nat64Core;
+  private readonly mailbox: MailboxServer;
+  private readonly ports: PortRuntime[];
+  private readonly portIndex = new Int16Array(1024).fill(-1);
+  private readonly routes: RouteTable;
+  private readonly own: OwnAddresses;
+  private readonly neigh: NeighborTable;
+  private readonly pending = new PendingQueue();
+  private enabled: boolean;
+  private lastExpire = 0;
+
+  constructor(private readonly init: ShardInit) {
+    this.shard = init.shard;
+    const views = native.shardAttach(init.shard);
+    this.buf = new Uint8Array(views.arena);
+    this.rx = views.rxDesc;
+    this.v = views.verdict;
+    this.dataStart = views.mbufDataStart;
+    this.bufLen = views.mbufBufLen;
+    this.c = new Float64Array(init.counters);
+    this.ports = init.ports;
+    init.ports.forEach((p, i) => { this.portIndex[p.id] = i; });
+    this.routes = new RouteTable(init.ports);
+    this.own = new OwnAddresses(init.ports);
+    this.neigh = new NeighborTable(init.neighbors);
+    this.mailbox = new MailboxServer(init.mailbox);
+    this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
+    this.enabled = this.applyInstance(init.instance);
+  }
+
+  /** The burst loop; returns when the control plane asks the shard to stop. */
+  run(): void {
+    const shard = this.shard;
+    const mb = this.mailbox;
+    let idle = 0;
+    let nextHousekeeping = 0;
+    for (;;) {
+      const n = native.rx(shard);
+      if (n > 0) {
+        const now = Date.now();
+        for (let i = 0; i < n; i++) this.frame(i, now);
+        native.tx(shard, n);
+        idle = 0;
+        if (now < nextHousekeeping) continue;
+        nextHousekeeping = now + HOUSEKEEPING_MS;
+      } else if (++idle > SPIN_POLLS) {
+        mb.sleep(mb.doorbell(), IDLE_SLEEP_MS);
+        idle = SPIN_POLLS - 16; // poll a few times after waking before sleeping again
+      }
+      if (mb.stopRequested()) break;
+      this.housekeeping(Date.now());
+    }
+    this.releasePending();
+  }
+
+  private housekeeping(now: number): void {
+    const mb = this.mailbox;
+    if (mb.pending()) mb.serve((m) => this.control(m as ShardMessage));
+    if (this.pending.count > 0) this.retryPending(now);
+    if (now - this.lastExpire >= 100) {
+      this.lastExpire = now;
+      this.core.expire(now);
+      mb.beat(now);
+    }
+  }
+
+  private control(m: ShardMessage): unknown {
+    switch (m.type) {
+      case 'instance': this.enabled = this.applyInstance(m.cfg); return true;
+      case 'mtu': {
+        const i = this.portIndex[m.port];
+        if (i >= 0) this.ports[i].mtu = m.mtu;
+        return true;
+      }
+      case 'ping': return { shard: this.shard };
+    }
+  }
+
+  private applyInstance(cfg: ShardInit['instance']): boolean {
+    this.core.configure(cfg, this.own.all4());
+    const self6 = new Uint8Array(16);
+    const v6port = this.ports.findIndex((p) => p.v6.length > 0);
+    if (v6port >= 0) this.own.first6(v6port, self6, 0);
+    const v4port = this.ports.findIndex((p) => p.v4.length > 0);
+    this.core.setSelf(self6, v4port >= 0 ? this.own.first4(v4port) : 0);
+    return cfg !== null && cfg.globals.manuallyEnabled;
+  }
+
+  // ---- per frame -------------------------------------------------------------------------------
+
+  private frame(i: number, now: number): void {
+    const b = i * 4;
+    const rx = this.rx, v = this.v, buf = this.buf, c = this.c;
+    const frame = rx[b + RX_DATA], len = rx[b + RX_LEN];
+    v[b + V_ACTION] = Action.DROP;
+    c[C['received']]++;
+    const pi = this.portIndex[rx[b + RX_PORT]];
+    const mac = this.ports[pi].mac;
+    if (len < ETH_HLEN || !isForUs(buf, frame, mac) || isFromUs(buf, frame, mac)) { c[C['l2-not-for-us']]++; return; }
+    const type = ethertype(buf, frame);
+    if (type === ETHERTYPE_IPV6) this.ipv6(b, frame, len, pi, now);
+    else if (type === ETHERTYPE_IPV4) this.ipv4(b, frame, len, pi, now);
+    else if (type === ETHERTYPE_ARP) this.arp(b, frame, len, pi, now);
+    else c[C['l2-unknown-ethertype']]++;
+  }
+
+  /** Bytes writable from `off` to the end of this descriptor's mbuf buffer. */
+  private cap(b: number, off: number): number {
+    return this.rx[b + RX_MBUF] + this.dataStart + this.bufLen - off;
+  }
+
+  private ipv6(b: number, frame: number, len: number, pi: number, now: number): void {
+    const buf = this.buf, c = this.c;
+    const ip = frame + ETH_HLEN;
+    const payload = (buf[ip + 4] << 8) | buf[ip + 5];
+    if (len < ETH_HLEN + 40 || (buf[ip] >>> 4) !== 6 || ETH_HLEN + 40 + payload > len) { c[C['ipv6-hdr-truncated']]++; return; }
+    const l3len = 40 + payload; // frames may carry Ethernet padding after the packet
+    if (this.core.inPool6(buf, ip + 24)) {
+      if (!this.enabled) { c[C['no-instance']]++; return; }
+      const owner = this.core.ownerOf6(buf, ip, l3len);
+      if (owner !== this.shard) { this.handoff(b, owner); return; }
+      this.emit(b, this.core.process6(buf, ip, l3len, this.cap(b, ip), now), now, 0);
+      return;
+    }
+    const ownPort = this.own.port6(buf, ip + 24);
+    if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
+    c[C['pool6-mismatch']]++;
+  }
+
+  private local6(b: number, frame: number, len: number, pi: number, payload: number, now: number): void {
+    const buf = this.buf, c = this.c, ip = frame + ETH_HLEN, icmp = ip + 40;
+    if (buf[ip + 6] !== 58 || payload < 8) { c[C['local-not-handled']]++; return; }
+    const type = buf[icmp];
+    if (type === ICMP6_NS || type === ICMP6_NA) {
+      if (!isValidNd(buf, ip, payload)) { c[C['nd-ignored']]++; return; }
+      const targetOurs = this.own.port6(buf, icmp + 8) === pi;
+      if (type === ICMP6_NS) {
+        if (!targetOurs) { c[C['nd-ignored']]++; return; }
+        const lla = solicitorLla(buf, icmp, payload);
+        if (lla >= 0) this.learn6(buf, ip + 8, pi, buf, lla, now);
+        const flen = answerNeighborSolicitation(buf, frame, this.ports[pi].mac, payload);
+        this.txHere(b, pi, frame, flen);
+        c[C['nd-solicit-answered']]++;
+        return;
+      }
+      const lla = advertisedLla(buf, icmp, payload);
+      if (lla < 0) { c[C['nd-ignored']]++; return; }
+      this.learn6(buf, icmp + 8, pi, buf, lla, now);
+      c[C['nd-advert-learned']]++;
+      return;
+    }
+    if (buf[ip + 24] !== 0xff && answerEcho6(buf, frame, payload)) {
+      this.txHere(b, pi, frame, ETH_HLEN + 40 + payload);
+      c[C['local-icmp-echo-answered']]++;
+      return;
+    }
+    c[C['local-not-handled']]++;
+  }
+
+  private ipv4(b: number, frame: number, len: number, pi: number, now: number): void {
+    const buf = this.buf, c = this.c;
+    const ip = frame + ETH_HLEN;
+    const total = (buf[ip + 2] << 8) | buf[ip + 3];
+    const ihl = (buf[ip] & 0x0f) * 4;
+    if (len < ETH_HLEN + 20 || (buf[ip] >>> 4) !== 4 || ihl < 20 || total < ihl || ETH_HLEN + total > len) {
+      c[C['ipv4-hdr-truncated']]++; return;
+    }
+    const dst = ((buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19]) >>> 0;
+    const ownPort = this.own.port4(dst);
+    if (this.enabled && this.core.isPool4Address(dst)) {
+      const owner = this.core.ownerOf4(buf, ip, total);
+      if (owner !== this.shard) { this.handoff(b, owner); return; }
+      const missesBefore = c[C['bib4-not-found']];
+      const r = this.core.process4(buf, ip, total, this.cap(b, ip), now);
+      // Like Jool, a packet for our own address that matches no mapping is the host's: answer pings.
+      if (r === Result.DROP && ownPort >= 0 && c[C['bib4-not-found']] !== missesBefore && answerEcho4(buf, frame, total)) {
+        c[C['bib4-not-found']]--;
+        c[C['local-icmp-echo-answered']]++;
+        this.txHere(b, pi, frame, ETH_HLEN + total);
+        return;
+      }
+      this.emit(b, r, now, 0);
+      return;
+    }
+    if (ownPort >= 0) {
+      if (answerEcho4(buf, frame, total)) {
+        this.txHere(b, pi, frame, ETH_HLEN + total);
+        c[C['local-icmp-echo-answered']]++;
+      } else c[C['local-not-handled']]++;
+      return;
+    }
+    c[this.enabled ? C['pool4-mismatch'] : C['no-instance']]++;
+  }
+
+  private arp(b: number, frame: number, len: number, pi: number, now: number): void {
+    const buf = this.buf, c = this.c, arp = frame + ETH_HLEN;
+    if (!isValidArp(buf, arp, len - ETH_HLEN)) { c[C['arp-ignored']]++; return; }
+    const target = arpTargetIp(buf, arp);
+    const ours = this.own.port4(target) === pi || (this.enabled && this.core.isPool4Address(target));
+    if (!ours) { c[C['arp-ignored']]++; return; }
+    const sender = arpSenderIp(buf, arp);
+    // RFC 826 "merge": whoever asks for us or answers us is a neighbour worth remembering.
+    if (sender !== 0) this.neigh.learn(4, sender | 0, 0, 0, 0, pi, buf, arp + ARP_SHA, now);
+    if (isArpRequest(buf, arp)) {
+      this.txHere(b, pi, frame, answerArpRequest(buf, frame, this.ports[pi].mac));
+      c[C['arp-request-answered']]++;
+    } else if (isArpReply(buf, arp)) c[C['arp-reply-learned']]++;
+    else c[C['arp-ignored']]++;
+  }
+
+  private learn6(buf: Uint8Array, addrOff: number, pi: number, macBuf: Uint8Array, macOff: number, now: number): void {
+    if (buf[addrOff] === 0xff) return;
+    let zero = true;
+    for (let k = 0; k < 16; k++) if (buf[addrOff + k] !== 0) { zero = false; break; }
+    if (zero) return;
+    this.neigh.learn(6, word6(buf, addrOff, 0), word6(buf, addrOff, 1), word6(buf, addrOff, 2), word6(buf, addrOff, 3),
+      pi, macBuf, macOff, now);
+  }
+
+  // ---- output ----------------------------------------------------------------------------------
+
+  private txHere(b: number, pi: number, data: number, len: number): void {
+    const v = this.v;
+    v[b + V_ACTION] = Action.TX; v[b + V_PARAM] = this.ports[pi].id; v[b + V_DATA] = data; v[b + V_LEN] = len;
+    this.c[C['transmitted']]++;
+  }
+
+  private handoff(b: number, owner: number): void {
+    this.v[b + V_ACTION] = Action.HANDOFF; this.v[b + V_PARAM] = owner; this.v[b + V_LEN] = 0;
+    this.c[C['handoff']]++;
+  }
+
+  /** Route the core's output packet, find its next hop's MAC, frame it; hairpin it back in if asked. */
+  private emit(b: number, r: Result, now: number, depth: number): void {
+    const core = this.core, out = core.out, buf = this.buf, c = this.c, routes = this.routes;
+    if (r === Result.DROP) return;
+    if (r === Result.HAIRPIN) {
+      // RFC 6146 §3.8: the IPv4 packet we just produced is for our own pool4: translate it back.
+      c[C['hairpin']]++;
+      const owner = core.ownerOf4(buf, out.off, out.len);
+      if (owner !== this.shard || depth > 0) {
+        const frame = out.off - ETH_HLEN;
+        const pi = this.portIndex[this.rx[b + RX_PORT]];
+        writeEthernet(buf, frame, this.ports[pi].mac, 0, this.ports[pi].mac, ETHERTYPE_IPV4);
+        const v = this.v;
+        v[b + V_ACTION] = Action.HANDOFF; v[b + V_PARAM] = owner; v[b + V_DATA] = frame; v[b + V_LEN] = out.len + ETH_HLEN;
+        c[C['handoff']]++;
+        return;
+      }
+      this.emit(b, core.process4(buf, out.off, out.len, this.cap(b, out.off), now), now, depth + 1);
+      return;
+    }
+    const family = r === Result.EMIT4 ? 4 : 6;
+    const ok = family === 4
+      ? routes.lookup4(((buf[out.off + 16] << 24) | (buf[out.off + 17] << 16) | (buf[out.off + 18] << 8) | buf[out.off + 19]) >>> 0)
+      : routes.lookup6(buf, out.off + 24);
+    if (!ok) { c[C['no-route']]++; return; }
+    const pi = routes.port, port = this.ports[pi];
+    if (out.len > port.mtu) { c[C['packet-too-big']]++; return; }
+    const n0 = family === 4 ? routes.nh4 | 0 : routes.nh6[0];
+    const n1 = family === 4 ? 0 : routes.nh6[1], n2 = family === 4 ? 0 : routes.nh6[2], n3 = family === 4 ? 0 : routes.nh6[3];
+    const frame = out.off - ETH_HLEN;
+    const state = this.neigh.lookup(family, n0, n1, n2, n3, now);
+    const type = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+    if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
+      writeEthernet(buf, frame, this.neigh.mac, 0, port.mac, type);
+      this.txHere(b, pi, frame, out.len + ETH_HLEN);
+      if (this.neigh.lastStale && this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+      return;
+    }
+    // Unresolved: keep the packet (frame minus the destination MAC) and ask who has the next hop.
+    writeEthernet(buf, frame, port.mac, 0, port.mac, type);
+    if (!this.pending.add(this.rx[b + RX_MBUF], frame, out.len + ETH_HLEN, pi, family, n0, n1, n2, n3, now + PENDING_TIMEOUT_MS)) {
+      c[C['neighbor-unresolved']]++;
+      return;
+    }
+    this.v[b + V_ACTION] = Action.HOLD;
+    c[C['neighbor-held']]++;
+    if (this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+  }
+
+  /** Send an ARP request or Neighbour Solicitation from a fresh mbuf (slow path). */
+  private solicit(pi: number, family: number, n0: number, n1: number, n2: number, n3: number): void {
+    const port = this.ports[pi];
+    const mbuf = native.alloc(this.shard);
+    if (mbuf < 0) return;
+    const frame = mbuf + this.dataStart + MIN_HEADROOM;
+    let len: number;
+    if (family === 4) {
+      len = buildArpRequest(this.buf, frame, port.mac, this.own.first4(pi), n0 >>> 0);
+    } else {
+      const src = frame + 256; // our address, staged past the end of the solicitation being written
+      if (!this.own.first6(pi, this.buf, src)) { native.free(this.shard, mbuf); return; }
+      len = buildNeighborSolicitation(this.buf, frame, port.mac, this.buf, src, n0, n1, n2, n3);
+    }
+    native.send(this.shard, port.id, mbuf, frame, len);
+    this.c[C['neighbor-solicit-sent']]++;
+  }
+
+  private retryPending(now: number): void {
+    const q = this.pending, neigh = this.neigh;
+    for (let i = q.count - 1; i >= 0; i--) {
+      const family = q.family(i), pi = q.port(i);
+      const n0 = q.nh(i, 0), n1 = q.nh(i, 1), n2 = q.nh(i, 2), n3 = q.nh(i, 3);
+      const state = neigh.lookup(family, n0, n1, n2, n3, now);
+      if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
+        const frame = q.data(i);
+        for (let k = 0; k < 6; k++) this.buf[frame + k] = neigh.mac[k];
+        native.send(this.shard, this.ports[pi].id, q.mbuf(i), frame, q.len(i));
+        this.c[C['transmitted']]++;
+        q.remove(i);
+      } else if (now > q.deadline(i)) {
+        native.free(this.shard, q.mbuf(i));
+        this.c[C['neighbor-unresolved']]++;
+        q.remove(i);
+      } else if (neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) {
+        this.solicit(pi, family, n0, n1, n2, n3);
+      }
+    }
+  }
+
+  private releasePending(): void {
+    const q = this.pending;
+    while (q.count > 0) { native.free(this.shard, q.mbuf(q.count - 1)); q.remove(q.count - 1); }
+  }
+}
