@@ -36,7 +36,16 @@ export interface InstanceFileConfig {
   bib: Array<{ protocol: 'TCP' | 'UDP' | 'ICMP'; 'ipv6 address': string; 'ipv4 address': string }>;
 }
 
+/** Control socket settings (optional section; added by the control plane, additive). */
+export interface ControlConfig {
+  /** Socket path (default /run/nat64/nat64.sock; --socket and NAT64_SOCKET take precedence). */
+  socket?: string;
+  /** Group allowed to use the socket (mode 0660 instead of 0600): name or gid. */
+  group?: string | number;
+}
+
 export interface DaemonConfig {
   dataplane: DataplaneConfig;
   instances: InstanceFileConfig[];
+  control?: ControlConfig;
 }

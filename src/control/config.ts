@@ -1,0 +1,155 @@
+/**
+ * The daemon's configuration file (DESIGN.md "Configuration file"): parse, validate, fill defaults.
+ * Every error names the JSON path of the field ("dataplane.ports[1].addresses[0]: ...") so the
+ * operator can find it in a file that cannot carry comments.
+ */
+import { readFileSync } from 'node:fs';
+import type { ControlConfig, DaemonConfig, DataplaneConfig, InstanceFileConfig, NeighborConfig, PortConfig, RouteConfig } from './config-types';
+import { Nat64Error, q } from './errors';
+import { checkKeys, expectArray, expectObject, parseInstance, requireField, toInstanceFile } from './instance';
+import { parseInterfaceAddress, parseIPv4, parseIPv6, parseMac, parsePrefix4, parsePrefix6, tryParseIPv4 } from './inet';
+
+export const DEFAULT_EAL = ['--no-pci', '--in-memory', '--iova-mode=va', '--no-telemetry', '-l', '0'];
+export const DEFAULTS = { shards: 1, mtu: 1500, mbufs: 16383, sessionsPerShard: 65536 } as const;
+const MAX_SHARDS = 64;
+
+export function loadConfig(path: string): DaemonConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Nat64Error('E_CONFIG_READ', `${path}: cannot read the configuration file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return parseConfigText(text, path);
+}
+
+export function parseConfigText(text: string, source = 'config'): DaemonConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Nat64Error('E_CONFIG_SYNTAX', `${source}: not valid JSON (${(e as Error).message})`);
+  }
+  return validateConfig(raw);
+}
+
+export function validateConfig(raw: unknown): DaemonConfig {
+  const top = expectObject(raw, '(top level)');
+  for (const k of Object.keys(top)) {
+    if (!['dataplane', 'instances', 'control', 'comment'].includes(k)) {
+      throw new Nat64Error('E_CONFIG_FIELD', `${k}: unknown field (expected dataplane, instances, control)`);
+    }
+  }
+  const dataplane = validateDataplane(requireFieldTop(top, 'dataplane'));
+  const instances = validateInstances(top.instances ?? []);
+  const out: DaemonConfig = { dataplane, instances };
+  if (top.control !== undefined) out.control = validateControl(top.control);
+  return out;
+}
+
+function requireFieldTop(obj: Record<string, unknown>, key: string): unknown {
+  if (obj[key] === undefined) throw new Nat64Error('E_CONFIG_FIELD', `${key}: missing`);
+  return obj[key];
+}
+
+function int(v: unknown, field: string, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new Nat64Error('E_CONFIG_FIELD', `${field}: ${q(v)} must be an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new Nat64Error('E_CONFIG_FIELD', `${field}: ${q(v)} must be a non-empty string`);
+  return v;
+}
+
+function validateDataplane(raw: unknown): DataplaneConfig {
+  const f = 'dataplane';
+  const d = expectObject(raw, f);
+  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'sessionsPerShard'], f);
+  const eal = d.eal === undefined ? [...DEFAULT_EAL] : expectArray(d.eal, `${f}.eal`).map((a, i) => str(a, `${f}.eal[${i}]`));
+  const ports = expectArray(requireField(d, 'ports', f), `${f}.ports`).map((p, i) => validatePort(p, `${f}.ports[${i}]`));
+  if (ports.length === 0) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports: at least one port is needed`);
+  ports.forEach((p, i) => {
+    const j = ports.findIndex((o) => o.name === p.name);
+    if (j !== i) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports[${i}].name: ${q(p.name)} is already the name of ports[${j}]`);
+    const k = ports.findIndex((o) => o.device === p.device);
+    if (k !== i) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports[${i}].device: ${q(p.device)} is already used by ports[${k}]`);
+  });
+  return {
+    eal,
+    shards: int(d.shards, `${f}.shards`, 1, MAX_SHARDS, DEFAULTS.shards),
+    ports,
+    mbufs: int(d.mbufs, `${f}.mbufs`, 1023, 1 << 24, DEFAULTS.mbufs),
+    sessionsPerShard: int(d.sessionsPerShard, `${f}.sessionsPerShard`, 1024, 1 << 24, DEFAULTS.sessionsPerShard),
+  };
+}
+
+function validatePort(raw: unknown, f: string): PortConfig {
+  const p = expectObject(raw, f);
+  checkKeys(p, ['name', 'device', 'addresses', 'routes', 'mtu', 'neighbors'], f);
+  const name = str(requireField(p, 'name', f), `${f}.name`);
+  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(name)) {
+    throw new Nat64Error('E_CONFIG_FIELD', `${f}.name: ${q(name)} must be 1-32 letters, digits, '.', '_' or '-'`);
+  }
+  const addresses = expectArray(p.addresses ?? [], `${f}.addresses`).map((a, i) => parseInterfaceAddress(a as string, `${f}.addresses[${i}]`));
+  const hasV6 = addresses.some((a) => a.family === 6);
+  // RFC 8200 §5: a link that carries IPv6 has an MTU of at least 1280.
+  const mtu = int(p.mtu, `${f}.mtu`, hasV6 ? 1280 : 68, 9702, DEFAULTS.mtu);
+  return {
+    name,
+    device: str(requireField(p, 'device', f), `${f}.device`),
+    addresses: addresses.map((a) => a.text),
+    routes: expectArray(p.routes ?? [], `${f}.routes`).map((r, i) => validateRoute(r, `${f}.routes[${i}]`)),
+    mtu,
+    neighbors: expectArray(p.neighbors ?? [], `${f}.neighbors`).map((n, i) => validateNeighbor(n, `${f}.neighbors[${i}]`)),
+  };
+}
+
+function validateRoute(raw: unknown, f: string): RouteConfig {
+  const r = expectObject(raw, f);
+  checkKeys(r, ['prefix', 'via'], f);
+  const prefix = str(requireField(r, 'prefix', f), `${f}.prefix`);
+  const via = str(requireField(r, 'via', f), `${f}.via`);
+  const v4 = tryParseIPv4(prefix.split('/')[0]) !== null;
+  if (v4) { parsePrefix4(prefix, `${f}.prefix`, { defaultLen: null }); parseIPv4(via, `${f}.via`); }
+  else { parsePrefix6(prefix, `${f}.prefix`, { defaultLen: null }); parseIPv6(via, `${f}.via`); }
+  return { prefix, via };
+}
+
+function validateNeighbor(raw: unknown, f: string): NeighborConfig {
+  const n = expectObject(raw, f);
+  checkKeys(n, ['address', 'mac'], f);
+  const address = str(requireField(n, 'address', f), `${f}.address`);
+  if (tryParseIPv4(address) === null) parseIPv6(address, `${f}.address`);
+  return { address, mac: parseMac(requireField(n, 'mac', f) as string, `${f}.mac`) };
+}
+
+function validateInstances(raw: unknown): InstanceFileConfig[] {
+  const list = expectArray(raw, 'instances');
+  const out = list.map((item, i) => parseInstance(item, `instances[${i}]`));
+  out.forEach((inst, i) => {
+    const j = out.findIndex((o) => o.name === inst.name);
+    if (j !== i) throw new Nat64Error('E_INSTANCE_EXISTS', `instances[${i}].instance: ${q(inst.name)} is already defined by instances[${j}]`);
+    if (i > 0) {
+      throw new Nat64Error('E_PORTS_IN_USE', `instances[${i}]: ${q(inst.name)} cannot translate on the daemon's ports, ${q(out[0].name)} already does (one instance per port pair, as Jool's netfilter instances)`);
+    }
+  });
+  return out.map(toInstanceFile);
+}
+
+function validateControl(raw: unknown): ControlConfig {
+  const c = expectObject(raw, 'control');
+  checkKeys(c, ['socket', 'group'], 'control');
+  const out: ControlConfig = {};
+  if (c.socket !== undefined) out.socket = str(c.socket, 'control.socket');
+  if (c.group !== undefined) {
+    if (typeof c.group === 'number' ? !Number.isInteger(c.group) || c.group < 0 : typeof c.group !== 'string' || c.group === '') {
+      throw new Nat64Error('E_CONFIG_FIELD', `control.group: ${q(c.group)} must be a group name or number`);
+    }
+    out.group = c.group;
+  }
+  return out;
+}
