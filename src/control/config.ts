@@ -146,10 +146,10 @@ function validateControl(raw: unknown): ControlConfig {
   const out: ControlConfig = {};
   if (c.socket !== undefined) out.socket = str(c.socket, 'control.socket');
   if (c.group !== undefined) {
-    if (typeof c.group === 'number' ? !Number.isInteger(c.group) || c.group < 0 : typeof c.group !== 'string' || c.group === '') {
-      throw new Nat64Error('E_CONFIG_FIELD', `control.group: ${q(c.group)} must be a group name or number`);
-    }
-    out.group = c.group;
+    const g = c.group;
+    const ok = typeof g === 'number' ? Number.isInteger(g) && g >= 0 : typeof g === 'string' && g !== '';
+    if (!ok) throw new Nat64Error('E_CONFIG_FIELD', `control.group: ${q(g)} must be a group name or number`);
+    out.group = g as string | number;
   }
   return out;
 }
