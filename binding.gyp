@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "nat64_native",
+      "sources": [
+        "native/addon.cc",
+        "native/eal.cc",
+        "native/errors.cc",
+        "native/io.cc",
+        "native/mempool.cc",
+        "native/port.cc",
+        "native/shard.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "ALLOW_EXPERIMENTAL_API"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                    "<!@(pkg-config --cflags libdpdk)"],
+      "libraries": ["<!@(pkg-config --libs libdpdk)"]
+    }
+  ]
+}

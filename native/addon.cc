@@ -1,0 +1,350 @@
+// N-API glue: registers the functions of src/native/types.ts (NativeAddon), converts arguments and
+// turns nat64::Failure into JS errors with `code` and `errno`. No DPDK logic lives here.
+#include <napi.h>
+
+#include <cstdlib>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "eal.h"
+#include "errors.h"
+#include "mempool.h"
+#include "port.h"
+#include "shard.h"
+#include "state.h"
+
+namespace nat64 {
+namespace {
+
+// Per JS environment (main thread, each worker): views handed out by shardAttach. An external
+// ArrayBuffer is not shareable between isolates, so every worker makes its own, once.
+struct EnvData {
+  Napi::Reference<Napi::ArrayBuffer> arena;
+  Napi::ObjectReference views[kMaxShards];
+  bool registeredThread = false;
+};
+
+EnvData &envData(Napi::Env env) {
+  EnvData *d = env.GetInstanceData<EnvData>();
+  if (!d) {
+    d = new EnvData();
+    env.SetInstanceData(d);  // deleted by node-addon-api's default finalizer at env teardown
+  }
+  return *d;
+}
+
+Napi::Error toJs(Napi::Env env, const Failure &f) {
+  Napi::Error e = Napi::Error::New(env, f.what());
+  e.Set("code", Napi::String::New(env, f.code()));
+  if (f.errnum() != 0) e.Set("errno", Napi::Number::New(env, f.errnum()));
+  return e;
+}
+
+// Runs a control-path body, converting Failure (and allocation failure) to a thrown JS error.
+template <typename Body>
+Napi::Value guarded(const Napi::CallbackInfo &info, Body body) {
+  Napi::Env env = info.Env();
+  try {
+    return body(env);
+  } catch (const Failure &f) {
+    throw toJs(env, f);
+  } catch (const std::bad_alloc &) {
+    throw toJs(env, Failure(code::kState, ENOMEM, "out of memory in the native layer"));
+  }
+}
+
+uint32_t argU32(const Napi::CallbackInfo &info, size_t i, const char *name, uint32_t max = UINT32_MAX) {
+  napi_value v = info[i];
+  double d;
+  if (napi_get_value_double(info.Env(), v, &d) != napi_ok || !(d >= 0) || d > max || std::floor(d) != d)
+    fail(code::kArg, std::string(name) + " must be an integer in 0.." + std::to_string(max));
+  return static_cast<uint32_t>(d);
+}
+
+uint32_t propU32(Napi::Object o, const char *key, bool required, uint32_t dflt, uint32_t max) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() && !required) return dflt;
+  if (!v.IsNumber()) fail(code::kArg, std::string(key) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > max || std::floor(d) != d)
+    fail(code::kArg, std::string(key) + " must be an integer in 0.." + std::to_string(max));
+  return static_cast<uint32_t>(d);
+}
+
+std::string argString(const Napi::CallbackInfo &info, size_t i, const char *name) {
+  if (!info[i].IsString()) fail(code::kArg, std::string(name) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+void mainEnvCleanup(void *) {
+  try {
+    shutdown();
+  } catch (...) {
+    // Process teardown: nothing to report to.
+  }
+}
+
+void workerEnvCleanup(void *) { threadUnregister(); }
+
+Napi::Value EalInit(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    if (!info[0].IsArray()) fail(code::kArg, "ealInit: args must be an array of strings");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<std::string> args;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsString()) fail(code::kArg, "ealInit: args[" + std::to_string(i) + "] is not a string");
+      args.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    ealInit(args);
+    // A normal exit of this environment releases ports and hugepages; atexit covers process.exit(),
+    // which skips environment cleanup hooks. shutdown() is idempotent.
+    napi_add_env_cleanup_hook(env, mainEnvCleanup, nullptr);
+    std::atexit([] { mainEnvCleanup(nullptr); });
+    return env.Undefined();
+  });
+}
+
+Napi::Value EalInitialized(const Napi::CallbackInfo &info) {
+  return Napi::Boolean::New(info.Env(), ealInitialized());
+}
+
+Napi::Value MempoolCreate(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    mempoolCreate(argU32(info, 0, "nbMbufs"));
+    return env.Undefined();
+  });
+}
+
+Napi::Value PortProbe(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    return Napi::Number::New(env, portProbe(argString(info, 0, "devargs")));
+  });
+}
+
+Napi::Value PortStart(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    uint32_t port = argU32(info, 0, "portId");
+    if (!info[1].IsObject()) fail(code::kArg, "portStart: options must be an object");
+    Napi::Object o = info[1].As<Napi::Object>();
+    PortStartOptions opts;
+    opts.rxQueues = static_cast<uint16_t>(propU32(o, "rxQueues", true, 0, UINT16_MAX));
+    opts.txQueues = static_cast<uint16_t>(propU32(o, "txQueues", true, 0, UINT16_MAX));
+    opts.mtu = static_cast<uint16_t>(propU32(o, "mtu", true, 0, UINT16_MAX));
+    opts.rxDescs = static_cast<uint16_t>(propU32(o, "rxDescs", false, 0, UINT16_MAX));
+    opts.txDescs = static_cast<uint16_t>(propU32(o, "txDescs", false, 0, UINT16_MAX));
+    portStart(port, opts);
+    return env.Undefined();
+  });
+}
+
+Napi::Value PortInfo(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    PortInfoNative p = portInfo(argU32(info, 0, "portId"));
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("portId", p.portId);
+    o.Set("name", p.name);
+    o.Set("driver", p.driver);
+    o.Set("mac", p.mac);
+    o.Set("maxRxQueues", p.maxRxQueues);
+    o.Set("maxTxQueues", p.maxTxQueues);
+    o.Set("rxQueues", p.rxQueues);
+    o.Set("txQueues", p.txQueues);
+    o.Set("mtu", p.mtu);
+    return o;
+  });
+}
+
+Napi::Value PortStats(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    rte_eth_stats st = portStats(argU32(info, 0, "portId"));
+    Napi::Object o = Napi::Object::New(env);
+    // Counters stay below 2^53 for centuries at line rate; Number is what the contract says.
+    o.Set("ipackets", static_cast<double>(st.ipackets));
+    o.Set("opackets", static_cast<double>(st.opackets));
+    o.Set("ibytes", static_cast<double>(st.ibytes));
+    o.Set("obytes", static_cast<double>(st.obytes));
+    o.Set("imissed", static_cast<double>(st.imissed));
+    o.Set("ierrors", static_cast<double>(st.ierrors));
+    o.Set("oerrors", static_cast<double>(st.oerrors));
+    o.Set("rxNombuf", static_cast<double>(st.rx_nombuf));
+    return o;
+  });
+}
+
+Napi::Value PortSetMtu(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    portSetMtu(argU32(info, 0, "portId"), argU32(info, 1, "mtu", UINT16_MAX));
+    return env.Undefined();
+  });
+}
+
+Napi::Value PortStop(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    portStop(argU32(info, 0, "portId"));
+    return env.Undefined();
+  });
+}
+
+Napi::Value PortClose(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    portClose(argU32(info, 0, "portId"));
+    return env.Undefined();
+  });
+}
+
+Napi::Value ShardCreate(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    uint32_t shard = argU32(info, 0, "shard");
+    uint32_t shards = argU32(info, 1, "shards");
+    if (!info[2].IsArray()) fail(code::kArg, "shardCreate: rxQueues must be an array of { portId, queue }");
+    Napi::Array arr = info[2].As<Napi::Array>();
+    std::vector<RxPair> pairs;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsObject()) fail(code::kArg, "shardCreate: rxQueues[" + std::to_string(i) + "] is not an object");
+      Napi::Object o = v.As<Napi::Object>();
+      pairs.push_back(RxPair{static_cast<uint16_t>(propU32(o, "portId", true, 0, RTE_MAX_ETHPORTS - 1)),
+                             static_cast<uint16_t>(propU32(o, "queue", true, 0, UINT16_MAX))});
+    }
+    shardCreate(shard, shards, pairs);
+    return env.Undefined();
+  });
+}
+
+Napi::Value ShardAttach(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    uint32_t index = argU32(info, 0, "shard");
+    Shard &s = requireShard(index);
+    EnvData &d = envData(env);
+    if (!d.views[index].IsEmpty()) return d.views[index].Value();
+
+    int lcore = threadRegister();
+    if (lcore >= 0 && !d.registeredThread) {
+      d.registeredThread = true;
+      napi_add_env_cleanup_hook(env, workerEnvCleanup, nullptr);
+    }
+    const Arena &a = state().arena;
+    if (d.arena.IsEmpty()) {
+      // External, no finalizer: the pool outlives every view (shutdown comes after the workers).
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, a.base, a.len);
+      d.arena = Napi::Persistent(ab);
+    }
+    Napi::ArrayBuffer rxAb = Napi::ArrayBuffer::New(env, s.rxDesc, sizeof s.rxDesc);
+    Napi::ArrayBuffer vAb = Napi::ArrayBuffer::New(env, s.verdict, sizeof s.verdict);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("arena", d.arena.Value());
+    o.Set("rxDesc", Napi::Uint32Array::New(env, kBurst * kRxStride, rxAb, 0));
+    o.Set("verdict", Napi::Int32Array::New(env, kBurst * kVerdictStride, vAb, 0));
+    o.Set("mbufDataStart", a.dataStart);
+    o.Set("mbufBufLen", a.bufLen);
+    // -1: rte_thread_register failed, the thread allocates without a per-lcore mempool cache.
+    o.Set("lcore", lcore);
+    d.views[index] = Napi::Persistent(o);
+    return o;
+  });
+}
+
+Napi::Value Rx(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    Shard &s = requireShard(argU32(info, 0, "shard"));
+    return Napi::Number::New(env, shardRx(s));
+  });
+}
+
+Napi::Value Tx(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    Shard &s = requireShard(argU32(info, 0, "shard"));
+    shardTx(s, argU32(info, 1, "n", kBurst));
+    return env.Undefined();
+  });
+}
+
+rte_mbuf *argMbuf(const Napi::CallbackInfo &info, size_t i) {
+  uint32_t handle = argU32(info, i, "mbuf");
+  rte_mbuf *m = mbufFromHandle(handle);
+  if (!m) fail(code::kArg, "mbuf " + std::to_string(handle) + " is not an mbuf handle of the arena");
+  return m;
+}
+
+Napi::Value Send(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    Shard &s = requireShard(argU32(info, 0, "shard"));
+    uint16_t port = static_cast<uint16_t>(argU32(info, 1, "portId", UINT16_MAX));
+    rte_mbuf *m = argMbuf(info, 2);
+    bool ok = shardSend(s, port, m, argU32(info, 3, "data"), argU32(info, 4, "len"));
+    return Napi::Boolean::New(env, ok);
+  });
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    Shard &s = requireShard(argU32(info, 0, "shard"));
+    return Napi::Number::New(env, static_cast<double>(shardAlloc(s)));
+  });
+}
+
+Napi::Value Free(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    requireShard(argU32(info, 0, "shard"));
+    rte_pktmbuf_free(argMbuf(info, 1));
+    return env.Undefined();
+  });
+}
+
+Napi::Value ShardStats(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    const ShardStatsNative &st = requireShard(argU32(info, 0, "shard")).stats;
+    Napi::Object o = Napi::Object::New(env);
+    auto set = [&](const char *k, const std::atomic<uint64_t> &c) {
+      o.Set(k, static_cast<double>(c.load(std::memory_order_relaxed)));
+    };
+    set("rxPackets", st.rxPackets);
+    set("txPackets", st.txPackets);
+    set("txDropped", st.txDropped);
+    set("handoffOut", st.handoffOut);
+    set("handoffDropped", st.handoffDropped);
+    set("allocFailed", st.allocFailed);
+    set("rxMultiSegDropped", st.rxMultiSegDropped);
+    set("txInvalid", st.txInvalid);
+    return o;
+  });
+}
+
+Napi::Value Shutdown(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    shutdown();
+    return env.Undefined();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ealInit", Napi::Function::New(env, EalInit, "ealInit"));
+  exports.Set("ealInitialized", Napi::Function::New(env, EalInitialized, "ealInitialized"));
+  exports.Set("mempoolCreate", Napi::Function::New(env, MempoolCreate, "mempoolCreate"));
+  exports.Set("portProbe", Napi::Function::New(env, PortProbe, "portProbe"));
+  exports.Set("portStart", Napi::Function::New(env, PortStart, "portStart"));
+  exports.Set("portInfo", Napi::Function::New(env, PortInfo, "portInfo"));
+  exports.Set("portStats", Napi::Function::New(env, PortStats, "portStats"));
+  exports.Set("portSetMtu", Napi::Function::New(env, PortSetMtu, "portSetMtu"));
+  exports.Set("portStop", Napi::Function::New(env, PortStop, "portStop"));
+  exports.Set("portClose", Napi::Function::New(env, PortClose, "portClose"));
+  exports.Set("shardCreate", Napi::Function::New(env, ShardCreate, "shardCreate"));
+  exports.Set("shardAttach", Napi::Function::New(env, ShardAttach, "shardAttach"));
+  exports.Set("rx", Napi::Function::New(env, Rx, "rx"));
+  exports.Set("tx", Napi::Function::New(env, Tx, "tx"));
+  exports.Set("send", Napi::Function::New(env, Send, "send"));
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("free", Napi::Function::New(env, Free, "free"));
+  exports.Set("shardStats", Napi::Function::New(env, ShardStats, "shardStats"));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace nat64
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return nat64::Init(env, exports); }
+
+NODE_API_MODULE(nat64_native, InitModule)

@@ -1,0 +1,217 @@
+#include "port.h"
+
+#include <cstdio>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+
+#include "errors.h"
+#include "state.h"
+
+namespace nat64 {
+
+namespace {
+
+std::string portLabel(uint32_t portId) { return "port " + std::to_string(portId); }
+
+rte_eth_dev_info devInfo(uint16_t portId) {
+  rte_eth_dev_info info;
+  int ret = rte_eth_dev_info_get(portId, &info);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_info_get", ret, portLabel(portId));
+  return info;
+}
+
+// The largest MTU whose frame (with one VLAN tag) fits one mbuf's data room after the headroom:
+// rx offloads are off, so a bigger frame would arrive as a chain the shards cannot see.
+uint32_t maxMtuForPool() {
+  const Arena &a = state().arena;
+  return a.bufLen - RTE_PKTMBUF_HEADROOM - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN - 4;
+}
+
+void checkMtu(uint16_t portId, uint32_t mtu, const rte_eth_dev_info &info) {
+  if (mtu < RTE_ETHER_MIN_MTU || mtu > maxMtuForPool())
+    fail(code::kArg, portLabel(portId) + ": MTU " + std::to_string(mtu) + " outside " +
+                         std::to_string(RTE_ETHER_MIN_MTU) + ".." + std::to_string(maxMtuForPool()) +
+                         " (one mbuf per frame)");
+  if (mtu < info.min_mtu || mtu > info.max_mtu)
+    fail(code::kArg, portLabel(portId) + ": MTU " + std::to_string(mtu) + " outside the device's " +
+                         std::to_string(info.min_mtu) + ".." + std::to_string(info.max_mtu));
+}
+
+// Sets the MTU; a driver without mtu_set (-ENOTSUP, most vdevs) keeps what configure gave it.
+// Returns false in that case so the caller can decide whether that is acceptable.
+bool applyMtu(uint16_t portId, uint16_t mtu) {
+  int ret = rte_eth_dev_set_mtu(portId, mtu);
+  if (ret == -ENOTSUP) return false;
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_set_mtu", ret, portLabel(portId) + ", mtu " + std::to_string(mtu));
+  return true;
+}
+
+}  // namespace
+
+Port &requirePort(uint32_t portId) {
+  requireReady();
+  if (portId >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(static_cast<uint16_t>(portId)))
+    fail(code::kArg, "no DPDK port " + std::to_string(portId));
+  return state().ports[portId];
+}
+
+uint16_t portProbe(const std::string &devargs) {
+  requireReady();
+  if (devargs.empty()) fail(code::kArg, "portProbe: empty device string");
+  // The ethdev is named after the device: the text before the first comma of the devargs.
+  std::string name = devargs.substr(0, devargs.find(','));
+  uint16_t portId;
+  // Already created by an EAL --vdev/-a argument, or probed before: find it instead of failing.
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &portId) != 0) {
+    int ret = rte_dev_probe(devargs.c_str());
+    if (ret != 0) failDpdk(code::kPortProbe, "rte_dev_probe", ret, devargs);
+    ret = rte_eth_dev_get_port_by_name(name.c_str(), &portId);
+    if (ret != 0) failDpdk(code::kPortProbe, "rte_eth_dev_get_port_by_name", ret, name + " (probed, but no ethdev of that name)");
+  }
+  state().ports[portId].probed = true;
+  return portId;
+}
+
+void portStart(uint32_t portId, const PortStartOptions &o) {
+  Port &p = requirePort(portId);
+  requireArena();
+  if (p.started.load()) fail(code::kState, portLabel(portId) + " is already started");
+  uint16_t id = static_cast<uint16_t>(portId);
+  rte_eth_dev_info info = devInfo(id);
+  if (o.rxQueues == 0 || o.rxQueues > info.max_rx_queues)
+    fail(code::kArg, portLabel(portId) + ": rxQueues " + std::to_string(o.rxQueues) + " outside 1.." + std::to_string(info.max_rx_queues));
+  if (o.txQueues == 0 || o.txQueues > info.max_tx_queues)
+    fail(code::kArg, portLabel(portId) + ": txQueues " + std::to_string(o.txQueues) + " outside 1.." + std::to_string(info.max_tx_queues));
+  checkMtu(id, o.mtu, info);
+
+  rte_eth_conf conf{};
+  conf.rxmode.mtu = o.mtu;
+  // RSS spreads flows over the queues; shards hand packets to their owner when the hash disagrees.
+  uint64_t rss = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+  if (o.rxQueues > 1 && rss != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = rss;
+  }
+  int ret = rte_eth_dev_configure(id, o.rxQueues, o.txQueues, &conf);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_configure", ret, portLabel(portId));
+  // Tolerated when unsupported: portInfo().mtu then reports what the device really has.
+  applyMtu(id, o.mtu);
+
+  uint16_t nrx = o.rxDescs ? o.rxDescs : 1024, ntx = o.txDescs ? o.txDescs : 1024;
+  ret = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_adjust_nb_rx_tx_desc", ret, portLabel(portId));
+  int socket = rte_eth_dev_socket_id(id);
+  if (socket < 0) socket = SOCKET_ID_ANY;
+  for (uint16_t q = 0; q < o.rxQueues; q++) {
+    ret = rte_eth_rx_queue_setup(id, q, nrx, socket, nullptr, state().arena.pool);
+    if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_rx_queue_setup", ret, portLabel(portId) + " queue " + std::to_string(q));
+  }
+  for (uint16_t q = 0; q < o.txQueues; q++) {
+    ret = rte_eth_tx_queue_setup(id, q, ntx, socket, nullptr);
+    if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_tx_queue_setup", ret, portLabel(portId) + " queue " + std::to_string(q));
+  }
+  p.txLocks.reset(new rte_spinlock_t[o.txQueues]);
+  for (uint16_t q = 0; q < o.txQueues; q++) rte_spinlock_init(&p.txLocks[q]);
+  p.rxQueues = o.rxQueues;
+  p.txQueues = o.txQueues;
+
+  ret = rte_eth_dev_start(id);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_start", ret, portLabel(portId));
+  // The translator owns the link's addresses (ARP/ND for pool4): it must see every frame.
+  ret = rte_eth_promiscuous_enable(id);
+  if (ret != 0 && ret != -ENOTSUP) {
+    rte_eth_dev_stop(id);
+    failDpdk(code::kPortConfig, "rte_eth_promiscuous_enable", ret, portLabel(portId));
+  }
+  p.probed = true;
+  p.started.store(true);
+}
+
+PortInfoNative portInfo(uint32_t portId) {
+  Port &p = requirePort(portId);
+  uint16_t id = static_cast<uint16_t>(portId);
+  rte_eth_dev_info info = devInfo(id);
+  PortInfoNative r;
+  r.portId = id;
+  char name[RTE_ETH_NAME_MAX_LEN];
+  r.name = rte_eth_dev_get_name_by_port(id, name) == 0 ? name : "";
+  r.driver = info.driver_name ? info.driver_name : "";
+  rte_ether_addr mac{};
+  rte_eth_macaddr_get(id, &mac);
+  char macText[RTE_ETHER_ADDR_FMT_SIZE];
+  std::snprintf(macText, sizeof macText, "%02x:%02x:%02x:%02x:%02x:%02x", mac.addr_bytes[0], mac.addr_bytes[1],
+                mac.addr_bytes[2], mac.addr_bytes[3], mac.addr_bytes[4], mac.addr_bytes[5]);
+  r.mac = macText;
+  r.maxRxQueues = info.max_rx_queues;
+  r.maxTxQueues = info.max_tx_queues;
+  r.rxQueues = p.rxQueues;
+  r.txQueues = p.txQueues;
+  uint16_t mtu = 0;
+  int ret = rte_eth_dev_get_mtu(id, &mtu);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_get_mtu", ret, portLabel(portId));
+  r.mtu = mtu;
+  return r;
+}
+
+rte_eth_stats portStats(uint32_t portId) {
+  requirePort(portId);
+  rte_eth_stats st{};
+  int ret = rte_eth_stats_get(static_cast<uint16_t>(portId), &st);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_stats_get", ret, portLabel(portId));
+  return st;
+}
+
+void portSetMtu(uint32_t portId, uint32_t mtu) {
+  requirePort(portId);
+  requireArena();
+  uint16_t id = static_cast<uint16_t>(portId);
+  checkMtu(id, mtu, devInfo(id));
+  if (applyMtu(id, static_cast<uint16_t>(mtu))) return;
+  // An explicit change the device cannot make is the operator's business, unless it is a no-op.
+  uint16_t now = 0;
+  if (rte_eth_dev_get_mtu(id, &now) == 0 && now == mtu) return;
+  failDpdk(code::kPortConfig, "rte_eth_dev_set_mtu", -ENOTSUP, portLabel(portId) + ", mtu " + std::to_string(mtu));
+}
+
+void portStop(uint32_t portId) {
+  Port &p = requirePort(portId);
+  if (!p.started.load()) return;
+  // Shards check `started` before every rx/tx burst; clear it first so they leave the port alone.
+  p.started.store(false);
+  int ret = rte_eth_dev_stop(static_cast<uint16_t>(portId));
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_stop", ret, portLabel(portId));
+}
+
+void portClose(uint32_t portId) {
+  Port &p = requirePort(portId);
+  if (p.started.load()) portStop(portId);
+  uint16_t id = static_cast<uint16_t>(portId);
+  rte_eth_dev_info info{};
+  rte_device *dev = rte_eth_dev_info_get(id, &info) == 0 ? info.device : nullptr;
+  int ret = rte_eth_dev_close(id);
+  if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_close", ret, portLabel(portId));
+  // Closing frees the ethdev but the vdev stays probed; removing it lets the same devargs be
+  // probed again (a port re-added by configuration). A bus that cannot unplug keeps it: harmless.
+  if (dev) rte_dev_remove(dev);
+  p.probed = false;
+  p.rxQueues = p.txQueues = 0;
+  p.txLocks.reset();
+}
+
+void portsShutdown() {
+  State &s = state();
+  for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++) {
+    // Every port of the process, also those an EAL --vdev argument created: nothing else owns them.
+    Port &p = s.ports[id];
+    if (!rte_eth_dev_is_valid_port(id)) continue;
+    p.started.store(false);
+    rte_eth_dev_stop(id);
+    rte_eth_dev_close(id);
+    p.probed = false;
+  }
+}
+
+}  // namespace nat64
