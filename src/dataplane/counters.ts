@@ -65,6 +65,7 @@ export const COUNTERS = [
   { name: 'tcp-v4-syn-stored', explain: 'IPv4 SYN with no BIB entry (or filtered by ADF) held for 6 s waiting for the IPv6 side (RFC 6146 §3.5.2.2); only its tuple is kept.' },
   { name: 'tcp-v4-syn-expired', explain: 'A held IPv4 SYN got no IPv6 SYN within 6 s and was forgotten (no ICMP Port Unreachable: the packet was not kept).' },
   { name: 'tcp-so-full', explain: 'Dropped: IPv4 SYN not held, maximum-simultaneous-opens SYNs are already waiting.' },
+  { name: 'session-not-found', explain: 'Dropped: ICMP error about a flow that has a BIB entry but no session (RFC 6146 §3.5).' },
 ] as const satisfies readonly CounterDef[];
 
 export type CounterName = (typeof COUNTERS)[number]['name'];
