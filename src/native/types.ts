@@ -30,6 +30,11 @@ export interface ShardIoStats {
   handoffOut: number;     // enqueued to another shard
   handoffDropped: number; // hand-off ring full, freed
   allocFailed: number;
+  /** A received mbuf chain (should not happen: scatter off, MTU fits one mbuf), freed. */
+  rxMultiSegDropped: number;
+  /** A verdict that could not be applied (unknown action, port not started, unknown shard, V_DATA/V_LEN
+   *  outside the mbuf's buffer) or a burst rx() handed out that got no verdict before the next rx(): freed. */
+  txInvalid: number;
 }
 
 export interface ShardViews {
@@ -43,6 +48,9 @@ export interface ShardViews {
   mbufDataStart: number;
   /** Usable bytes from the start of the data room (headroom included). */
   mbufBufLen: number;
+  /** EAL lcore id given to this thread by rte_thread_register, or -1 if that failed (then the
+   *  thread allocates without the per-lcore mempool cache: slower, still correct). */
+  lcore: number;
 }
 
 export interface NativeAddon {
