@@ -1,0 +1,78 @@
+/**
+ * RFC 7915 §4.2/§4.3: an ICMPv4 error becomes an ICMPv6 error. The new headers (88 bytes) are
+ * written in front of the quoted transport header, which does not move: the packet grows into the
+ * headroom by 40 bytes minus IPv4 options.
+ *
+ *   in:            [IPv4 20+opt][ICMP 8][quoted IPv4 20+opt][quoted transport ...]
+ *   out: [IPv6 40][ICMPv6 8][quoted IPv6 40][quoted transport ...] (<= 1280 bytes)
+ */
+import { C } from '../counters';
+import type { CoreGlobals } from '../core-config';
+import { Result, type OutSpan } from '../core-api';
+import { copy16, get32, put16, put32 } from '../packet/bytes';
+import { finish, fold, sumAddr4, sumAddr6, sumBytes, sumPseudoTail } from '../packet/checksum';
+import { IPPROTO_ICMP } from '../packet/ipv4';
+import { IPPROTO_ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, writeIpv6Fixed } from '../packet/ipv6';
+import type { Parsed } from '../packet/parse';
+import { embed } from '../rfc6052';
+import { writeIpv6From4 } from './headers';
+import { IcmpMapping, map4to6 } from './icmp-map';
+import { rewriteL4 } from './l4';
+import type { Self, Tuple } from './tuple';
+
+const K_OK = C['translated-4to6'];
+const K_UNTRANSLATABLE = C['icmp-type-untranslatable'];
+const K_BAD_SUM = C['icmp-bad-checksum'];
+const K_INNER = C['icmp-error-inner-bad'];
+const ICMP_HDR = 8;
+const m = new IcmpMapping();
+
+export function icmpError4to6(
+  buf: Uint8Array, p: Parsed, t: Tuple, g: CoreGlobals, self: Self, out: OutSpan, counters: Float64Array,
+  hop: number,
+): Result {
+  const q = p.inner;
+  if (!map4to6(p.icmpType, p.icmpCode, get32(buf, p.l4Off + 4), q.totalLen, g, self, m)) {
+    counters[K_UNTRANSLATABLE]++;
+    return Result.DROP;
+  }
+  // ICMPv4's checksum covers the message only (RFC 792); the ICMPv6 one is recomputed below.
+  if (fold(sumBytes(buf, p.l4Off, p.l4Len, 0)) !== 0xffff) {
+    counters[K_BAD_SUM]++;
+    return Result.DROP;
+  }
+  const l4 = q.l4Off;
+  const end = p.off + p.totalLen;
+  const newAddrs = sumAddr6(t.src6, 0) + sumAddr6(t.dst6, 0);
+  if (q.proto === IPPROTO_ICMP) {
+    const type6 = q.icmpType === 8 ? 128 : q.icmpType === 0 ? 129 : -1;
+    if (type6 < 0) {
+      counters[K_INNER]++;
+      return Result.DROP;
+    }
+    rewriteL4(buf, l4, end, q.proto, 0, newAddrs + sumPseudoTail(q.l4Len, IPPROTO_ICMPV6), t.srcPort, t.dstPort, type6);
+  } else {
+    rewriteL4(buf, l4, end, q.proto, sumAddr4(q.src4) + sumAddr4(q.dst4), newAddrs, t.srcPort, t.dstPort, 0);
+  }
+  // The quoted header keeps its declared length and TTL. A quoted first fragment loses its MF
+  // flag here: no Fragment Header is synthesised inside an error.
+  writeIpv6From4(buf, l4 - IPV6_HDR_LEN, q, t.src6, t.dst6, q.l4Len, q.ttl, g);
+  let len6 = 2 * IPV6_HDR_LEN + ICMP_HDR + (end - l4);
+  if (len6 > IPV6_MIN_MTU) len6 = IPV6_MIN_MTU; // RFC 7915 §4.2 / RFC 4443 §2.4(c)
+  const icmp = l4 - IPV6_HDR_LEN - ICMP_HDR;
+  const o = icmp - IPV6_HDR_LEN;
+  // Outer: from the IPv4 router's embedded address back to the IPv6 host that sent the quoted packet.
+  writeIpv6Fixed(buf, o, g.zeroizeTrafficClass ? 0 : p.tos, len6 - IPV6_HDR_LEN, IPPROTO_ICMPV6, hop);
+  embed(g.pool6, g.pool6Len, p.src4, buf, o + 8);
+  copy16(buf, o + 24, t.src6, 0);
+  buf[icmp] = m.type;
+  buf[icmp + 1] = m.code;
+  put16(buf, icmp + 2, 0);
+  put32(buf, icmp + 4, m.word);
+  const pseudo = sumAddr6(buf, o + 8) + sumAddr6(buf, o + 24) + sumPseudoTail(len6 - IPV6_HDR_LEN, IPPROTO_ICMPV6);
+  put16(buf, icmp + 2, finish(sumBytes(buf, icmp, len6 - IPV6_HDR_LEN, pseudo)));
+  out.off = o;
+  out.len = len6;
+  counters[K_OK]++;
+  return Result.EMIT6;
+}
