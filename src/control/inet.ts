@@ -3,6 +3,7 @@
  * the binary forms (u32 for IPv4, 16 bytes for IPv6), so every parse here is strict and every
  * failure is a Nat64Error naming the field it came from.
  */
+import { parsePrefix6 as rfc6052ParsePrefix6, Rfc6052Error } from '../dataplane/rfc6052';
 import { Nat64Error, q } from './errors';
 
 export interface Prefix4 { addr: number; len: number }
@@ -154,22 +155,25 @@ export function parseInterfaceAddress(text: string, field: string): { family: 4 
   throw new Nat64Error('E_BAD_PREFIX', `${field}: ${q(text)} is not an IPv4/IPv6 prefix`);
 }
 
-/** RFC 6052 §2.2: the only prefix lengths an IPv4-embedded IPv6 address may use. */
-export const RFC6052_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
-
 /**
- * pool6. Bits 64-71 (the "u" octet) must be zero (RFC 6052 §2.2), so for /96 that means byte 8;
- * for shorter prefixes the u octet is part of the suffix and is checked by the host-bit rule.
+ * pool6: the RFC 6052 rules (lengths 32/40/48/56/64/96, zero u octet, no host bits) are the
+ * translator's own (dataplane/rfc6052.ts), so the control plane asks it instead of restating them,
+ * and only turns its verdict into a message that names the field.
  */
 export function parsePool6(text: string, field = 'pool6'): Prefix6 {
-  const p = parsePrefix6(text, field, { defaultLen: null });
-  if (!(RFC6052_LENGTHS as readonly number[]).includes(p.len)) {
-    throw new Nat64Error('E_BAD_PREFIX', `${field}: ${q(text)} has length /${p.len}; RFC 6052 allows /32, /40, /48, /56, /64 or /96`);
+  try {
+    const p = rfc6052ParsePrefix6(typeof text === 'string' ? text : String(text));
+    return { addr: p.prefix, len: p.len };
+  } catch (e) {
+    if (!(e instanceof Rfc6052Error)) throw e;
+    const why: Record<string, string> = {
+      EPREFIX_SYNTAX: 'is not an IPv6 prefix (such as 64:ff9b::/96)',
+      EPREFIX_LENGTH: 'has a length RFC 6052 does not allow (/32, /40, /48, /56, /64 or /96)',
+      EPREFIX_HOST_BITS: 'has bits set after its length',
+      EPREFIX_U_OCTET: 'sets bits 64-71, the u octet RFC 6052 reserves (it must be zero)',
+    };
+    throw new Nat64Error('E_BAD_PREFIX', `${field}: ${q(text)} ${why[e.code] ?? e.message}`);
   }
-  if (p.addr[8] !== 0) {
-    throw new Nat64Error('E_BAD_PREFIX', `${field}: ${q(text)} sets bits 64-71, which RFC 6052 reserves (the u octet must be zero)`);
-  }
-  return p;
 }
 
 export function formatPrefix4(p: Prefix4): string { return `${formatIPv4(p.addr)}/${p.len}`; }

@@ -1,0 +1,99 @@
+/**
+ * `nat64 daemon`: configuration file -> data plane -> instances -> control socket, in that order,
+ * and back down on SIGINT/SIGTERM. SIGHUP re-reads the file and applies its instances atomically;
+ * on any error the running configuration stays and the reason is logged.
+ */
+import { Dataplane } from '../dataplane/manager';
+import type { DataplaneApi } from '../dataplane/manager-api';
+import { loadConfig } from './config';
+import type { DaemonConfig } from './config-types';
+import { toErrorPayload } from './errors';
+import { socketPath } from './protocol';
+import { ControlServer } from './server';
+import { ControlState } from './state';
+
+export interface DaemonOptions {
+  configPath: string;
+  /** --socket; else NAT64_SOCKET; else the file's control.socket; else /run/nat64/nat64.sock. */
+  socketPath?: string;
+  log?: (line: string) => void;
+  /** Tests inject a recorder; production uses the DPDK data plane. */
+  dataplane?: () => DataplaneApi;
+  /** Bound on a clean stop before the process is forced out. */
+  stopTimeoutMs?: number;
+  exit?: (code: number) => void;
+}
+
+export interface RunningDaemon { reload(): Promise<boolean>; stop(): Promise<void>; state: ControlState }
+
+export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`nat64: ${l}\n`));
+  const exit = opts.exit ?? ((c: number) => process.exit(c));
+  let cfg: DaemonConfig;
+  try {
+    cfg = loadConfig(opts.configPath);
+  } catch (e) {
+    log(`configuration rejected: ${toErrorPayload(e).message}`);
+    exit(2);
+    throw e;
+  }
+  const path = opts.socketPath || process.env.NAT64_SOCKET || cfg.control?.socket || socketPath();
+  const dp = opts.dataplane ? opts.dataplane() : new Dataplane();
+  const state = new ControlState(dp);
+  let server: ControlServer | null = null;
+  try {
+    await dp.start(cfg.dataplane);
+    log(`data plane started: ${cfg.dataplane.ports.length} port(s), ${cfg.dataplane.shards} shard(s)`);
+    await state.applyInstances(cfg.instances);
+    log(cfg.instances.length ? `instance '${cfg.instances[0].instance}' configured` : 'no instance configured (add one with nat64 instance add)');
+    server = new ControlServer(state, { path, group: cfg.control?.group });
+    await server.listen();
+    log(`control socket listening on ${path}`);
+  } catch (e) {
+    log(`start failed: ${toErrorPayload(e).message}`);
+    await server?.close().catch(() => undefined);
+    await dp.stop().catch(() => undefined);
+    exit(1);
+    throw e;
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => stopping ??= (async () => {
+    log('stopping');
+    await server!.close();
+    await dp.stop();
+    log('stopped');
+  })();
+
+  const reload = async (): Promise<boolean> => {
+    log(`reloading ${opts.configPath}`);
+    try {
+      const next = loadConfig(opts.configPath);
+      if (JSON.stringify(next.dataplane) !== JSON.stringify(cfg.dataplane)) {
+        log('the dataplane section changed; it takes effect at the next restart (instances are reloaded now)');
+      }
+      await state.applyInstances(next.instances);
+      cfg = { ...next, dataplane: cfg.dataplane };
+      log('reload applied');
+      return true;
+    } catch (e) {
+      log(`reload rejected, keeping the running configuration: ${toErrorPayload(e).message}`);
+      return false;
+    }
+  };
+
+  const onSignal = (sig: string) => {
+    log(`${sig} received`);
+    const force = setTimeout(() => { log('clean stop took too long; exiting now'); exit(1); }, opts.stopTimeoutMs ?? 10_000);
+    force.unref();
+    stop().then(() => { clearTimeout(force); exit(0); }, (e) => { log(`stop failed: ${toErrorPayload(e).message}`); exit(1); });
+  };
+  const onHup = () => { void reload(); };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHup);
+  const detach = () => {
+    process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); process.off('SIGHUP', onHup);
+  };
+  return { reload, state, stop: () => stop().finally(detach) };
+}
