@@ -1,3 +1,4 @@
+import { get32, put32 } from '../packet/bytes';
 import { ETH_HLEN, ETHERTYPE_ARP, writeEthernet } from './ethernet';
 
 /**
@@ -10,17 +11,11 @@ const OPER_REQUEST = 1;
 const OPER_REPLY = 2;
 
 export function arpOper(buf: Uint8Array, arp: number): number { return (buf[arp + 6] << 8) | buf[arp + 7]; }
-export function arpSenderIp(buf: Uint8Array, arp: number): number { return read32(buf, arp + 14); }
-export function arpTargetIp(buf: Uint8Array, arp: number): number { return read32(buf, arp + 24); }
+export function arpSenderIp(buf: Uint8Array, arp: number): number { return get32(buf, arp + 14); }
+export function arpTargetIp(buf: Uint8Array, arp: number): number { return get32(buf, arp + 24); }
 /** Offset of the sender hardware address (sha). */
 export const ARP_SHA = 8;
 
-function read32(buf: Uint8Array, o: number): number {
-  return ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
-}
-function write32(buf: Uint8Array, o: number, v: number): void {
-  buf[o] = v >>> 24; buf[o + 1] = (v >>> 16) & 0xff; buf[o + 2] = (v >>> 8) & 0xff; buf[o + 3] = v & 0xff;
-}
 
 /** Ethernet/IPv4 ARP with a full body? (htype 1, ptype 0x0800, hlen 6, plen 4). */
 export function isValidArp(buf: Uint8Array, arp: number, len: number): boolean {
@@ -41,9 +36,9 @@ export function answerArpRequest(buf: Uint8Array, frame: number, ourMac: Uint8Ar
   for (let i = 0; i < 6; i++) buf[frame + 6 + i] = ourMac[i];
   buf[arp + 7] = OPER_REPLY;
   for (let i = 0; i < 6; i++) buf[arp + 18 + i] = buf[arp + ARP_SHA + i];
-  write32(buf, arp + 24, requester);
+  put32(buf, arp + 24, requester);
   for (let i = 0; i < 6; i++) buf[arp + ARP_SHA + i] = ourMac[i];
-  write32(buf, arp + 14, asked);
+  put32(buf, arp + 14, asked);
   return ETH_HLEN + ARP_LEN;
 }
 
@@ -56,8 +51,8 @@ export function buildArpRequest(buf: Uint8Array, frame: number, ourMac: Uint8Arr
   buf[arp] = 0; buf[arp + 1] = 1; buf[arp + 2] = 0x08; buf[arp + 3] = 0; buf[arp + 4] = 6; buf[arp + 5] = 4;
   buf[arp + 6] = 0; buf[arp + 7] = OPER_REQUEST;
   for (let i = 0; i < 6; i++) buf[arp + ARP_SHA + i] = ourMac[i];
-  write32(buf, arp + 14, ourIp);
+  put32(buf, arp + 14, ourIp);
   for (let i = 0; i < 6; i++) buf[arp + 18 + i] = 0;
-  write32(buf, arp + 24, target);
+  put32(buf, arp + 24, target);
   return ETH_HLEN + ARP_LEN;
 }

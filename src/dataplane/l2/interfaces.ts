@@ -1,3 +1,5 @@
+import { get32, put32 } from '../packet/bytes';
+
 /**
  * The translator's ports as a shard sees them: MAC, MTU, interface addresses and routes, in a form
  * that crosses postMessage (plain data) and is compiled once per shard into typed arrays for the
@@ -17,8 +19,7 @@ export interface PortRuntime {
 
 /** Big-endian 32-bit word `i` (0..3) of the IPv6 address at buf[off]. */
 export function word6(buf: Uint8Array, off: number, i: number): number {
-  const o = off + i * 4;
-  return (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
+  return get32(buf, off + i * 4) | 0;
 }
 
 function mask4(len: number): number {
@@ -147,11 +148,7 @@ export class OwnAddresses {
     const t = this.a6;
     for (let i = 0; i < t.length; i += 5) {
       if (t[i + 4] !== portIdx) continue;
-      for (let w = 0; w < 4; w++) {
-        const v = t[i + w];
-        buf[off + w * 4] = v >>> 24; buf[off + w * 4 + 1] = (v >>> 16) & 0xff;
-        buf[off + w * 4 + 2] = (v >>> 8) & 0xff; buf[off + w * 4 + 3] = v & 0xff;
-      }
+      for (let w = 0; w < 4; w++) put32(buf, off + w * 4, t[i + w]);
       return true;
     }
     return false;

@@ -1,3 +1,4 @@
+import { put32 } from '../packet/bytes';
 import { ETH_HLEN, ETHERTYPE_IPV6, writeEthernet } from './ethernet';
 import { icmp6Checksum } from './local-checksum';
 
@@ -108,11 +109,7 @@ export function buildNeighborSolicitation(buf: Uint8Array, frame: number, ourMac
   const icmp = ip6 + IP6_HLEN;
   buf[icmp] = ICMP6_NS; buf[icmp + 1] = 0; buf[icmp + 2] = 0; buf[icmp + 3] = 0;
   buf[icmp + 4] = 0; buf[icmp + 5] = 0; buf[icmp + 6] = 0; buf[icmp + 7] = 0;
-  const words = [t0, t1, t2, t3];
-  for (let w = 0; w < 4; w++) {
-    const v = words[w], o = icmp + 8 + w * 4;
-    buf[o] = v >>> 24; buf[o + 1] = (v >>> 16) & 0xff; buf[o + 2] = (v >>> 8) & 0xff; buf[o + 3] = v & 0xff;
-  }
+  put32(buf, icmp + 8, t0); put32(buf, icmp + 12, t1); put32(buf, icmp + 16, t2); put32(buf, icmp + 20, t3);
   const opt = icmp + NS_LEN;
   buf[opt] = OPT_SLLA; buf[opt + 1] = 1;
   for (let i = 0; i < 6; i++) buf[opt + 2 + i] = ourMac[i];
