@@ -1,0 +1,247 @@
+/**
+ * The stateful NAT64 core of one shard (RFC 6146 §3.4-3.8), in the order of the RFC:
+ *
+ *   process6/process4 -> steps/determine-incoming-tuple (§3.4)
+ *                     -> steps/filtering-and-updating   (§3.5, BIB + session + TCP state)
+ *                     -> steps/compute-outgoing-tuple   (§3.6)
+ *                     -> steps/translating-the-packet   (§3.7, RFC 7915 in translate/)
+ *                     -> steps/handling-hairpinning     (§3.8)
+ *
+ * All table state lives in the shard's SharedArrayBuffers (tables/): a new Nat64Core over the same
+ * buffers continues with every BIB entry and session. What this object holds is derived from the
+ * configuration and rebuilt by configure().
+ */
+import type { CoreConfig, StaticBibEntry } from './core-config';
+import { Result, type OutSpan, type TranslationCore } from './core-api';
+import { C } from './counters';
+import { Parsed, parse4, parse6 } from './packet/parse';
+import { inPrefix } from './rfc6052';
+import { Self, Tuple } from './translate/tuple';
+import { Classifier, protoNumber } from './classify';
+import { ShardTables, type ShardTableBuffers } from './tables/shard-tables';
+import { Pool4 } from './tables/pool4';
+import { H_POOL6, H_POOL6_LEN, H_TIMEOUT, NIL } from './tables/layout';
+import { word } from './tables/hash';
+import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass } from './tables/expiry';
+import { TcpState } from './tables/tcp-state';
+import { IncomingTuple, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
+import { FilteringAndUpdating } from './steps/filtering-and-updating';
+import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
+import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
+import { handlingHairpinning, isHairpinned4 } from './steps/handling-hairpinning';
+
+const K_NO_INSTANCE = C['no-instance'];
+const K_POOL4_MISMATCH = C['pool4-mismatch'];
+const K_SESSION_EXPIRED = C['session-expired'];
+const K_BIB_EXPIRED = C['bib-expired'];
+const K_SYN_EXPIRED = C['tcp-v4-syn-expired'];
+/** Sessions handled per expire() call at most: bounded pause between bursts. */
+const EXPIRE_BUDGET = 1024;
+
+export class CoreConfigError extends Error {
+  constructor(readonly code: 'ERR_BIB_FULL' | 'ERR_STATIC_BIB_CONFLICT', message: string) {
+    super(message);
+    this.name = 'CoreConfigError';
+  }
+}
+
+export class Nat64Core implements TranslationCore {
+  readonly out: OutSpan = { off: 0, len: 0 };
+  readonly tables: ShardTables;
+  private readonly classifier: Classifier;
+  private readonly filtering: FilteringAndUpdating;
+  private readonly parsed = new Parsed();
+  private readonly incoming = new IncomingTuple();
+  private readonly tuple = new Tuple();
+  private readonly self = new Self();
+  private cfg: CoreConfig | null = null;
+  private enabled = false;
+  private pool6 = new Uint8Array(16);
+  private pool6Len = 96;
+  private pool4Set = new Set<number>();
+  private readonly timeouts = new Float64Array(TIMER_CLASSES);
+  /** Made once: handed to the steps, no closure per packet. */
+  private readonly isPool4 = (a: number): boolean => this.pool4Set.has(a >>> 0);
+
+  constructor(private readonly shard: number, private readonly shards: number, buffers: ShardTableBuffers,
+    private readonly counters: Float64Array) {
+    this.tables = new ShardTables(buffers);
+    this.classifier = new Classifier(shard, shards);
+    this.filtering = new FilteringAndUpdating(this.tables, counters);
+  }
+
+  /** The translator's own addresses: sources of the ICMP errors it generates (RFC 7915 §4.2/§5.2). */
+  setSelf(ipv6: Uint8Array, ipv4: number): void {
+    this.self.ipv6.set(ipv6.subarray(0, 16));
+    this.self.ipv4 = ipv4 >>> 0;
+  }
+
+  /** Egress MTUs for the RFC 7915 MTU arithmetic. */
+  setMtu(mtu6: number, mtu4: number): void {
+    this.self.mtu6 = mtu6;
+    this.self.mtu4 = mtu4;
+  }
+
+  configure(cfg: CoreConfig | null, ownIpv4: number[]): void {
+    if (cfg === null) {
+      this.cfg = null;
+      this.enabled = false;
+      this.pool4Set = new Set();
+      this.filtering.globals = null;
+      this.filtering.pool4 = null;
+      this.classifier.setStatic([]);
+      this.removeWhere(() => true);
+      this.tables.held.clear();
+      return;
+    }
+    const g = cfg.globals;
+    const pool4 = new Pool4(cfg.pool4, ownIpv4, this.shard, this.shards, this.tables.header);
+    this.cfg = cfg;
+    this.pool6 = g.pool6.slice(0, 16);
+    this.pool6Len = g.pool6Len;
+    // Ours for translation: pool4 (or the port addresses standing in for it) and static BIB addresses.
+    this.pool4Set = new Set([...pool4.allAddresses(), ...cfg.bib.map((e) => e.ipv4 >>> 0)]);
+    this.classifier.setStatic(cfg.bib);
+    this.filtering.globals = g;
+    this.filtering.pool4 = pool4;
+    this.timeouts[TimerClass.UDP] = g.udpTimeout;
+    this.timeouts[TimerClass.ICMP] = g.icmpTimeout;
+    this.timeouts[TimerClass.TCP_EST] = g.tcpEstTimeout;
+    this.timeouts[TimerClass.TCP_TRANS] = g.tcpTransTimeout;
+    this.timeouts[TimerClass.TCP_SYN4] = TCP_INCOMING_SYN_MS;
+    this.publishForReaders();
+    this.reconcile(cfg.bib, pool4);
+    this.tables.held.filter((a) => this.pool4Set.has(a));
+    this.enabled = g.manuallyEnabled;
+  }
+
+  process6(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {
+    const c = this.counters;
+    if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
+    const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
+    if (!parse6(buf, off, len, p, c)) return Result.DROP;
+    if (!determineIncoming6(buf, p, this.pool6, this.pool6Len, g.pool6Strict, t, c)) return Result.DROP;
+    const s = this.filtering.filter6(buf, t, now);
+    if (s === NIL) return Result.DROP;
+    outgoing6to4(this.tables, s, t, tuple);
+    const r = translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c);
+    return handlingHairpinning(r, tuple, t.isError, this.isPool4);
+  }
+
+  process4(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {
+    const c = this.counters;
+    if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
+    const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
+    if (!parse4(buf, off, len, p, c)) return Result.DROP;
+    if (!determineIncoming4(buf, p, t, c)) return Result.DROP;
+    if (!this.pool4Set.has(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
+    const s = this.filtering.filter4(t, now);
+    if (s === NIL) return Result.DROP;
+    outgoing4to6(this.tables, s, t, this.pool6, this.pool6Len, tuple);
+    return translatingThePacket4(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
+      isHairpinned4(p.src4, this.isPool4));
+  }
+
+  ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }
+  ownerOf4(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf4(buf, off, len); }
+  isPool4Address(addr: number): boolean { return this.pool4Set.has(addr >>> 0); }
+  inPool6(buf: Uint8Array, off: number): boolean {
+    return this.cfg !== null && inPrefix(buf, off, this.pool6, this.pool6Len);
+  }
+
+  /**
+   * Session timeouts (RFC 6146 §3.5.1-§3.5.3, §4), then held IPv4 SYNs. An ESTABLISHED TCP
+   * session that goes idle for TCP_EST is not deleted at once: the RFC has the NAT64 probe the
+   * endpoints; we send no probe (no packet buffer here) and move it to TRANS instead, so it lives
+   * TCP_TRANS more and any packet brings it back to ESTABLISHED.
+   */
+  expire(now: number): void {
+    const tables = this.tables, exp = tables.expiry, sessions = tables.sessions, c = this.counters;
+    let budget = EXPIRE_BUDGET;
+    for (let cls = 0; cls < TIMER_CLASSES; cls++) {
+      const timeout = this.timeouts[cls];
+      for (;;) {
+        const s = exp.head(cls);
+        if (s === NIL || exp.lastUse[s] + timeout > now || budget-- <= 0) break;
+        if (cls === TimerClass.TCP_EST && sessions.state(s) === TcpState.ESTABLISHED) {
+          sessions.setState(s, TcpState.TRANS);
+          exp.touch(s, TimerClass.TCP_TRANS, now);
+          continue;
+        }
+        this.removeSession(s);
+        c[K_SESSION_EXPIRED]++;
+      }
+    }
+    c[K_SYN_EXPIRED] += tables.held.expire(now, TCP_INCOMING_SYN_MS);
+  }
+
+  /** Removes a session, and its BIB entry with it when that was the last one of a dynamic entry (§3.5.1). */
+  private removeSession(s: number): void {
+    const bibs = this.tables.bib;
+    const b = this.tables.sessions.remove(s);
+    if (b !== NIL && bibs.sessions(b) === 0 && !bibs.isStatic(b)) {
+      bibs.remove(b);
+      this.counters[K_BIB_EXPIRED]++;
+    }
+  }
+
+  /** Control path: remove every BIB entry for which `drop(bib)` holds, with its sessions. */
+  private removeWhere(drop: (b: number) => boolean): void {
+    const bibs = this.tables.bib, sessions = this.tables.sessions;
+    const doomed = new Set<number>();
+    for (let b = 0; b < bibs.capacity; b++) if (bibs.inUse(b) && drop(b)) doomed.add(b);
+    if (doomed.size === 0) return;
+    const cap = this.tables.buffers.capacity;
+    for (let s = 0; s < cap; s++) {
+      const b = sessions.bibOf(s);
+      if (b !== NIL && doomed.has(b)) sessions.remove(s);
+    }
+    for (const b of doomed) bibs.remove(b);
+  }
+
+  /**
+   * Control path: bring the tables in line with a new configuration. Static entries this shard
+   * owns (ipv4Port % shards) are added or removed; dynamic entries whose pool4 transport address
+   * is gone (or belongs to another shard after a change of shard count) are removed with their
+   * sessions; a dynamic entry in the way of a static one gives way to it.
+   */
+  private reconcile(bib: readonly StaticBibEntry[], pool4: Pool4): void {
+    const bibs = this.tables.bib;
+    const mine = bib.filter((e) => e.ipv4Port % this.shards === this.shard);
+    const wanted = new Set(mine.map(staticKey));
+    this.removeWhere((b) => bibs.isStatic(b)
+      ? !wanted.has(storedKey(bibs, b))
+      : !pool4.contains(bibs.proto(b), bibs.addr4(b), bibs.port4(b)) || bibs.port4(b) % this.shards !== this.shard);
+    for (const e of mine) {
+      const proto = protoNumber(e.protocol);
+      const by6 = bibs.lookup6(proto, e.ipv6, 0, e.ipv6Port);
+      const by4 = bibs.lookup4(proto, e.ipv4, e.ipv4Port);
+      if (by6 !== NIL && by6 === by4 && bibs.isStatic(by6)) continue;
+      if ((by6 !== NIL && bibs.isStatic(by6)) || (by4 !== NIL && bibs.isStatic(by4))) {
+        throw new CoreConfigError('ERR_STATIC_BIB_CONFLICT',
+          `static BIB entry ${e.protocol} ${e.ipv4 >>> 0}#${e.ipv4Port} clashes with another static entry`);
+      }
+      this.removeWhere((b) => b === by6 || b === by4);
+      if (bibs.insert(proto, e.ipv6, 0, e.ipv6Port, e.ipv4, e.ipv4Port, true) === NIL) {
+        throw new CoreConfigError('ERR_BIB_FULL', `shard ${this.shard}: BIB table full adding static entries`);
+      }
+    }
+  }
+
+  private publishForReaders(): void {
+    const h = this.tables.header;
+    for (let k = 0; k < 4; k++) h[H_POOL6 + k] = word(this.pool6, 4 * k);
+    h[H_POOL6_LEN] = this.pool6Len;
+    for (let cls = 0; cls < TIMER_CLASSES; cls++) h[H_TIMEOUT + cls] = Math.min(this.timeouts[cls], 0x7fffffff);
+  }
+}
+
+function staticKey(e: StaticBibEntry): string {
+  return `${protoNumber(e.protocol)}|${Array.from(e.ipv6.subarray(0, 16)).join('.')}|${e.ipv6Port}|${e.ipv4 >>> 0}|${e.ipv4Port}`;
+}
+
+function storedKey(bibs: ShardTables['bib'], b: number): string {
+  const a6 = new Uint8Array(16);
+  bibs.copyAddr6(b, a6, 0);
+  return `${bibs.proto(b)}|${Array.from(a6).join('.')}|${bibs.port6(b)}|${bibs.addr4(b)}|${bibs.port4(b)}`;
+}

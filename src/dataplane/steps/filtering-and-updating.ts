@@ -1,0 +1,136 @@
+/**
+ * RFC 6146 §3.5 Filtering and Updating Binding and Session Information.
+ *
+ * Finds (or creates) the BIB entry and the session of a packet, applies the filtering policy
+ * (address-dependent filtering, drop-icmpv6-info, drop-externally-initiated-tcp), runs the TCP
+ * state machine (§3.5.2.2) and refreshes the session's lifetime. Returns the session index, or
+ * NIL after counting exactly one reason for the drop.
+ */
+import type { CoreGlobals } from '../core-config';
+import { C } from '../counters';
+import { NIL } from '../tables/layout';
+import type { ShardTables } from '../tables/shard-tables';
+import type { Pool4 } from '../tables/pool4';
+import { TimerClass } from '../tables/expiry';
+import { TCP_KEEP, TCP_NO_SESSION, TCP_RST, TCP_SYN, TcpState, nextState, nextTimer, tcpTransition } from '../tables/tcp-state';
+import { PROTO_ICMP, PROTO_TCP, type IncomingTuple } from './determine-incoming-tuple';
+
+const K_BIB6 = C['bib6-not-found'];
+const K_BIB4 = C['bib4-not-found'];
+const K_POOL4_EXHAUSTED = C['pool4-exhausted'];
+const K_BIB_FULL = C['bib-table-full'];
+const K_SESSION_FULL = C['session-table-full'];
+const K_ADF = C['adf-filtered'];
+const K_SYN_NEEDED = C['tcp-syn-needed'];
+const K_V4_SYN_DROPPED = C['tcp-v4-syn-dropped'];
+const K_V4_SYN_STORED = C['tcp-v4-syn-stored'];
+const K_SO_FULL = C['tcp-so-full'];
+const K_INFO = C['icmp-info-filtered'];
+const K_SESSION_MISSING = C['session-not-found'];
+
+export class FilteringAndUpdating {
+  globals: CoreGlobals | null = null;
+  pool4: Pool4 | null = null;
+
+  constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
+
+  /** IPv6 -> IPv4 (§3.5.1 UDP, §3.5.2 TCP, §3.5.3 ICMP query). */
+  filter6(buf: Uint8Array, t: IncomingTuple, now: number): number {
+    const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
+    const proto = t.proto;
+    // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop".
+    if (proto === PROTO_ICMP && !t.isError && g.dropIcmpv6Info) { c[K_INFO]++; return NIL; }
+    let bib = bibs.lookup6(proto, buf, t.addr6Off, t.port6);
+    if (t.isError) return this.errorSession(bib, t, K_BIB6);
+    const rport = proto === PROTO_ICMP ? -1 : t.remotePort;
+    let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport < 0 ? bibs.port4(bib) : rport);
+    if (s !== NIL) return this.update(s, proto, true, t.tcpFlags, now) ? s : NIL;
+    // No session. TCP opens one only with a SYN (§3.5.2.2 CLOSED state).
+    const syn = (t.tcpFlags & (TCP_SYN | TCP_RST)) === TCP_SYN;
+    if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; return NIL; }
+    let created = false;
+    if (bib === NIL) {
+      // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4.
+      if (!this.pool4!.allocate(proto, bibs, buf, t.addr6Off, t.port6, t.remote4, t.remotePort, g.fArgs)) {
+        c[K_POOL4_EXHAUSTED]++;
+        return NIL;
+      }
+      bib = bibs.insert(proto, buf, t.addr6Off, t.port6, this.pool4!.addr, this.pool4!.port, false);
+      if (bib === NIL) { c[K_BIB_FULL]++; return NIL; }
+      created = true;
+    }
+    const port4 = bibs.port4(bib);
+    const state = proto === PROTO_TCP ? TcpState.V6_INIT : 0;
+    const cls = proto === PROTO_TCP ? TimerClass.TCP_TRANS : proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP;
+    s = sessions.insert(bib, t.remote4, rport < 0 ? port4 : rport, state, cls, now);
+    if (s === NIL) {
+      if (created) bibs.remove(bib);
+      c[K_SESSION_FULL]++;
+      return NIL;
+    }
+    if (proto === PROTO_TCP) {
+      // An IPv4 SYN of the same connection may be waiting (simultaneous open): it is answered now.
+      const h = this.tables.held.find(bibs.addr4(bib), port4, t.remote4, t.remotePort);
+      if (h >= 0) this.tables.held.release(h);
+    }
+    return s;
+  }
+
+  /** IPv4 -> IPv6. */
+  filter4(t: IncomingTuple, now: number): number {
+    const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
+    const proto = t.proto;
+    const bib = bibs.lookup4(proto, t.local4, t.localPort);
+    if (t.isError) return this.errorSession(bib, t, K_BIB4);
+    const rport = proto === PROTO_ICMP ? t.localPort : t.remotePort;
+    let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport);
+    if (s !== NIL) return this.update(s, proto, false, t.tcpFlags, now) ? s : NIL;
+    const syn = (t.tcpFlags & (TCP_SYN | TCP_RST)) === TCP_SYN;
+    if (proto === PROTO_TCP) {
+      if (!syn) { c[bib === NIL ? K_BIB4 : K_SYN_NEEDED]++; return NIL; }
+      if (g.dropExternallyInitiatedTcp) { c[K_V4_SYN_DROPPED]++; return NIL; }
+      // §3.5.2.2 CLOSED: no BIB entry, or filtered by ADF: the SYN "is stored" for 6 s.
+      if (bib === NIL || (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4))) {
+        const ok = this.tables.held.hold(t.local4, t.localPort, t.remote4, t.remotePort, now, g.maximumSimultaneousOpens);
+        c[ok ? K_V4_SYN_STORED : K_SO_FULL]++;
+        return NIL;
+      }
+      s = sessions.insert(bib, t.remote4, rport, TcpState.V4_INIT, TimerClass.TCP_SYN4, now);
+    } else {
+      // §3.5.1 / §3.5.3: no BIB entry -> drop; ADF: only hosts the IPv6 node already talked to.
+      if (bib === NIL) { c[K_BIB4]++; return NIL; }
+      if (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4)) { c[K_ADF]++; return NIL; }
+      s = sessions.insert(bib, t.remote4, rport, 0, proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP, now);
+    }
+    if (s === NIL) c[K_SESSION_FULL]++;
+    return s;
+  }
+
+  /**
+   * §3.5 (ICMP error messages): translated only on an existing session, which they neither
+   * create nor refresh (an error says nothing about the flow being alive).
+   */
+  private errorSession(bib: number, t: IncomingTuple, noBib: number): number {
+    if (bib === NIL) { this.counters[noBib]++; return NIL; }
+    const bibs = this.tables.bib;
+    const rport = t.proto === PROTO_ICMP ? bibs.port4(bib) : t.remotePort;
+    const s = this.tables.sessions.lookup(bib, t.remote4, rport);
+    if (s === NIL) this.counters[K_SESSION_MISSING]++;
+    return s;
+  }
+
+  /** Existing session: TCP state machine, then refresh its lifetime. Never drops UDP/ICMP. */
+  private update(s: number, proto: number, from6: boolean, flags: number, now: number): boolean {
+    const sessions = this.tables.sessions, expiry = this.tables.expiry;
+    if (proto !== PROTO_TCP) {
+      expiry.touch(s, proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP, now);
+      return true;
+    }
+    const state = sessions.state(s);
+    const tr = tcpTransition(state, from6, flags, this.globals!.handleRstDuringFinRcv);
+    if (tr === TCP_NO_SESSION) { this.counters[K_SYN_NEEDED]++; return false; }
+    if (nextState(tr) !== state) sessions.setState(s, nextState(tr));
+    if (nextTimer(tr) !== TCP_KEEP) expiry.touch(s, nextTimer(tr), now);
+    return true;
+  }
+}

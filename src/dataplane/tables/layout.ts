@@ -1,0 +1,93 @@
+/**
+ * Memory layout of one shard's tables (VPP style: packed records in typed arrays, linked by
+ * integer index). Every word of state lives in SharedArrayBuffers so that a restarted worker
+ * given the same buffers continues where the previous one stopped, and so that the control plane
+ * can read BIB and sessions without stopping the shard.
+ *
+ * Bytes per session at capacity C (C a power of two, BIB capacity = C):
+ *   session record 8 x i32 + last-use f64    = 40
+ *   session hash heads (two indexes)          =  8
+ *   BIB record 11 x i32                       = 44
+ *   BIB hash heads (two indexes)              =  8
+ *   total                                     = 100 bytes (expiry lists are threaded through
+ *   the session record; free lists through the records themselves).
+ */
+
+/** Null link. Index 0 is a valid record, so "none" is -1. */
+export const NIL = -1;
+
+// ---- Header (Int32Array) ----
+export const H_MAGIC = 0;
+export const H_S_FREE = 1;
+export const H_S_COUNT = 2;
+export const H_B_FREE = 3;
+export const H_B_COUNT = 4;
+/** Expiry list heads, one per timer class (see expiry.ts). */
+export const H_EXP_HEAD = 5;
+export const H_EXP_TAIL = 10;
+/** pool4 "next_ephemeral" cursors (RFC 6056 algorithm 3), one per protocol slot. */
+export const H_POOL4_CURSOR = 15;
+export const H_HELD_COUNT = 18;
+/**
+ * Written by configure() for the control plane's readers (read.ts), which see only the buffers:
+ * pool6 (four words) and its length, to show a session's IPv6 remote; each timer class's timeout
+ * in ms, to show a session's remaining lifetime.
+ */
+export const H_POOL6 = 24;
+export const H_POOL6_LEN = 28;
+export const H_TIMEOUT = 29;
+export const HEADER_WORDS = 40;
+export const MAGIC = 0x6e363401;
+
+// ---- BIB record (Int32Array, stride B_STRIDE) ----
+/** Sequence number: odd while the shard rewrites the record (torn-read detection by readers). */
+export const B_SEQ = 0;
+/** bits 0-7 protocol number, bit 8 static, bit 9 in use. */
+export const B_FLAGS = 1;
+/** IPv6 address, four big-endian words. */
+export const B_V6 = 2;
+/** IPv6 port (or ICMP identifier) << 16 | IPv4 port (or identifier). */
+export const B_PORTS = 6;
+export const B_V4 = 7;
+/** Chain in the (proto, v6, port) index; free-list link when not in use. */
+export const B_NEXT6 = 8;
+export const B_NEXT4 = 9;
+export const B_SESSIONS = 10;
+export const B_STRIDE = 11;
+export const BF_STATIC = 0x100;
+export const BF_IN_USE = 0x200;
+
+// ---- Session record (Int32Array, stride S_STRIDE) + last use (Float64Array) ----
+export const S_SEQ = 0;
+/** BIB index, NIL when free. */
+export const S_BIB = 1;
+/** Remote IPv4 address; the IPv6 remote is pool6 + this (RFC 6052). */
+export const S_R4 = 2;
+/** remote port (or ICMP identifier) << 16 | TCP state << 8 | timer class. */
+export const S_MISC = 3;
+/** Expiry list links (free-list link in S_NEXT when free). */
+export const S_PREV = 4;
+export const S_NEXT = 5;
+/** Chain in the (bib, r4, rport) index. */
+export const S_HNEXT = 6;
+/** Chain in the (bib, r4) index used by address-dependent filtering. */
+export const S_ANEXT = 7;
+export const S_STRIDE = 8;
+
+// ---- Held IPv4 SYNs (RFC 6146 §3.5.2.2), Int32Array stride HS_STRIDE + time Float64Array ----
+export const HS_LOCAL4 = 0;
+export const HS_REMOTE4 = 1;
+/** local port << 16 | remote port. */
+export const HS_PORTS = 2;
+/** 1 when the slot holds a SYN. */
+export const HS_USED = 3;
+export const HS_STRIDE = 4;
+/** Slots for held SYNs; `maximum-simultaneous-opens` is capped to this. */
+export const HELD_CAPACITY = 256;
+
+/** Smallest power of two >= n (n >= 1). */
+export function pow2AtLeast(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}

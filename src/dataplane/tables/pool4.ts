@@ -1,0 +1,163 @@
+import type { Pool4Range } from '../core-config';
+import { H_POOL4_CURSOR, NIL } from './layout';
+import { finish, hashAddr6, mix } from './hash';
+import type { Bib } from './bib';
+
+/** Jool's default port range when pool4 is empty for a protocol (the port's own addresses are used). */
+export const DEFAULT_PORT_MIN = 61001;
+export const DEFAULT_PORT_MAX = 65535;
+/** Jool's f-args bits: which fields feed the port-allocation hash F (RFC 6056 algorithm 3). */
+export const FARG_SRC_ADDR = 8;
+export const FARG_SRC_PORT = 4;
+export const FARG_DST_ADDR = 2;
+export const FARG_DST_PORT = 1;
+/** Bounded work per allocation: candidates tried with the preferred range/parity, then in all. */
+const PREFERRED_PROBES = 64;
+const MAX_PROBES = 4096;
+const PAIRING_SEED = 0x70a14;
+
+/** Protocol number -> slot of per-protocol arrays (TCP 0, UDP 1, ICMP 2); -1 otherwise. */
+export function protoSlot(proto: number): number {
+  return proto === 6 ? 0 : proto === 17 ? 1 : proto === 1 ? 2 : -1;
+}
+
+/** One protocol's pool4, restricted to this shard's ports (p % shards === shard). */
+class Slice {
+  /** Distinct addresses, ascending: the same list, in the same order, in every shard. */
+  readonly addrs: number[];
+  /** Per address: [first port of the shard in the range, number of shard ports] per range. */
+  readonly ranges: number[][];
+  readonly total: number[];
+  readonly all: Pool4Range[];
+
+  constructor(src: Pool4Range[], shard: number, shards: number) {
+    this.all = src;
+    this.addrs = [...new Set(src.map((r) => r.address >>> 0))].sort((a, b) => a - b);
+    this.ranges = this.addrs.map(() => []);
+    this.total = this.addrs.map(() => 0);
+    for (const r of src) {
+      const a = this.addrs.indexOf(r.address >>> 0);
+      const first = r.portMin + ((shard - (r.portMin % shards)) % shards + shards) % shards;
+      const n = first > r.portMax ? 0 : Math.floor((r.portMax - first) / shards) + 1;
+      if (n === 0) continue;
+      this.ranges[a].push(first, n);
+      this.total[a] += n;
+    }
+  }
+
+  /** k-th port (0 <= k < total[a]) of address a's slice. */
+  portAt(a: number, k: number, shards: number): number {
+    const rs = this.ranges[a];
+    for (let j = 0; j < rs.length; j += 2) {
+      if (k < rs[j + 1]) return rs[j] + k * shards;
+      k -= rs[j + 1];
+    }
+    return -1;
+  }
+}
+
+/**
+ * pool4 of one shard (RFC 6146 §3.5.1.1). Derived from the configuration (rebuilt by
+ * configure()); the only mutable state, the allocation cursors, lives in the shared header so a
+ * restarted worker continues the same sequence.
+ */
+export class Pool4 {
+  private readonly slices: Slice[];
+  private readonly addresses: Set<number>;
+  /** Result of allocate(): the chosen IPv4 transport address. */
+  addr = 0;
+  port = 0;
+
+  constructor(pools: { TCP: Pool4Range[]; UDP: Pool4Range[]; ICMP: Pool4Range[] }, ownIpv4: number[],
+    private readonly shard: number, private readonly shards: number, private readonly header: Int32Array) {
+    const fallback = ownIpv4.map((address) => ({ address, portMin: DEFAULT_PORT_MIN, portMax: DEFAULT_PORT_MAX, mark: 0 }));
+    const pick = (p: Pool4Range[]) => (p.length > 0 ? p : fallback);
+    this.slices = [pick(pools.TCP), pick(pools.UDP), pick(pools.ICMP)].map((p) => new Slice(p, shard, shards));
+    this.addresses = new Set(this.slices.flatMap((s) => s.addrs));
+  }
+
+  hasAddress(addr: number): boolean { return this.addresses.has(addr >>> 0); }
+  allAddresses(): number[] { return [...this.addresses]; }
+
+  /** Is (addr, port) inside the protocol's pool4 (any shard's part)? */
+  contains(proto: number, addr: number, port: number): boolean {
+    const slot = protoSlot(proto);
+    if (slot < 0) return false;
+    for (const r of this.slices[slot].all) {
+      if (r.address >>> 0 === addr >>> 0 && port >= r.portMin && port <= r.portMax) return true;
+    }
+    return false;
+  }
+
+  /** Ports of address `addr` this shard may allocate for `proto` (tests, diagnostics). */
+  slicePorts(proto: number, addr: number): number[] {
+    const s = this.slices[protoSlot(proto)];
+    const a = s.addrs.indexOf(addr >>> 0);
+    const out: number[] = [];
+    if (a < 0) return out;
+    for (let k = 0; k < s.total[a]; k++) out.push(s.portAt(a, k, this.shards));
+    return out;
+  }
+
+  /**
+   * Paired address pooling (RFC 4787 REQ-2, RFC 6146 §3.5.1.1): the IPv4 address of an IPv6
+   * host depends on the host's address only, so every shard picks the same one. Index into the
+   * protocol's address list, or -1 when it is empty.
+   */
+  pairedAddressIndex(proto: number, src6: Uint8Array, o6: number): number {
+    const s = this.slices[protoSlot(proto)];
+    if (s.addrs.length === 0) return -1;
+    return finish(hashAddr6(PAIRING_SEED, src6, o6)) % s.addrs.length;
+  }
+
+  pairedAddress(proto: number, src6: Uint8Array, o6: number): number {
+    const a = this.pairedAddressIndex(proto, src6, o6);
+    return a < 0 ? -1 : this.slices[protoSlot(proto)].addrs[a];
+  }
+
+  /**
+   * Choose a free IPv4 transport address for a new BIB entry of (src6, srcPort) talking to
+   * (dst4, dstPort): into this.addr/this.port. Ports follow RFC 6056 algorithm 3 as Jool does
+   * (offset F(f-args) + a cursor), keeping the source port's range (well-known or not, §3.5.1.1)
+   * and, where the shard's slice has both, its parity, for the first candidates. The paired
+   * address first; the next addresses only when its slice is exhausted. False: none free.
+   */
+  allocate(proto: number, bib: Bib, src6: Uint8Array, o6: number, srcPort: number, dst4: number,
+    dstPort: number, fArgs: number): boolean {
+    const slot = protoSlot(proto);
+    const s = this.slices[slot];
+    const nAddr = s.addrs.length;
+    if (nAddr === 0) return false;
+    let f = 0;
+    if (fArgs & FARG_SRC_ADDR) f = hashAddr6(f, src6, o6);
+    if (fArgs & FARG_SRC_PORT) f = mix(f, srcPort);
+    if (fArgs & FARG_DST_ADDR) f = mix(f, dst4);
+    if (fArgs & FARG_DST_PORT) f = mix(f, dstPort);
+    const offset = finish(f);
+    const cursor = this.header[H_POOL4_CURSOR + slot] >>> 0;
+    const wantLow = srcPort < 1024;
+    // With an even shard count every port of the slice has the shard's parity: nothing to prefer.
+    const parity = this.shards % 2 === 1 ? srcPort & 1 : -1;
+    const first = this.pairedAddressIndex(proto, src6, o6);
+    for (let j = 0; j < nAddr; j++) {
+      const a = (first + j) % nAddr;
+      const n = s.total[a];
+      if (n === 0) continue;
+      const probes = Math.min(n, MAX_PROBES);
+      const addr = s.addrs[a];
+      for (let pass = 0; pass < 2; pass++) {
+        const limit = pass === 0 ? Math.min(probes, PREFERRED_PROBES) : probes;
+        for (let i = 0; i < limit; i++) {
+          const port = s.portAt(a, (offset + cursor + i) % n, this.shards);
+          if (pass === 0 && ((port < 1024) !== wantLow || (parity >= 0 && (port & 1) !== parity))) continue;
+          if (bib.lookup4(proto, addr, port) !== NIL) continue;
+          this.header[H_POOL4_CURSOR + slot] = (cursor + i + 1) | 0;
+          this.addr = addr;
+          this.port = port;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+}
