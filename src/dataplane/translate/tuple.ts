@@ -10,8 +10,8 @@
  * For a quoted ICMP echo the identifier is again srcPort.
  */
 export class Tuple {
-  src6 = new Uint8Array(16);
-  dst6 = new Uint8Array(16);
+  src6: Uint8Array = new Uint8Array(16);
+  dst6: Uint8Array = new Uint8Array(16);
   src4 = 0;
   dst4 = 0;
   srcPort = 0;
@@ -22,7 +22,7 @@ export class Tuple {
 /** The translator itself: the source of the ICMP errors it generates, and its egress MTUs. */
 export class Self {
   /** Own IPv6 address (source of ICMPv6 Time Exceeded, Parameter Problem, ...). */
-  ipv6 = new Uint8Array(16);
+  ipv6: Uint8Array = new Uint8Array(16);
   /** Own IPv4 address as u32. */
   ipv4 = 0;
   /** MTU of the IPv6-side and IPv4-side next hops (RFC 7915 §4.2 / §5.2 MTU arithmetic). */
