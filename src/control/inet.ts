@@ -149,8 +149,11 @@ function hostBitsZero6(addr: Uint8Array, len: number): boolean {
 export function parseInterfaceAddress(text: string, field: string): { family: 4 | 6; text: string } {
   if (typeof text === 'string' && text.includes('/')) {
     const ip = text.slice(0, text.indexOf('/'));
-    if (tryParseIPv4(ip) !== null) { parsePrefix4(text, field, { defaultLen: null, allowHostBits: true }); return { family: 4, text }; }
-    if (tryParseIPv6(ip)) { parsePrefix6(text, field, { defaultLen: null, allowHostBits: true }); return { family: 6, text }; }
+    const opts = { defaultLen: null, allowHostBits: true };
+    try {
+      if (tryParseIPv4(ip) !== null) { parsePrefix4(text, field, opts); return { family: 4, text }; }
+      if (tryParseIPv6(ip)) { parsePrefix6(text, field, opts); return { family: 6, text }; }
+    } catch { /* same message as any other malformed address below */ }
   }
   throw new Nat64Error('E_BAD_PREFIX', `${field}: ${q(text)} is not an IPv4/IPv6 prefix`);
 }

@@ -10,7 +10,7 @@ import type { InstanceFileConfig } from './config-types';
 import { Nat64Error, q } from './errors';
 import { displayGlobals, parseGlobalsObject, toCoreGlobals } from './globals';
 import { formatIPv4, parsePortRange, parsePrefix4, parseTransport4, parseTransport6 } from './inet';
-import { DEFAULT_POOL4_PORTS, type Instance, type Pool4Entry, type Protocol, type StaticBib } from './model';
+import { fileDefaultPorts, type Instance, type Pool4Entry, type Protocol, type StaticBib } from './model';
 import { checkInstanceName, parseFramework, parseProtocol } from './names';
 import { checkPool4Size, parseMark, parseMaxIterations, pool4Add } from './pool4';
 import { bibAdd, describeBib } from './static-bib';
@@ -85,7 +85,7 @@ function parsePool4Item(raw: unknown, field: string) {
   const prefix = parsePrefix4(prefixRaw as string, `${field}.prefix`);
   // A file states its intent explicitly, so no --force here; the hard limit still applies.
   checkPool4Size(prefix, true, `${field}.prefix`);
-  const ports = e['port range'] === undefined ? DEFAULT_POOL4_PORTS : parsePortRange(e['port range'] as string, `${field}.port range`);
+  const ports = e['port range'] === undefined ? fileDefaultPorts(protocol) : parsePortRange(e['port range'] as string, `${field}.port range`);
   return {
     mark: e.mark === undefined ? 0 : parseMark(e.mark, `${field}.mark`),
     protocol,

@@ -38,3 +38,12 @@ export interface Instance {
 
 /** Jool's pool4 defaults: ports 61001-65535 stay clear of Linux's ephemeral range (32768-61000). */
 export const DEFAULT_POOL4_PORTS = { min: 61001, max: 65535 } as const;
+
+/**
+ * A pool4 entry of an atomic-configuration file without "port range" covers every port: Jool's own
+ * sample maps a static BIB entry to 192.0.2.2#80 from such an entry, and a static BIB entry must
+ * lie inside pool4. ICMP identifiers include 0; ports do not.
+ */
+export function fileDefaultPorts(protocol: 'TCP' | 'UDP' | 'ICMP'): { min: number; max: number } {
+  return protocol === 'ICMP' ? { min: 0, max: 65535 } : { min: 1, max: 65535 };
+}

@@ -1,10 +1,10 @@
 import { Nat64Error, q } from './errors';
 import type { Framework, Protocol } from './model';
 
-/** Jool: "up to 15 printable ASCII characters" (it becomes a kernel-side name). */
+/** Jool: "up to 15 printable ASCII characters" (space included: its own sample is "instance name"). */
 export function checkInstanceName(name: unknown, field = 'instance'): string {
-  if (typeof name !== 'string' || !/^[\x21-\x7e]{1,15}$/.test(name)) {
-    throw new Nat64Error('E_BAD_INSTANCE_NAME', `${field}: ${q(name)} is not an instance name (1-15 printable ASCII characters, no spaces)`);
+  if (typeof name !== 'string' || !/^[\x20-\x7e]{1,15}$/.test(name) || name.trim() !== name) {
+    throw new Nat64Error('E_BAD_INSTANCE_NAME', `${field}: ${q(name)} is not an instance name (1-15 printable ASCII characters, no leading or trailing space)`);
   }
   return name;
 }
