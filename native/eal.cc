@@ -66,6 +66,13 @@ void ealInit(const std::vector<std::string> &args) {
   owned.reserve(args.size() + 1);
   owned.emplace_back("nat64");
   owned.insert(owned.end(), args.begin(), args.end());
+  // File-backed hugepages exist so that secondary processes can map them; we never run any. Unlinked
+  // at once, they cannot outlive the process whatever ends it (SIGKILL included), and memory that
+  // DPDK never frees (ethdev's shared data) cannot keep a file behind after rte_eal_cleanup.
+  bool memoryFlag = false;
+  for (const auto &a : args)
+    if (a == "--in-memory" || a == "--no-huge" || a == "--huge-unlink" || a.rfind("--huge-unlink=", 0) == 0) memoryFlag = true;
+  if (!memoryFlag) owned.emplace_back("--huge-unlink");
   std::vector<char *> argv;
   for (auto &a : owned) argv.push_back(a.data());
   argv.push_back(nullptr);

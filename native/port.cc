@@ -209,8 +209,15 @@ void portsShutdown() {
     if (!rte_eth_dev_is_valid_port(id)) continue;
     p.started.store(false);
     rte_eth_dev_stop(id);
+    rte_eth_dev_info info{};
+    rte_device *dev = rte_eth_dev_info_get(id, &info) == 0 ? info.device : nullptr;
     rte_eth_dev_close(id);
+    // Removing the device frees what its driver allocated (net_ring's rings): memory still in use
+    // at rte_eal_cleanup keeps its hugepage file on hugetlbfs.
+    if (dev) rte_dev_remove(dev);
     p.probed = false;
+    p.rxQueues = p.txQueues = 0;
+    p.txLocks.reset();
   }
 }
 
