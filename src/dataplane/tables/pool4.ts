@@ -21,33 +21,44 @@ export function protoSlot(proto: number): number {
   return proto === 6 ? 0 : proto === 17 ? 1 : proto === 1 ? 2 : -1;
 }
 
+/** Sub-slices of an address: every port, the well-known ones (< 1024), the others (RFC 6146 §3.5.1.1). */
+const ALL = 0;
+const LOW = 1;
+const HIGH = 2;
+
 /** One protocol's pool4, restricted to this shard's ports (p % shards === shard). */
 class Slice {
   /** Distinct addresses, ascending: the same list, in the same order, in every shard. */
   readonly addrs: number[];
-  /** Per address: [first port of the shard in the range, number of shard ports] per range. */
-  readonly ranges: number[][];
-  readonly total: number[];
+  /** [sub-slice][address]: [first port of the shard in a range, number of shard ports] per range. */
+  readonly ranges: number[][][];
+  readonly total: number[][];
   readonly all: Pool4Range[];
 
   constructor(src: Pool4Range[], shard: number, shards: number) {
     this.all = src;
     this.addrs = [...new Set(src.map((r) => r.address >>> 0))].sort((a, b) => a - b);
-    this.ranges = this.addrs.map(() => []);
-    this.total = this.addrs.map(() => 0);
+    this.ranges = [0, 1, 2].map(() => this.addrs.map(() => []));
+    this.total = [0, 1, 2].map(() => this.addrs.map(() => 0));
     for (const r of src) {
       const a = this.addrs.indexOf(r.address >>> 0);
-      const first = r.portMin + ((shard - (r.portMin % shards)) % shards + shards) % shards;
-      const n = first > r.portMax ? 0 : Math.floor((r.portMax - first) / shards) + 1;
-      if (n === 0) continue;
-      this.ranges[a].push(first, n);
-      this.total[a] += n;
+      this.add(ALL, a, r.portMin, r.portMax, shard, shards);
+      this.add(LOW, a, r.portMin, Math.min(r.portMax, 1023), shard, shards);
+      this.add(HIGH, a, Math.max(r.portMin, 1024), r.portMax, shard, shards);
     }
   }
 
-  /** k-th port (0 <= k < total[a]) of address a's slice. */
-  portAt(a: number, k: number, shards: number): number {
-    const rs = this.ranges[a];
+  private add(sub: number, a: number, min: number, max: number, shard: number, shards: number): void {
+    const first = min + ((shard - (min % shards)) % shards + shards) % shards;
+    const n = first > max ? 0 : Math.floor((max - first) / shards) + 1;
+    if (n === 0) return;
+    this.ranges[sub][a].push(first, n);
+    this.total[sub][a] += n;
+  }
+
+  /** k-th port (0 <= k < total[sub][a]) of address a's sub-slice. */
+  portAt(sub: number, a: number, k: number, shards: number): number {
+    const rs = this.ranges[sub][a];
     for (let j = 0; j < rs.length; j += 2) {
       if (k < rs[j + 1]) return rs[j] + k * shards;
       k -= rs[j + 1];
@@ -95,7 +106,7 @@ export class Pool4 {
     const a = s.addrs.indexOf(addr >>> 0);
     const out: number[] = [];
     if (a < 0) return out;
-    for (let k = 0; k < s.total[a]; k++) out.push(s.portAt(a, k, this.shards));
+    for (let k = 0; k < s.total[ALL][a]; k++) out.push(s.portAt(ALL, a, k, this.shards));
     return out;
   }
 
@@ -141,18 +152,17 @@ export class Pool4 {
     const first = this.pairedAddressIndex(proto, src6, o6);
     for (let j = 0; j < nAddr; j++) {
       const a = (first + j) % nAddr;
-      const n = s.total[a];
-      if (n === 0) continue;
-      const probes = Math.min(n, MAX_PROBES);
-      const addr = s.addrs[a];
+      // Pass 1: the source port's range (and parity); pass 2: any port of the address.
       for (let pass = 0; pass < 2; pass++) {
-        const limit = pass === 0 ? Math.min(probes, PREFERRED_PROBES) : probes;
+        const sub = pass === 0 ? (wantLow ? LOW : HIGH) : ALL;
+        const n = s.total[sub][a];
+        const limit = Math.min(n, pass === 0 ? PREFERRED_PROBES : MAX_PROBES);
         for (let i = 0; i < limit; i++) {
-          const port = s.portAt(a, (offset + cursor + i) % n, this.shards);
-          if (pass === 0 && ((port < 1024) !== wantLow || (parity >= 0 && (port & 1) !== parity))) continue;
-          if (bib.lookup4(proto, addr, port) !== NIL) continue;
+          const port = s.portAt(sub, a, (offset + cursor + i) % n, this.shards);
+          if (pass === 0 && parity >= 0 && (port & 1) !== parity) continue;
+          if (bib.lookup4(proto, s.addrs[a], port) !== NIL) continue;
           this.header[H_POOL4_CURSOR + slot] = (cursor + i + 1) | 0;
-          this.addr = addr;
+          this.addr = s.addrs[a];
           this.port = port;
           return true;
         }

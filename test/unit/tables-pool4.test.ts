@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import { Pool4 } from '../../src/dataplane/tables/pool4';
+import { ShardTables, allocateShardTables } from '../../src/dataplane/tables/shard-tables';
+import { a4, a6 } from '../rfc/vectors/build';
+import { range } from './helpers/core-harness';
+
+const UDP = 17;
+const pools = {
+  TCP: [range('203.0.113.1', 1000, 1099), range('203.0.113.2', 1000, 1049)],
+  UDP: [range('203.0.113.1', 61001, 61100), range('203.0.113.1', 62000, 62010), range('203.0.113.2', 61001, 61100),
+    range('203.0.113.3', 61001, 61100)],
+  ICMP: [range('203.0.113.1', 0, 65535)],
+};
+
+function pool(shard: number, shards: number, t = new ShardTables(allocateShardTables(4096))): { p: Pool4; t: ShardTables } {
+  return { p: new Pool4(pools, [], shard, shards, t.header), t };
+}
+
+describe('tables: pool4 slices', () => {
+  for (const shards of [1, 2, 4]) {
+    it(`${shards} shard(s): slices are disjoint, cover every port, and hold only p % shards === shard`, () => {
+      for (const [addr, all] of [['203.0.113.1', [...range1(61001, 61100), ...range1(62000, 62010)]],
+        ['203.0.113.2', range1(61001, 61100)]] as const) {
+        const seen = new Set<number>();
+        for (let s = 0; s < shards; s++) {
+          for (const port of pool(s, shards).p.slicePorts(UDP, a4(addr))) {
+            assert.equal(port % shards, s);
+            assert.ok(!seen.has(port), `port ${port} in two shards`);
+            seen.add(port);
+          }
+        }
+        assert.deepEqual([...seen].sort((a, b) => a - b), all);
+      }
+    });
+
+    it(`${shards} shard(s): paired address pooling picks the same IPv4 address for a host in every shard`, () => {
+      for (let h = 0; h < 50; h++) {
+        const host = a6(`2001:db8::${h.toString(16)}:1`);
+        const picks = new Set<number>();
+        for (let s = 0; s < shards; s++) picks.add(pool(s, shards).p.pairedAddress(UDP, host, 0));
+        assert.equal(picks.size, 1);
+      }
+    });
+  }
+
+  it('spreads hosts over the addresses (paired pooling is not "always the first")', () => {
+    const { p } = pool(0, 1);
+    const used = new Set<number>();
+    for (let h = 0; h < 64; h++) used.add(p.pairedAddress(UDP, a6(`2001:db8::${h.toString(16)}`), 0));
+    assert.equal(used.size, 3);
+  });
+
+  it('allocates every port of the slice once, on the paired address first, then reports exhaustion', () => {
+    const { p, t } = pool(1, 2);
+    const host = a6('2001:db8::77');
+    const paired = p.pairedAddress(6, host, 0);
+    const got: string[] = [];
+    for (;;) {
+      if (!p.allocate(6, t.bib, host, 0, 40000 + got.length, a4('198.51.100.1'), 80, 0b1011)) break;
+      assert.equal(p.port % 2, 1);
+      got.push(`${p.addr}#${p.port}`);
+      t.bib.insert(6, host, 0, 40000 + got.length, p.addr, p.port, false);
+      if (got.length <= 25) assert.equal(p.addr, paired, 'paired address until its slice is used up');
+    }
+    assert.equal(new Set(got).size, got.length);
+    assert.equal(got.length, 50 + 25); // 203.0.113.1: 100 ports / 2, 203.0.113.2: 50 / 2
+  });
+
+  it('keeps a well-known source port in the well-known range when it can (RFC 6146 §3.5.1.1)', () => {
+    const t = new ShardTables(allocateShardTables(64));
+    const p = new Pool4({ TCP: [range('203.0.113.1', 500, 1523)], UDP: [], ICMP: [] }, [], 0, 1, t.header);
+    for (let i = 0; i < 20; i++) {
+      assert.ok(p.allocate(6, t.bib, a6('2001:db8::1'), 0, 80 + i, 0, 0, 0b1011));
+      assert.ok(p.port < 1024);
+      t.bib.insert(6, a6('2001:db8::1'), 0, 80 + i, p.addr, p.port, false);
+      assert.ok(p.allocate(6, t.bib, a6('2001:db8::1'), 0, 40000 + i, 0, 0, 0b1011));
+      assert.ok(p.port >= 1024);
+      t.bib.insert(6, a6('2001:db8::1'), 0, 40000 + i, p.addr, p.port, false);
+    }
+  });
+
+  it('preserves parity with one shard when the slice has both', () => {
+    const t = new ShardTables(allocateShardTables(64));
+    const p = new Pool4(pools, [], 0, 1, t.header);
+    for (const src of [40001, 40002, 40003, 40004]) {
+      assert.ok(p.allocate(UDP, t.bib, a6('2001:db8::5'), 0, src, 0, 0, 0b1011));
+      assert.equal(p.port & 1, src & 1);
+      t.bib.insert(UDP, a6('2001:db8::5'), 0, src, p.addr, p.port, false);
+    }
+  });
+
+  it('falls back to the port addresses with 61001-65535 when pool4 is empty (Jool default)', () => {
+    const t = new ShardTables(allocateShardTables(4));
+    const p = new Pool4({ TCP: [], UDP: [], ICMP: [] }, [a4('192.0.2.1')], 0, 1, t.header);
+    assert.ok(p.hasAddress(a4('192.0.2.1')));
+    assert.ok(p.contains(UDP, a4('192.0.2.1'), 61001));
+    assert.ok(!p.contains(UDP, a4('192.0.2.1'), 61000));
+    assert.equal(p.slicePorts(UDP, a4('192.0.2.1')).length, 65535 - 61001 + 1);
+  });
+
+  it('keeps its allocation cursor in the shared header (a restarted worker continues the sequence)', () => {
+    const t = new ShardTables(allocateShardTables(64));
+    const p1 = new Pool4(pools, [], 0, 1, t.header);
+    assert.ok(p1.allocate(UDP, t.bib, a6('2001:db8::5'), 0, 40000, 0, 0, 0));
+    const first = p1.port;
+    const p2 = new Pool4(pools, [], 0, 1, t.header);
+    assert.ok(p2.allocate(UDP, t.bib, a6('2001:db8::5'), 0, 40000, 0, 0, 0));
+    assert.notEqual(p2.port, first, 'same f-args, but the cursor moved on');
+  });
+});
+
+function range1(a: number, b: number): number[] {
+  const out: number[] = [];
+  for (let i = a; i <= b; i++) out.push(i);
+  return out;
+}
