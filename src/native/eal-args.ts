@@ -29,7 +29,8 @@ function hugetlbfsMounted(): boolean {
  * IOVA-contiguous block without asking for physically contiguous memory.
  */
 export function memoryArgs(): string[] {
-  const huge = hugetlbfsMounted() && freeHugepages() >= MIN_FREE_HUGEPAGES;
+  // NAT64_NO_HUGE=1 forces the 4 kB-page mode (hosts whose hugepages belong to something else).
+  const huge = process.env.NAT64_NO_HUGE !== '1' && hugetlbfsMounted() && freeHugepages() >= MIN_FREE_HUGEPAGES;
   return huge ? ['--in-memory'] : ['--no-huge', '--no-shconf'];
 }
 

@@ -13,12 +13,12 @@ const FIXTURES = join(__dirname, 'fixtures');
 
 interface Run { exit: number | null; signal: string | null; result: any; stderr: string }
 
-function runFixture(name: string, args: string[] = [], opts: { netns?: string; killAfterResult?: boolean } = {}): Promise<Run> {
+function runFixture(name: string, args: string[] = [], opts: { netns?: string; killAfterResult?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   const script = join(FIXTURES, `native-${name}.js`);
   const cmd = opts.netns ? 'ip' : process.execPath;
   const argv = opts.netns ? ['netns', 'exec', opts.netns, process.execPath, script, ...args] : [script, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let out = '';
     let stderr = '';
     child.stderr!.on('data', (b) => { stderr += b; });
@@ -116,6 +116,16 @@ describe('native addon (DPDK)', function () {
       assert.equal(r.mtuChange.errno, 95); // ENOTSUP
       assert.match(r.mtuChange.message, /rte_eth_dev_set_mtu/);
       assert.equal(r.mtuSame, null);
+    });
+  });
+
+  describe('without hugepages (memoryArgs fallback: --no-huge --no-shconf)', () => {
+    it('the arena, loopback and verdicts work on 4 kB pages', async () => {
+      const r = ok(await runFixture('loopback', [], { env: { NAT64_NO_HUGE: '1' } }));
+      assert.equal(r.noHuge, true);
+      assert.deepEqual(r.worker.first, { dataOk: true, len: 60, port: 0, mbufOk: true, bytesOk: true });
+      assert.deepEqual(r.worker.second, { data: -20, len: 80, mbufOk: true, bytesOk: true });
+      assert.equal(r.worker.stats.txPackets, 5);
     });
   });
 
