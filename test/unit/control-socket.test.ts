@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,11 +86,9 @@ describe('control socket (real Unix socket)', () => {
     const second = new ControlServer(state, { path });
     await assert.rejects(second.listen(), { code: 'E_DAEMON_RUNNING' });
     await server.close();
-    const { createServer } = await import('node:net');
-    // Leave a stale socket file behind: listen, then close without unlinking (as a crash would).
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(path, () => r()));
-    (srv as any)._handle.close(); // drop the listener without removing the file
+    // A daemon killed with SIGKILL leaves its socket file behind.
+    const script = `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`;
+    spawnSync(process.execPath, ['-e', script]);
     assert.ok(statSync(path).isSocket(), 'a stale socket file is left behind');
     server = new ControlServer(state, { path });
     await server.listen();
