@@ -33,10 +33,7 @@ export const ADDON_PATH = join(__dirname, '..', '..', '..', 'build', 'Release', 
 
 let loaded: NativeAddon | undefined;
 
-/**
- * The addon object itself. Hot loops (a shard's rx/tx) should keep this reference rather than go
- * through `native`, whose Proxy costs a trap per call.
- */
+/** The addon object itself (loaded once; a clear NAT64_E_ADDON error when the build is missing). */
 export function loadNative(): NativeAddon {
   if (loaded) return loaded;
   if (!existsSync(ADDON_PATH)) {
@@ -46,12 +43,24 @@ export function loadNative(): NativeAddon {
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   loaded = require(ADDON_PATH) as NativeAddon;
+  // From now on `native.x` is the addon's own function: no indirection left on the fast path.
+  Object.assign(native, loaded);
   return loaded;
 }
 
-/** The addon, loaded on first use (importing this module never needs the build). */
-export const native: NativeAddon = new Proxy({} as NativeAddon, {
-  get(_target, prop) {
-    return (loadNative() as unknown as Record<PropertyKey, unknown>)[prop];
-  },
-});
+// Every function of NativeAddon; `satisfies` makes the compiler flag one added to types.ts only.
+const FUNCTIONS = {
+  ealInit: 1, ealInitialized: 1, mempoolCreate: 1, portProbe: 1, portStart: 1, portInfo: 1, portStats: 1,
+  portSetMtu: 1, portStop: 1, portClose: 1, shardCreate: 1, shardAttach: 1, rx: 1, tx: 1, send: 1,
+  alloc: 1, free: 1, shardStats: 1, shutdown: 1,
+} satisfies Record<keyof NativeAddon, 1>;
+
+/**
+ * The addon, loaded on first use: importing this module never needs the build. Until then each
+ * function is a stub that loads the addon and forwards; loading replaces the stubs.
+ */
+export const native = {} as NativeAddon;
+for (const name of Object.keys(FUNCTIONS) as Array<keyof NativeAddon>) {
+  (native as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
+    (loadNative()[name] as (...a: unknown[]) => unknown)(...args);
+}

@@ -5,9 +5,10 @@
  */
 import { strict as assert } from 'assert';
 import { execFileSync, spawn } from 'child_process';
-import { existsSync, readdirSync, rmSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
-import { ADDON_PATH, isNativeError } from '../../src/native';
+import { ADDON_PATH, isNativeError, loadNative, native } from '../../src/native';
 
 const FIXTURES = join(__dirname, 'fixtures');
 
@@ -248,6 +249,33 @@ describe('native addon (DPDK)', function () {
   });
 
   describe('loader', () => {
+    it('native loads lazily, then exposes the addon\'s own functions', () => {
+      // ealInitialized() does not initialise EAL: safe inside the mocha process.
+      assert.equal(native.ealInitialized(), false);
+      assert.equal(native.rx, loadNative().rx);
+      assert.equal(native.ealInitialized, loadNative().ealInitialized);
+    });
+
+    it('a missing build is a NAT64_E_ADDON error that says how to build', () => {
+      // The compiled loader alone, in a tree without build/Release.
+      const root = mkdtempSync(join(tmpdir(), 'nat64-loader-'));
+      try {
+        const dir = join(root, 'dist', 'src', 'native');
+        mkdirSync(dir, { recursive: true });
+        for (const f of ['index.js', 'eal-args.js', 'types.js']) copyFileSync(join(__dirname, '../../src/native', f), join(dir, f));
+        const out = execFileSync(process.execPath, ['-e', `
+          const m = require(${JSON.stringify(join(dir, 'index.js'))});
+          try { m.native.ealInitialized(); console.log('loaded'); }
+          catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, guard: m.isNativeError(e) })); }`]).toString();
+        const r = JSON.parse(out);
+        assert.equal(r.code, 'NAT64_E_ADDON');
+        assert.match(r.message, /npm run build:native/);
+        assert.equal(r.guard, true);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
     it('isNativeError recognises coded errors only', () => {
       const e = Object.assign(new Error('x'), { code: 'NAT64_E_ARG' });
       assert.equal(isNativeError(e), true);
