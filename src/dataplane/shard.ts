@@ -110,6 +110,7 @@ export class Shard {
       case 'mtu': {
         const i = this.portIndex[m.port];
         if (i >= 0) this.ports[i].mtu = m.mtu;
+        this.syncMtu();
         return true;
       }
       case 'ping': return { shard: this.shard };
@@ -123,7 +124,15 @@ export class Shard {
     if (v6port >= 0) this.own.first6(v6port, self6, 0);
     const v4port = this.ports.findIndex((p) => p.v4.length > 0);
     this.core.setSelf(self6, v4port >= 0 ? this.own.first4(v4port) : 0);
+    this.syncMtu();
     return cfg !== null && cfg.globals.manuallyEnabled;
+  }
+
+  /** The core's MTU arithmetic (RFC 7915 §4.4/§5.4) uses the MTUs of the IPv6-side and IPv4-side ports. */
+  private syncMtu(): void {
+    const v6port = this.ports.findIndex((p) => p.v6.length > 0);
+    const v4port = this.ports.findIndex((p) => p.v4.length > 0);
+    this.core.setMtu(v6port >= 0 ? this.ports[v6port].mtu : 1280, v4port >= 0 ? this.ports[v4port].mtu : 1500);
   }
 
   // ---- per frame -------------------------------------------------------------------------------
