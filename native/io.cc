@@ -125,7 +125,9 @@ void shardTx(Shard &s, unsigned n) {
         s.txBatch[param][s.txBatchCount[param]++] = m;
         break;
       case kHandoff:
-        if (param >= st.shardCount || !st.shards[param]) {
+        // V_LEN != 0: the frame moved (a hairpinned packet is handed on after translation).
+        if (param >= st.shardCount || !st.shards[param] ||
+            (v[3] != 0 && !setFrame(m, static_cast<uint32_t>(v[2]), static_cast<uint32_t>(v[3])))) {
           s.freeBatch[nFree++] = m;
           bump(s.stats.txInvalid);
           break;

@@ -38,7 +38,10 @@ export const enum Action {
   DROP = 0,
   /** Transmit [V_DATA, V_DATA+V_LEN) on port V_PARAM (queue = this shard's tx queue). */
   TX = 1,
-  /** Enqueue the unchanged mbuf on shard V_PARAM's hand-off ring. */
+  /**
+   * Enqueue the mbuf on shard V_PARAM's hand-off ring: unchanged when V_LEN is 0, else with its
+   * frame moved to [V_DATA, V_DATA+V_LEN) first (hairpinned packets cross shards after translation).
+   */
   HANDOFF = 2,
   /** Keep the mbuf alive; JS owns it now (e.g. waiting for ARP/ND) and later calls send() or free(). */
   HOLD = 3,
