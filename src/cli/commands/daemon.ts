@@ -1,0 +1,23 @@
+import { Command, Option } from 'clipanion';
+import { runDaemon } from '../../control/daemon';
+
+export default class DaemonCommand extends Command {
+  static override paths = [['daemon']];
+  static override usage = Command.Usage({
+    description: 'Run the translator in the foreground (systemd Type=simple)',
+    details: 'Reads and validates the configuration, starts the data plane, applies the instances, then opens the control socket. SIGINT/SIGTERM stop it cleanly (forced after 10 s); SIGHUP re-reads the file and applies its instances atomically, keeping the running ones on error.',
+    examples: [
+      ['Run with the packaged configuration', 'nat64 daemon --config /etc/nat64/nat64.json'],
+      ['Another socket', 'nat64 daemon --config nat64.json --socket /tmp/nat64.sock'],
+    ],
+  });
+
+  config = Option.String('-c,--config', { required: true, description: 'Configuration file (JSON, see config/README.md)' });
+  socket = Option.String('--socket', { description: 'Control socket (default: $NAT64_SOCKET, control.socket, /run/nat64/nat64.sock)' });
+
+  async execute(): Promise<number> {
+    await runDaemon({ configPath: this.config, socketPath: this.socket });
+    // Runs until a signal handler exits the process.
+    return new Promise<number>(() => undefined);
+  }
+}
