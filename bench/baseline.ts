@@ -7,7 +7,7 @@ import { memoryArgs } from '../src/native/eal-args';
  * the median of the per-second Tx-pps samples of the null port, in Mpps.
  */
 export async function testpmdMpps(pcap: string, seconds: number, mode: 'io' | '5tswap' = 'io'): Promise<number> {
-  const args = ['--no-pci', '--no-telemetry', '-l', '0,1', '--log-level=error', ...memoryArgs(),
+  const args = ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0,1', '--log-level=error', ...memoryArgs(),
     `--vdev=net_pcap0,rx_pcap=${pcap},infinite_rx=1`, '--vdev=net_null0,no-rx=1', '--',
     `--forward-mode=${mode}`, '--port-topology=chained', '--stats-period=1', '--auto-start'];
   const p = spawn('dpdk-testpmd', args, { stdio: ['ignore', 'pipe', 'pipe'] });

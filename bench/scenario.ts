@@ -38,7 +38,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const dp = new Dataplane();
   try {
     await dp.start({
-      eal: ['--no-pci', '--no-telemetry', '-l', '0', '--log-level=error', ...memoryArgs()],
+      eal: ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=error', ...memoryArgs()],
       shards: spec.shards,
       mbufs: Math.max(16383, spec.sessions + 8192 * spec.shards) | 1,
       sessionsPerShard: Math.max(1024, Math.ceil((spec.sessions * 1.5) / spec.shards)),

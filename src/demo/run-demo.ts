@@ -20,7 +20,7 @@ const BIN = path.resolve(__dirname, '../../../bin/nat64');
 export function demoConfig(t: Topology, shards: number): object {
   return {
     dataplane: {
-      eal: ['--no-pci', '--no-telemetry', '-l', '0', '--log-level=warning', ...memoryArgs()],
+      eal: ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=warning', ...memoryArgs()],
       shards,
       ports: [
         { name: 'v6', device: `net_af_packet0,iface=${t.ifaces.v6},qpairs=${shards}`, addresses: [`${t.translator.v6}/96`] },
