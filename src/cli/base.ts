@@ -59,6 +59,8 @@ export abstract class ProtocolCommand extends ControlCommand {
 }
 
 export abstract class ProtocolDisplayCommand extends DisplayCommand {
+  // jool's --numeric skips reverse DNS; we never resolve names, so it is accepted and changes nothing.
+  numeric = Option.Boolean('-n,--numeric', false, { description: 'Accepted as in jool: addresses are always shown numerically' });
   tcp = Option.Boolean('--tcp', false, { description: 'TCP entries' });
   udp = Option.Boolean('--udp', false, { description: 'UDP entries' });
   icmp = Option.Boolean('--icmp', false, { description: 'ICMP entries' });

@@ -164,15 +164,15 @@ export class Shard {
     const payload = (buf[ip + 4] << 8) | buf[ip + 5];
     if (len < ETH_HLEN + 40 || (buf[ip] >>> 4) !== 6 || ETH_HLEN + 40 + payload > len) { c[C['ipv6-hdr-truncated']]++; return; }
     const l3len = 40 + payload; // frames may carry Ethernet padding after the packet
+    const ownPort = this.own.port6(buf, ip + 24);
+    if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
+    if (!this.enabled) { c[C['no-instance']]++; return; }
     if (this.core.inPool6(buf, ip + 24)) {
-      if (!this.enabled) { c[C['no-instance']]++; return; }
       const owner = this.core.ownerOf6(buf, ip, l3len);
       if (owner !== this.shard) { this.handoff(b, owner); return; }
       this.emit(b, this.core.process6(buf, ip, l3len, this.cap(b, ip), now), now, 0);
       return;
     }
-    const ownPort = this.own.port6(buf, ip + 24);
-    if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
     c[C['pool6-mismatch']]++;
   }
 

@@ -4,10 +4,11 @@ import type { Topology } from './topology';
 /** What a person would type on an IPv6-only node of the guide's network, and what it printed. */
 export interface CheckResult { name: string; ok: boolean; command: string; output: string }
 
-function run(name: string, ns: string, args: string[], ok: (out: string, status: number | null) => boolean, timeoutMs = 15000): CheckResult {
+function run(name: string, ns: string, args: string[], ok: (out: string, status: number | null) => boolean,
+  shown = args.join(' '), timeoutMs = 15000): CheckResult {
   const r = spawnSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8', timeout: timeoutMs });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
-  return { name, ok: ok(output, r.status), command: `ip netns exec ${ns} ${args.join(' ')}`, output };
+  return { name, ok: ok(output, r.status), command: `ip netns exec ${ns} ${shown}`, output };
 }
 
 /** The IPv4 node as seen from the IPv6 side (RFC 6052 embedding in the well-known prefix). */
@@ -42,5 +43,6 @@ export function udpCheck(t: Topology, node: number): CheckResult {
     '        pass',
   ].join('\n');
   return run(`UDP echo from ${n.addr}`, n.ns, ['python3', '-c', client, mapped(t), '5353', payload],
-    (out, status) => status === 0 && out.includes(`echo:${payload}`));
+    (out, status) => status === 0 && out.includes(`echo:${payload}`),
+    `python3 (UDP client: send '${payload}' to [${mapped(t)}]:5353, print the answer)`);
 }

@@ -71,7 +71,8 @@ export class DemoNetwork {
 
   /** Run the real CLI against this daemon, as an operator would. */
   cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [BIN, '--socket', this.socket, ...args], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, [BIN, ...args],
+      { encoding: 'utf8', timeout: 20000, env: { ...process.env, NAT64_SOCKET: this.socket } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -111,8 +112,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const t = net.topology!;
     const results: CheckResult[] = [pingCheck(t, 0), httpCheck(t, 0), udpCheck(t, 0), pingCheck(t, 1), httpCheck(t, 1)];
     for (const c of results) opts.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}\n      $ ${c.command}\n${c.output.split('\n').map((l) => `      ${l}`).join('\n')}`);
-    const sessions = net.cli(['session', 'display', '--numeric']);
-    opts.log(`$ nat64 session display --numeric\n${sessions.stdout}${sessions.stderr}`);
+    const sessions = net.cli(['-i', 'example', 'session', 'display', '--numeric']);
+    opts.log(`$ nat64 -i example session display --numeric\n${sessions.stdout}${sessions.stderr}`);
     const stats = net.cli(['stats', 'display']);
     opts.log(`$ nat64 stats display\n${stats.stdout}${stats.stderr}`);
     const failed = results.filter((c) => !c.ok).length;

@@ -49,10 +49,10 @@ for (const shards of [1, 2]) {
     it('a second IPv6 node gets its own BIB entry and sessions', () => {
       expectOk(pingCheck(net.topology!, 1), net);
       expectOk(httpCheck(net.topology!, 1), net);
-      const bib = JSON.parse(net.cli(['bib', 'display', '--json', '--tcp']).stdout) as Array<Record<string, unknown>>;
+      const bib = JSON.parse(net.cli(['-i', 'example', 'bib', 'display', '--json', '--tcp']).stdout) as Array<Record<string, unknown>>;
       const nodes = new Set(bib.map((b) => JSON.stringify(b).match(/2001:db8::[23]/)?.[0]).filter(Boolean));
       assert.deepEqual([...nodes].sort(), ['2001:db8::2', '2001:db8::3'], JSON.stringify(bib));
-      const sessions = JSON.parse(net.cli(['session', 'display', '--json', '--icmp']).stdout) as unknown[];
+      const sessions = JSON.parse(net.cli(['-i', 'example', 'session', 'display', '--json', '--icmp']).stdout) as unknown[];
       assert.ok(sessions.length >= 2, JSON.stringify(sessions));
     });
 
@@ -61,6 +61,8 @@ for (const shards of [1, 2]) {
       const v6 = spawnSync('ip', ['netns', 'exec', t.v6Nodes[0].ns, 'ping', '-6', '-c', '1', '-W', '2', t.translator.v6], { encoding: 'utf8' });
       assert.equal(v6.status, 0, v6.stdout + v6.stderr);
       // 203.0.113.1 is also the default pool4 address: an echo that matches no BIB entry is the host's (as with Jool).
+      // Forget the translator's MAC first, so that the IPv4 node has to ask for it.
+      spawnSync('ip', ['netns', 'exec', t.v4Node.ns, 'ip', 'neigh', 'flush', 'all']);
       const v4 = spawnSync('ip', ['netns', 'exec', t.v4Node.ns, 'ping', '-c', '1', '-W', '2', t.translator.v4], { encoding: 'utf8' });
       assert.equal(v4.status, 0, v4.stdout + v4.stderr);
       const stats = JSON.parse(net.cli(['stats', 'display', '--json', '--all']).stdout);
