@@ -28,7 +28,8 @@ import { IncomingTuple, determineIncoming4, determineIncoming6 } from './steps/d
 import { FilteringAndUpdating } from './steps/filtering-and-updating';
 import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
 import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
-import { handlingHairpinning, isHairpinned4 } from './steps/handling-hairpinning';
+import { handlingHairpinning, isHairpinned4, willHairpin } from './steps/handling-hairpinning';
+import type { PacketSink } from './translate/fragment';
 
 const K_NO_INSTANCE = C['no-instance'];
 const K_POOL4_MISMATCH = C['pool4-mismatch'];
@@ -82,6 +83,15 @@ export class Nat64Core implements TranslationCore {
     this.self.mtu4 = mtu4;
   }
 
+  /**
+   * Where fragments of translated packets beyond the first go (RFC 7915 §4.1/§5.1.1): the shard's
+   * buffers and transmit path. Without one, a packet that needs fragmenting is dropped
+   * (fragment-alloc-failed).
+   */
+  setSink(sink: PacketSink | null): void {
+    this.self.sink = sink;
+  }
+
   configure(cfg: CoreConfig | null, ownIpv4: number[]): void {
     if (cfg === null) {
       this.cfg = null;
@@ -124,7 +134,8 @@ export class Nat64Core implements TranslationCore {
     const s = this.filtering.filter6(buf, t, now);
     if (s === NIL) return Result.DROP;
     outgoing6to4(this.tables, s, t, tuple);
-    const r = translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c);
+    const r = translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
+      willHairpin(tuple, t.isError, this.isPool4));
     return handlingHairpinning(r, tuple, t.isError, this.isPool4);
   }
 

@@ -16,6 +16,7 @@ import {
 import { advertisedLla, answerNeighborSolicitation, buildNeighborSolicitation, ICMP6_NA, ICMP6_NS, isValidNd, solicitorLla } from './l2/ndp';
 import { answerEcho4, answerEcho6 } from './l2/local';
 import type { ShardInit, ShardMessage } from './shard-init';
+import type { PacketSink } from './translate/fragment';
 
 /** Empty polls before an idle shard sleeps (≈ a few hundred µs of spinning keeps latency low under load). */
 const SPIN_POLLS = 256;
@@ -65,6 +66,7 @@ export class Shard {
     this.neigh = new NeighborTable(init.neighbors);
     this.mailbox = new MailboxServer(init.mailbox);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
+    this.core.setSink(this.fragmentSink());
     this.enabled = this.applyInstance(init.instance);
   }
 
@@ -324,6 +326,56 @@ export class Shard {
       return;
     }
     this.v[b + V_ACTION] = Action.HOLD;
+    c[C['neighbor-held']]++;
+    if (this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+  }
+
+  /**
+   * Fresh mbufs for the fragments of a translated packet beyond the first (translate/fragment.ts):
+   * the core writes the L3 packet at MIN_HEADROOM + 14 into the buffer, so the mbuf handle is
+   * recovered from the offset by arithmetic. Made once; nothing is allocated per packet.
+   */
+  private fragmentSink(): PacketSink {
+    const l3 = MIN_HEADROOM + ETH_HLEN;
+    return {
+      room: this.bufLen - l3,
+      alloc: () => {
+        const m = native.alloc(this.shard);
+        return m < 0 ? -1 : m + this.dataStart + l3;
+      },
+      send: (family, off, len) => this.sendExtra(off - l3 - this.dataStart, family, off, len),
+    };
+  }
+
+  /** Route, frame and transmit a packet the core built in a fresh mbuf (emit()'s rules, without a verdict slot). */
+  private sendExtra(mbuf: number, family: number, off: number, len: number): void {
+    const buf = this.buf, c = this.c, routes = this.routes, now = Date.now();
+    const ok = family === 4
+      ? routes.lookup4(((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0)
+      : routes.lookup6(buf, off + 24);
+    const port = ok ? this.ports[routes.port] : null;
+    if (port === null || len > port.mtu) {
+      c[port === null ? C['no-route'] : C['packet-too-big']]++;
+      native.free(this.shard, mbuf);
+      return;
+    }
+    const pi = routes.port;
+    const n0 = family === 4 ? routes.nh4 | 0 : routes.nh6[0];
+    const n1 = family === 4 ? 0 : routes.nh6[1], n2 = family === 4 ? 0 : routes.nh6[2], n3 = family === 4 ? 0 : routes.nh6[3];
+    const frame = off - ETH_HLEN, type = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+    const state = this.neigh.lookup(family, n0, n1, n2, n3, now);
+    if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
+      writeEthernet(buf, frame, this.neigh.mac, 0, port.mac, type);
+      native.send(this.shard, port.id, mbuf, frame, len + ETH_HLEN);
+      c[C['transmitted']]++;
+      return;
+    }
+    writeEthernet(buf, frame, port.mac, 0, port.mac, type);
+    if (!this.pending.add(mbuf, frame, len + ETH_HLEN, pi, family, n0, n1, n2, n3, now + PENDING_TIMEOUT_MS)) {
+      native.free(this.shard, mbuf);
+      c[C['neighbor-unresolved']]++;
+      return;
+    }
     c[C['neighbor-held']]++;
     if (this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
   }

@@ -16,8 +16,12 @@ import type { Tuple } from '../translate/tuple';
 /** The outgoing IPv4 destination of a 6->4 translation: the tuple's, or for an error its quoted source. */
 export function handlingHairpinning(r: Result, t: Tuple, isError: boolean, isPool4Address: (a: number) => boolean): Result {
   if (r !== Result.EMIT4) return r;
-  const dst4 = isError ? t.src4 : t.dst4;
-  return isPool4Address(dst4) ? Result.HAIRPIN : r;
+  return willHairpin(t, isError, isPool4Address) ? Result.HAIRPIN : r;
+}
+
+/** Known from the outgoing tuple before translating: will the IPv4 packet be addressed to our pool4? */
+export function willHairpin(t: Tuple, isError: boolean, isPool4Address: (a: number) => boolean): boolean {
+  return isPool4Address(isError ? t.src4 : t.dst4);
 }
 
 /** Is this incoming IPv4 packet (source address src4) the second pass of a hairpinned one? */

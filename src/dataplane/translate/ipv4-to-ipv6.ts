@@ -13,6 +13,7 @@ import type { Parsed } from '../packet/parse';
 import { writeIpv6From4 } from './headers';
 import { buildIcmp4Error } from './icmp-error-build';
 import { icmpError4to6 } from './icmp-4to6';
+import { MtuVerdict, fragment6, fragmentSize6, mtuReport, mtuVerdict4to6 } from './fragment';
 import { rewriteL4 } from './l4';
 import type { Self, Tuple } from './tuple';
 
@@ -22,12 +23,18 @@ const K_UNTRANSLATABLE = C['icmp-type-untranslatable'];
 const ICMP_ECHO_REPLY = 0;
 const ICMP_ECHO_REQUEST = 8;
 const ICMP_TIME_EXCEEDED = 11;
+const ICMP_DEST_UNREACH = 3;
+const ICMP_FRAG_NEEDED = 4;
+const K_TOO_BIG = C['packet-too-big'];
 
 /**
  * Translates the parsed IPv4 packet p (buf[off, off+len)) to IPv6 with the outgoing tuple t.
  * EMIT6 with `out` on success (counts translated-4to6); EMIT4 with an ICMP Time Exceeded when the
  * TTL expires (counts ttl-expired); DROP with one counter otherwise. Needs 20 bytes of headroom
  * (88 for an ICMP error), which the memory contract of core-api.ts guarantees.
+ *
+ * Egress MTU (self.mtu6): DF set and too big -> ICMPv4 Fragmentation Needed built from the
+ * original packet; DF clear and bigger than lowest-ipv6-mtu -> IPv6 fragments (translate/fragment.ts).
  */
 export function translate4to6(
   buf: Uint8Array, off: number, len: number, cap: number, p: Parsed, t: Tuple, g: CoreGlobals, self: Self,
@@ -42,14 +49,24 @@ export function translate4to6(
   const hop = decrementTtl ? p.ttl - 1 : p.ttl;
   const l4 = p.l4Off;
   const end = p.off + p.totalLen;
+  let type6 = -1;
   if (p.proto === IPPROTO_ICMP) {
     if (p.isIcmpError) return icmpError4to6(buf, p, t, g, self, out, counters, hop);
     // RFC 7915 §4.2: Echo Request/Reply only; the other informational types are obsolete or single-hop.
-    const type6 = p.icmpType === ICMP_ECHO_REQUEST ? 128 : p.icmpType === ICMP_ECHO_REPLY ? 129 : -1;
+    type6 = p.icmpType === ICMP_ECHO_REQUEST ? 128 : p.icmpType === ICMP_ECHO_REPLY ? 129 : -1;
     if (type6 < 0) {
       counters[K_UNTRANSLATABLE]++;
       return Result.DROP;
     }
+  }
+  const mtu = mtuVerdict4to6(p, self.mtu6, g.lowestIpv6Mtu);
+  if (mtu === MtuVerdict.TOO_BIG) {
+    // RFC 1191 / RFC 7915 §4: the low 16 bits of the second word carry the Next-Hop MTU.
+    const r = buildIcmp4Error(buf, off, len, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtuReport.value, self, out, counters);
+    if (r !== Result.DROP) counters[K_TOO_BIG]++;
+    return r;
+  }
+  if (p.proto === IPPROTO_ICMP) {
     const pseudo6 = sumAddr6(t.src6, 0) + sumAddr6(t.dst6, 0) + sumPseudoTail(p.l4Len, IPPROTO_ICMPV6);
     rewriteL4(buf, l4, end, p.proto, 0, pseudo6, t.srcPort, t.dstPort, type6);
   } else {
@@ -61,6 +78,8 @@ export function translate4to6(
   if (p.proto === IPPROTO_UDP && get16(buf, l4 + 6) === 0) fillUdpChecksum6(buf, l4, p.l4Len, t);
   out.off = o;
   out.len = IPV6_HDR_LEN + p.l4Len;
+  if (mtu === MtuVerdict.FRAGMENT &&
+      !fragment6(buf, out, fragmentSize6(self.mtu6, g.lowestIpv6Mtu), p.id, self.sink, counters)) return Result.DROP;
   counters[K_OK]++;
   return Result.EMIT6;
 }

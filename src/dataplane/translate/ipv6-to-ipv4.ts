@@ -12,6 +12,7 @@ import type { Parsed } from '../packet/parse';
 import { writeIpv4From6 } from './headers';
 import { buildIcmp6Error } from './icmp-error-build';
 import { icmpError6to4 } from './icmp-6to4';
+import { MtuVerdict, fragment4, mtuReport, mtuVerdict6to4 } from './fragment';
 import { rewriteL4 } from './l4';
 import type { Self, Tuple } from './tuple';
 
@@ -19,6 +20,8 @@ const K_OK = C['translated-6to4'];
 const K_TTL = C['ttl-expired'];
 const K_INFO = C['icmp-info-filtered'];
 const K_UNTRANSLATABLE = C['icmp-type-untranslatable'];
+const K_TOO_BIG = C['packet-too-big'];
+const ICMP6_PACKET_TOO_BIG = 2;
 const ICMP6_ECHO_REQUEST = 128;
 const ICMP6_ECHO_REPLY = 129;
 const ICMP6_TIME_EXCEEDED = 3;
@@ -28,10 +31,14 @@ const ICMP6_TIME_EXCEEDED = 3;
  * EMIT4 with `out` on success (counts translated-6to4); EMIT6 with an ICMPv6 Time Exceeded when
  * the hop limit expires (counts ttl-expired); DROP with one counter otherwise.
  * `cap` is unused: the IPv4 packet is never longer than the IPv6 one.
+ *
+ * `mtu4` is the egress MTU (a hairpinned packet never leaves: the caller passes 65535). Larger
+ * packets get ICMPv6 Packet Too Big when DF would be set, else leave as IPv4 fragments
+ * (translate/fragment.ts): the decision is made before the packet is rewritten in place.
  */
 export function translate6to4(
   buf: Uint8Array, off: number, len: number, cap: number, p: Parsed, t: Tuple, g: CoreGlobals, self: Self,
-  out: OutSpan, counters: Float64Array, decrementTtl: boolean,
+  out: OutSpan, counters: Float64Array, decrementTtl: boolean, mtu4: number = self.mtu4,
 ): Result {
   // RFC 7915 §5.1 "Hop Limit" / RFC 8200: a router never forwards a packet whose hop limit would reach 0.
   if (decrementTtl && p.ttl <= 1) {
@@ -40,6 +47,7 @@ export function translate6to4(
     return r;
   }
   const ttl = decrementTtl ? p.ttl - 1 : p.ttl;
+  let type4 = -1;
   if (p.proto === IPPROTO_ICMPV6) {
     if (p.isIcmpError) return icmpError6to4(buf, p, t, g, self, out, counters, ttl);
     // RFC 6146 §3.5.3: a NAT64 may filter ICMPv6 informational messages (Jool's drop-icmpv6-info).
@@ -48,11 +56,20 @@ export function translate6to4(
       return Result.DROP;
     }
     // RFC 7915 §5.2: only Echo Request/Reply are translated; MLD, ND and the rest are single-hop or unknown.
-    const type4 = p.icmpType === ICMP6_ECHO_REQUEST ? 8 : p.icmpType === ICMP6_ECHO_REPLY ? 0 : -1;
+    type4 = p.icmpType === ICMP6_ECHO_REQUEST ? 8 : p.icmpType === ICMP6_ECHO_REPLY ? 0 : -1;
     if (type4 < 0) {
       counters[K_UNTRANSLATABLE]++;
       return Result.DROP;
     }
+  }
+  const mtu = mtuVerdict6to4(p, mtu4, g.lowestIpv6Mtu);
+  if (mtu === MtuVerdict.TOO_BIG) {
+    // RFC 7915 §5 / RFC 6146 §3.7: the IPv6 source learns the size that fits (RFC 8201).
+    const r = buildIcmp6Error(buf, off, len, ICMP6_PACKET_TOO_BIG, 0, mtuReport.value, self, out, counters);
+    if (r !== Result.DROP) counters[K_TOO_BIG]++;
+    return r;
+  }
+  if (p.proto === IPPROTO_ICMPV6) {
     const pseudo6 = sumAddr6(buf, p.src) + sumAddr6(buf, p.dst) + sumPseudoTail(p.l4Len, IPPROTO_ICMPV6);
     rewriteL4(buf, p.l4Off, p.off + p.totalLen, p.proto, pseudo6, 0, t.srcPort, t.dstPort, type4);
   } else {
@@ -64,6 +81,7 @@ export function translate6to4(
   writeIpv4From6(buf, o, p, t.src4, t.dst4, totalLen, ttl, g, self);
   out.off = o;
   out.len = totalLen;
+  if (mtu === MtuVerdict.FRAGMENT && !fragment4(buf, out, mtu4, self.sink, counters)) return Result.DROP;
   counters[K_OK]++;
   return Result.EMIT4;
 }

@@ -19,7 +19,9 @@ export class Tuple {
   proto = 0;
 }
 
-/** The translator itself: the source of the ICMP errors it generates, and its egress MTUs. */
+import type { PacketSink } from './fragment';
+
+/** The translator itself: the source of the ICMP errors it generates, its egress MTUs, and where fragments go. */
 export class Self {
   /** Own IPv6 address (source of ICMPv6 Time Exceeded, Parameter Problem, ...). */
   ipv6: Uint8Array = new Uint8Array(16);
@@ -30,4 +32,6 @@ export class Self {
   mtu4 = 1500;
   /** Next IPv4 Identification (RFC 6864: unique per source/destination/protocol for a while). */
   nextId = 1;
+  /** Buffers for the fragments of translated packets beyond the first (null: cannot fragment). */
+  sink: PacketSink | null = null;
 }
