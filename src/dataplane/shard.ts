@@ -17,7 +17,10 @@ import { advertisedLla, answerNeighborSolicitation, buildNeighborSolicitation, I
 import { answerEcho4, answerEcho6 } from './l2/local';
 import type { ShardInit, ShardMessage } from './shard-init';
 import type { PacketSink } from './translate/fragment';
+import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 
+/** Source MAC of frames one shard hands to another after hairpin translation. */
+const INTERNAL_SOURCE_MAC = new Uint8Array(6);
 /** Empty polls before an idle shard sleeps (≈ a few hundred µs of spinning keeps latency low under load). */
 const SPIN_POLLS = 256;
 /** Longest idle sleep; bounds the added latency of the first packet after a quiet period. */
@@ -102,6 +105,7 @@ export class Shard {
     if (now - this.lastExpire >= 100) {
       this.lastExpire = now;
       this.core.expire(now);
+      this.c[C['frag-timeout']] += native.fragExpire(this.shard);
       mb.beat(now);
     }
   }
@@ -170,6 +174,7 @@ export class Shard {
     if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
     if (!this.enabled) { c[C['no-instance']]++; return; }
     if (this.core.inPool6(buf, ip + 24)) {
+      if (isFragment6(buf, ip, l3len)) { this.reassemble(b, 6, fragmentOwner6(buf, ip, this.init.shards)); return; }
       const owner = this.core.ownerOf6(buf, ip, l3len);
       if (owner !== this.shard) { this.handoff(b, owner); return; }
       this.emit(b, this.core.process6(buf, ip, l3len, this.cap(b, ip), now), now, 0);
@@ -219,6 +224,7 @@ export class Shard {
     const dst = ((buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19]) >>> 0;
     const ownPort = this.own.port4(dst);
     if (this.enabled && this.core.isPool4Address(dst)) {
+      if (isFragment4(buf, ip)) { this.reassemble(b, 4, fragmentOwner4(buf, ip, this.init.shards)); return; }
       const owner = this.core.ownerOf4(buf, ip, total);
       if (owner !== this.shard) { this.handoff(b, owner); return; }
       const missesBefore = c[C['bib4-not-found']];
@@ -276,6 +282,17 @@ export class Shard {
     this.c[C['transmitted']]++;
   }
 
+  /**
+   * A fragment to translate: its datagram is reassembled (native/frag.cc) by the shard that owns
+   * the fragment's (source, destination, Identification), then comes back through rx() whole.
+   */
+  private reassemble(b: number, family: number, owner: number): void {
+    if (owner !== this.shard) { this.handoff(b, owner); return; }
+    const r = native.fragReassemble(this.shard, this.rx[b + RX_MBUF], family);
+    this.v[b + V_ACTION] = Action.HOLD; // the addon owns the mbuf now, whatever happened to it
+    this.c[fragCounter(r)]++;
+  }
+
   private handoff(b: number, owner: number): void {
     this.v[b + V_ACTION] = Action.HANDOFF; this.v[b + V_PARAM] = owner; this.v[b + V_LEN] = 0;
     this.c[C['handoff']]++;
@@ -292,7 +309,9 @@ export class Shard {
       if (owner !== this.shard || depth > 0) {
         const frame = out.off - ETH_HLEN;
         const pi = this.portIndex[this.rx[b + RX_PORT]];
-        writeEthernet(buf, frame, this.ports[pi].mac, 0, this.ports[pi].mac, ETHERTYPE_IPV4);
+        // To our own MAC from a zero source MAC: the owning shard takes it as received, and it cannot
+        // be mistaken for one of our own transmissions echoed back by a packet socket.
+        writeEthernet(buf, frame, this.ports[pi].mac, 0, INTERNAL_SOURCE_MAC, ETHERTYPE_IPV4);
         const v = this.v;
         v[b + V_ACTION] = Action.HANDOFF; v[b + V_PARAM] = owner; v[b + V_DATA] = frame; v[b + V_LEN] = out.len + ETH_HLEN;
         c[C['handoff']]++;
