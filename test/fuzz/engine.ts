@@ -1,0 +1,433 @@
+/**
+ * The fuzzing loop and the invariants it checks on every packet (docs/fuzzing.md lists them).
+ * Shared by the CI test (test/unit/fuzz-core.test.ts) and the long run (test/fuzz/fuzz-core.ts).
+ *
+ * Counter invariant, derived from the code (core.ts, translate/*.ts, steps/*.ts): one process6 /
+ * process4 call changes the counters of the shard that ran it, and no other shard's, by exactly:
+ *   DROP                               +1 on one counter that is not an "outcome" counter below;
+ *   translated (EMIT4/HAIRPIN from process6, EMIT6 from process4)
+ *                                      +1 on translated-6to4 / translated-4to6, and +1 on
+ *                                      mtu-fragmented when it left in fragments, nothing else;
+ *   an ICMP error the core originates (EMIT6 from process6, EMIT4 from process4)
+ *                                      +1 on icmp-error-sent and +1 on its reason, nothing else:
+ *                                      ttl-expired (Time Exceeded) or packet-too-big (an IPv6
+ *                                      packet too long for IPv4's 16-bit Total Length).
+ * ('hairpin' and 'packet-too-big' belong to the shard worker, not the core.)
+ */
+import { COUNTERS, COUNTER_COUNT, C, type CounterName } from '../../src/dataplane/counters';
+import { Result } from '../../src/dataplane/core-api';
+import { HELD_CAPACITY } from '../../src/dataplane/tables/layout';
+import { Prng } from './prng';
+import { buildCorpus, establish, type Seed } from './corpus';
+import { fixChecksums, mutate } from './mutate';
+import { CANARY, CANARY_BYTE, HEADROOM, MAX_PKT, MAX_SLACK, Rig, SINK_ROOM, SINK_SLOTS, SINK_STRIDE } from './rig';
+
+const OUTCOME: readonly CounterName[] = ['translated-6to4', 'translated-4to6', 'icmp-error-sent', 'ttl-expired', 'packet-too-big',
+  'mtu-fragmented',
+  'hairpin', 'handoff', 'transmitted', 'received', 'session-expired', 'bib-expired', 'tcp-v4-syn-expired'];
+const IS_OUTCOME = new Uint8Array(COUNTER_COUNT);
+for (const n of OUTCOME) IS_OUTCOME[C[n]] = 1;
+const K_6TO4 = C['translated-6to4'], K_4TO6 = C['translated-4to6'], K_SENT = C['icmp-error-sent'], K_TTL = C['ttl-expired'];
+const K_TOO_BIG = C['packet-too-big'], K_FRAGMENTED = C['mtu-fragmented'];
+
+export interface FuzzOptions {
+  seed: number;
+  shards: number;
+  /** Stop after this many packets (hairpin second passes not included)... */
+  packets?: number;
+  /** ...or after this many seconds, whichever comes first. */
+  seconds?: number;
+  /** Session/BIB capacity per shard; default 2048 with 1 shard, 256 with more (table-full paths). */
+  capacity?: number;
+  /** Called every `progressEvery` packets (long runs print from it). */
+  onProgress?: (s: FuzzStats) => void;
+  progressEvery?: number;
+}
+
+export interface Failure {
+  invariant: string;
+  detail: string;
+  /** The input packet as given to the core, hex. */
+  hex: string;
+  direction: 4 | 6;
+  seedName: string;
+  /** Options and iteration reproduce it: the run is deterministic. */
+  seed: number;
+  shards: number;
+  iteration: number;
+}
+
+export interface FuzzStats {
+  packets: number;
+  secondPasses: number;
+  verdicts: Record<'DROP' | 'EMIT4' | 'EMIT6' | 'HAIRPIN', number>;
+  /** Counters summed over the shards. */
+  counters: Record<string, number>;
+  maxBib: number;
+  maxSessions: number;
+  maxHeld: number;
+  elapsedMs: number;
+  failure: Failure | null;
+}
+
+export class InvariantViolation extends Error {
+  constructor(readonly invariant: string, detail: string) { super(`${invariant}: ${detail}`); }
+}
+
+/** Runs one fuzzing campaign; stops at the first invariant violation (stats.failure). */
+export function fuzz(o: FuzzOptions): FuzzStats {
+  return new Fuzzer(o).run();
+}
+
+class Fuzzer {
+  private readonly rig: Rig;
+  private readonly r: Prng;
+  private corpus: Seed[] = [];
+  private readonly before: Float64Array[];
+  private readonly input = new Uint8Array(MAX_PKT);
+  private readonly stats: FuzzStats;
+  private seedName = '';
+
+  constructor(private readonly o: FuzzOptions) {
+    this.rig = new Rig(o.shards, o.capacity ?? (o.shards > 1 ? 256 : 2048));
+    this.r = new Prng(o.seed);
+    this.before = this.rig.shards.map(() => new Float64Array(COUNTER_COUNT));
+    this.stats = {
+      packets: 0, secondPasses: 0, verdicts: { DROP: 0, EMIT4: 0, EMIT6: 0, HAIRPIN: 0 }, counters: {},
+      maxBib: 0, maxSessions: 0, maxHeld: 0, elapsedMs: 0, failure: null,
+    };
+    const lo = this.rig.off - HEADROOM - CANARY;
+    this.rig.buf.fill(CANARY_BYTE, lo, lo + CANARY);
+  }
+
+  run(): FuzzStats {
+    const o = this.o, rig = this.rig, r = this.r, buf = rig.buf, off = rig.off;
+    const limit = o.packets ?? Infinity;
+    const deadline = o.seconds !== undefined ? Date.now() + o.seconds * 1000 : Infinity;
+    const t0 = Date.now();
+    this.refresh();
+    let i = 0;
+    try {
+      for (; i < limit; i++) {
+        if ((i & 1023) === 0) {
+          if (Date.now() >= deadline) break;
+          this.housekeeping(i);
+        }
+        const seed = r.pick(this.corpus);
+        this.seedName = seed.name;
+        buf.set(seed.bytes, off);
+        let len = seed.bytes.length;
+        const pristine = r.chance(0.05);
+        if (!pristine) len = mutate(r, buf, off, len, MAX_PKT, this.corpus);
+        // Mostly the seed's own direction; sometimes the other one (the core must not care).
+        const family: 4 | 6 = r.chance(0.04) ? (seed.family === 4 ? 6 : 4) : seed.family;
+        const slack = r.chance(0.3) ? 0 : r.chance(0.5) ? r.int(64) : MAX_SLACK;
+        this.packet(i, family, len, len + slack, pristine && family === seed.family);
+        rig.now += 10;
+      }
+    } catch (e) {
+      if (!(e instanceof InvariantViolation)) throw e;
+      this.stats.failure = {
+        invariant: e.invariant, detail: e.message, hex: Buffer.from(this.input.subarray(0, this.inputLen)).toString('hex'),
+        direction: this.inputFamily, seedName: this.seedName, seed: o.seed, shards: o.shards, iteration: i,
+      };
+    }
+    this.stats.packets = i;
+    if (this.stats.failure === null) {
+      try { this.drain(); } catch (e) {
+        if (!(e instanceof InvariantViolation)) throw e;
+        this.stats.failure = { invariant: e.invariant, detail: e.message, hex: '', direction: 6, seedName: '',
+          seed: o.seed, shards: o.shards, iteration: i };
+      }
+    }
+    this.stats.elapsedMs = Date.now() - t0;
+    const sums = new Float64Array(COUNTER_COUNT);
+    for (const s of rig.shards) for (let k = 0; k < COUNTER_COUNT; k++) sums[k] += s.counters[k];
+    for (let k = 0; k < COUNTER_COUNT; k++) if (sums[k] !== 0) this.stats.counters[COUNTERS[k].name] = sums[k];
+    return this.stats;
+  }
+
+  private inputLen = 0;
+  private inputFamily: 4 | 6 = 6;
+
+  /** One packet through its owner shard, with every invariant checked. */
+  private packet(i: number, family: 4 | 6, len: number, cap: number, pristine: boolean): void {
+    const rig = this.rig, buf = rig.buf, off = rig.off, n = rig.n;
+    this.input.set(buf.subarray(off, off + len));
+    this.inputLen = len;
+    this.inputFamily = family;
+    buf.fill(CANARY_BYTE, off + cap, off + cap + CANARY);
+    rig.sink.reset(this.r.chance(0.9) ? SINK_SLOTS : this.r.int(4));
+    let owner = -1, agree = true;
+    for (const s of rig.shards) {
+      // Every shard may be asked (the I/O layer asks whichever received the frame); both methods on any bytes.
+      const a = s.core.ownerOf6(buf, off, len), b = s.core.ownerOf4(buf, off, len);
+      if (!isShard(a, n) || !isShard(b, n)) throw new InvariantViolation('owner-range', `ownerOf6=${a} ownerOf4=${b} with ${n} shards`);
+      const mine = family === 6 ? a : b;
+      if (owner < 0) owner = mine; else if (mine !== owner) agree = false;
+    }
+    const r = this.call(owner, family, off, len, cap, rig.now);
+    // A packet the core accepts must have the same owner whichever shard classified it (a packet
+    // that does not parse stays where it is, by design).
+    if (!agree && r !== Result.DROP) throw new InvariantViolation('owner-agreement', `shards disagree on the owner of a translated packet`);
+    this.checkResult(r, family, owner, off, cap, pristine);
+    this.checkCanaries(off, cap);
+    if (r === Result.HAIRPIN) {
+      // RFC 6146 §3.8, as the shard worker does: the IPv4 output goes back in to the shard owning it.
+      const out = rig.shards[owner].core.out;
+      const off2 = out.off, len2 = out.len, cap2 = off + cap - off2;
+      const owner2 = rig.shards[0].core.ownerOf4(buf, off2, len2);
+      if (!isShard(owner2, n)) throw new InvariantViolation('owner-range', `hairpin ownerOf4=${owner2}`);
+      this.stats.secondPasses++;
+      const r2 = this.call(owner2, 4, off2, len2, cap2, rig.now);
+      if (r2 === Result.HAIRPIN) throw new InvariantViolation('result', 'a hairpinned packet hairpinned again');
+      this.checkResult(r2, 4, owner2, off2, cap2, pristine);
+      this.checkCanaries(off, cap);
+    }
+    this.checkSink();
+  }
+
+  /** Fragments sent through the sink: in a buffer it handed out, well-formed, canaries intact. */
+  private checkSink(): void {
+    const sink = this.rig.sink, buf = this.rig.buf;
+    if (sink.sent > sink.used) throw new InvariantViolation('sink', `${sink.sent} packets sent from ${sink.used} buffers`);
+    for (let i = 0; i < sink.sent; i++) {
+      const o = sink.sentOff[i], n = sink.sentLen[i], fam = sink.sentFamily[i];
+      const slot = (o - sink.slot(0)) / SINK_STRIDE;
+      if (!Number.isInteger(slot) || slot < 0 || slot >= sink.used) throw new InvariantViolation('sink', `sent from offset ${o}, not an allocated buffer`);
+      if (n <= 0 || n > SINK_ROOM) throw new InvariantViolation('sink', `sent ${n} bytes from a buffer of ${SINK_ROOM}`);
+      const bad = fam === 4 ? checkIpv4(buf, o, n) : fam === 6 ? checkIpv6(buf, o, n) : `family ${fam}`;
+      if (bad !== null) throw new InvariantViolation('sink', `fragment: ${bad}; ${Buffer.from(buf.subarray(o, o + Math.min(n, 64))).toString('hex')}`);
+      const isFrag = fam === 4 ? (buf[o + 6] & 0x3f) !== 0 || buf[o + 7] !== 0 : buf[o + 6] === 44;
+      if (!isFrag) throw new InvariantViolation('sink', `sent a packet that is not a fragment`);
+    }
+    for (let i = 0; i < sink.used; i++) {
+      const l3 = sink.slot(i);
+      for (let k = l3 - HEADROOM - CANARY; k < l3 - HEADROOM; k++) {
+        if (buf[k] !== CANARY_BYTE) throw new InvariantViolation('window', `sink buffer ${i}: byte ${k - l3} written`);
+      }
+      for (let k = l3 + SINK_ROOM; k < l3 + SINK_ROOM + CANARY; k++) {
+        if (buf[k] !== CANARY_BYTE) throw new InvariantViolation('window', `sink buffer ${i}: byte +${k - l3} written`);
+      }
+    }
+  }
+
+  private call(owner: number, family: 4 | 6, off: number, len: number, cap: number, now: number): Result {
+    const rig = this.rig;
+    for (let s = 0; s < rig.n; s++) this.before[s].set(rig.shards[s].counters);
+    const core = rig.shards[owner].core;
+    let r: Result;
+    try {
+      r = family === 6 ? core.process6(rig.buf, off, len, cap, now) : core.process4(rig.buf, off, len, cap, now);
+    } catch (e) {
+      throw new InvariantViolation('no-throw', `process${family} threw ${(e as Error)?.stack ?? String(e)}`);
+    }
+    const v = this.stats.verdicts;
+    if (r === Result.DROP) v.DROP++; else if (r === Result.EMIT4) v.EMIT4++; else if (r === Result.EMIT6) v.EMIT6++;
+    else if (r === Result.HAIRPIN) v.HAIRPIN++;
+    else throw new InvariantViolation('result', `process${family} returned ${String(r)}`);
+    if (family === 4 && r === Result.HAIRPIN) throw new InvariantViolation('result', 'process4 returned HAIRPIN');
+    this.checkCounters(owner, family, r);
+    return r;
+  }
+
+  private checkCounters(owner: number, family: 4 | 6, r: Result): void {
+    const rig = this.rig;
+    for (let s = 0; s < rig.n; s++) {
+      const a = rig.shards[s].counters, b = this.before[s];
+      let total = 0;
+      for (let k = 0; k < COUNTER_COUNT; k++) {
+        const d = a[k] - b[k];
+        if (d < 0) throw new InvariantViolation('counters', `${COUNTERS[k].name} decreased by ${-d}`);
+        total += d;
+      }
+      if (s !== owner) {
+        if (total !== 0) throw new InvariantViolation('counters', `shard ${s} counters changed by a packet of shard ${owner}`);
+        continue;
+      }
+      const changed = describeDelta(a, b);
+      const translated = family === 6 ? (r === Result.EMIT4 || r === Result.HAIRPIN) : r === Result.EMIT6;
+      if (r === Result.DROP) {
+        let reason = -1;
+        for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k]) reason = k;
+        if (total !== 1 || IS_OUTCOME[reason] === 1) {
+          throw new InvariantViolation('counters', `DROP must bump exactly one drop reason, got {${changed}}`);
+        }
+      } else if (translated) {
+        const k = family === 6 ? K_6TO4 : K_4TO6;
+        const frag = a[K_FRAGMENTED] - b[K_FRAGMENTED];
+        if (total !== 1 + frag || frag > 1 || a[k] - b[k] !== 1) {
+          throw new InvariantViolation('counters', `translated: want ${COUNTERS[k].name}+1 (and mtu-fragmented+1) only, got {${changed}}`);
+        }
+      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 || a[K_TTL] - b[K_TTL] + a[K_TOO_BIG] - b[K_TOO_BIG] !== 1) {
+        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and ttl-expired+1 or packet-too-big+1, got {${changed}}`);
+      }
+    }
+  }
+
+  private checkResult(r: Result, family: 4 | 6, owner: number, off: number, cap: number, pristine: boolean): void {
+    if (r === Result.DROP) return;
+    const out = this.rig.shards[owner].core.out, buf = this.rig.buf;
+    const o = out.off, n = out.len;
+    if (!Number.isInteger(o) || !Number.isInteger(n) || o < off - HEADROOM || n <= 0 || o + n > off + cap) {
+      throw new InvariantViolation('out-window', `out ${o}+${n} outside [${off - HEADROOM}, ${off + cap}) (off ${off})`);
+    }
+    const outFamily = r === Result.EMIT6 ? 6 : 4;
+    const bad = outFamily === 4 ? checkIpv4(buf, o, n) : checkIpv6(buf, o, n);
+    if (bad !== null) {
+      throw new InvariantViolation('out-wellformed', `${bad}; output ${Buffer.from(buf.subarray(o, o + Math.min(n, 128))).toString('hex')}`);
+    }
+    // Transport checksums survive translation when they were right to begin with (unmutated seeds),
+    // and an ICMP error is always recomputed or verified, so its checksum must always verify.
+    const l4 = o + (outFamily === 4 ? (buf[o] & 15) * 4 : 40);
+    const proto = buf[outFamily === 4 ? o + 9 : o + 6];
+    const isErr = (outFamily === 4 && proto === 1 && n > l4 - o && [3, 4, 5, 11, 12].includes(buf[l4])) ||
+      (outFamily === 6 && proto === 58 && n > 40 && buf[l4] < 128);
+    if (isErr) {
+      const qbad = checkQuoted(buf, l4 + 8, o + n, outFamily);
+      if (qbad !== null) {
+        throw new InvariantViolation('out-quoted', `${qbad}; output ${Buffer.from(buf.subarray(o, o + Math.min(n, 128))).toString('hex')}`);
+      }
+    }
+    if ((pristine || isErr) && !l4ChecksumOk(buf, o, n, outFamily)) {
+      throw new InvariantViolation('out-checksum', `${family}->${outFamily} transport checksum wrong; output ` +
+        Buffer.from(buf.subarray(o, o + Math.min(n, 128))).toString('hex'));
+    }
+  }
+
+  private checkCanaries(off: number, cap: number): void {
+    const buf = this.rig.buf;
+    const lo = off - HEADROOM - CANARY;
+    for (let k = lo; k < lo + CANARY; k++) {
+      if (buf[k] !== CANARY_BYTE) throw new InvariantViolation('window', `byte ${k - off} (before off-${HEADROOM}) written`);
+    }
+    for (let k = off + cap; k < off + cap + CANARY; k++) {
+      if (buf[k] !== CANARY_BYTE) throw new InvariantViolation('window', `byte off+${k - off} (cap ${cap}) written`);
+    }
+  }
+
+  /** Every 1024 packets: timers, table bounds; every 8192: the flows the corpus quotes are refreshed. */
+  private housekeeping(i: number): void {
+    const rig = this.rig, st = this.stats;
+    for (const s of rig.shards) {
+      s.core.expire(rig.now);
+      this.checkTables();
+    }
+    if ((i & 8191) === 0) this.refresh();
+    if (this.o.onProgress && this.o.progressEvery && i % this.o.progressEvery === 0 && i > 0) {
+      st.packets = i;
+      this.o.onProgress(st);
+    }
+  }
+
+  private checkTables(): void {
+    const st = this.stats;
+    for (const s of this.rig.shards) {
+      const t = s.core.tables, cap = this.rig.capacity;
+      const b = t.bib.count, se = t.sessions.count, h = t.held.count;
+      if (!(b >= 0 && b <= cap && se >= 0 && se <= cap && h >= 0 && h <= HELD_CAPACITY)) {
+        throw new InvariantViolation('tables', `bib ${b} sessions ${se} held ${h} (capacity ${cap})`);
+      }
+      if (b > st.maxBib) st.maxBib = b;
+      if (se > st.maxSessions) st.maxSessions = se;
+      if (h > st.maxHeld) st.maxHeld = h;
+    }
+  }
+
+  private refresh(): void {
+    const rig = this.rig, lo = rig.off - HEADROOM - CANARY;
+    this.corpus = buildCorpus(establish(rig));
+    rig.buf.fill(CANARY_BYTE, lo, lo + CANARY); // set-up packets may legitimately write the headroom
+  }
+
+  /** After the run: once every timeout has passed the tables must be empty (no leaked entry). */
+  private drain(): void {
+    const rig = this.rig;
+    const later = rig.now + 30 * 24 * 3600 * 1000;
+    for (const s of rig.shards) {
+      for (let k = 0; k < 4096 && (s.core.tables.sessions.count > 0 || s.core.tables.held.count > 0); k++) s.core.expire(later + k * 24 * 3600 * 1000);
+      const t = s.core.tables;
+      if (t.sessions.count !== 0 || t.bib.count !== 0 || t.held.count !== 0) {
+        throw new InvariantViolation('tables-drain', `after every timeout: bib ${t.bib.count} sessions ${t.sessions.count} held ${t.held.count}`);
+      }
+    }
+  }
+}
+
+function isShard(x: number, n: number): boolean { return Number.isInteger(x) && x >= 0 && x < n; }
+
+function describeDelta(a: Float64Array, b: Float64Array): string {
+  const parts: string[] = [];
+  for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k]) parts.push(`${COUNTERS[k].name}+${a[k] - b[k]}`);
+  return parts.join(' ');
+}
+
+function sum(b: Uint8Array, o: number, n: number, acc: number): number {
+  const end = o + (n & ~1);
+  for (let i = o; i < end; i += 2) acc += (b[i] << 8) | b[i + 1];
+  if (n & 1) acc += b[o + n - 1] << 8;
+  return acc;
+}
+function foldSum(acc: number): number {
+  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
+  return acc;
+}
+
+/** null when buf[o, o+n) is a well-formed IPv4 packet whose Total Length is n; else the reason. */
+export function checkIpv4(buf: Uint8Array, o: number, n: number): string | null {
+  if (n < 20) return `IPv4 output of ${n} bytes`;
+  if (buf[o] >>> 4 !== 4) return `IPv4 output with version ${buf[o] >>> 4}`;
+  const ihl = (buf[o] & 15) * 4;
+  if (ihl < 20 || ihl > n) return `IPv4 output with IHL ${ihl}`;
+  const total = (buf[o + 2] << 8) | buf[o + 3];
+  if (total !== n) return `IPv4 Total Length ${total} != out.len ${n}`;
+  if (foldSum(sum(buf, o, ihl, 0)) !== 0xffff) return 'IPv4 header checksum wrong';
+  // RFC 791: a fragment may not carry a datagram past 65535 bytes.
+  const fragEnd = (((buf[o + 6] & 0x1f) << 8) | buf[o + 7]) * 8 + total;
+  if (fragEnd > 0xffff) return `IPv4 fragment ends at byte ${fragEnd} of its datagram`;
+  return null;
+}
+
+/** null when buf[o, o+n) is a well-formed IPv6 packet whose 40 + Payload Length is n; else the reason. */
+export function checkIpv6(buf: Uint8Array, o: number, n: number): string | null {
+  if (n < 40) return `IPv6 output of ${n} bytes`;
+  if (buf[o] >>> 4 !== 6) return `IPv6 output with version ${buf[o] >>> 4}`;
+  const plen = (buf[o + 4] << 8) | buf[o + 5];
+  if (40 + plen !== n) return `IPv6 40 + Payload Length ${40 + plen} != out.len ${n}`;
+  return null;
+}
+
+/**
+ * The packet quoted in an ICMP error we emit (translated, or generated about a packet that parsed):
+ * of the error's family, with a header that parses and a length field covering at least the
+ * header and the 8 transport bytes every quote carries (RFC 792). A quote may be cut short.
+ */
+export function checkQuoted(buf: Uint8Array, q: number, end: number, family: 4 | 6): string | null {
+  if (end - q < (family === 4 ? 20 : 40)) return `quoted packet of ${end - q} bytes`;
+  if (buf[q] >>> 4 !== family) return `quoted packet of version ${buf[q] >>> 4} in an ICMPv${family === 4 ? 4 : 6} error`;
+  if (family === 6) {
+    const plen = (buf[q + 4] << 8) | buf[q + 5];
+    return plen < 8 ? `quoted IPv6 Payload Length ${plen}` : null;
+  }
+  const ihl = (buf[q] & 15) * 4, total = (buf[q + 2] << 8) | buf[q + 3];
+  if (ihl < 20 || total < ihl + 8) return `quoted IPv4 IHL ${ihl} Total Length ${total}`;
+  if (end - q >= ihl && foldSum(sum(buf, q, ihl, 0)) !== 0xffff) return 'quoted IPv4 header checksum wrong';
+  return null;
+}
+
+/** The transport checksum of an output packet (no extension headers; UDP checksum 0 accepted in IPv4). */
+export function l4ChecksumOk(buf: Uint8Array, o: number, n: number, family: 4 | 6): boolean {
+  if (family === 4) {
+    const ihl = (buf[o] & 15) * 4, proto = buf[o + 9], l4 = o + ihl, len = n - ihl;
+    if ((buf[o + 6] & 0x3f) !== 0 || buf[o + 7] !== 0) return true; // a fragment: not checkable alone
+    if (proto === 1) return foldSum(sum(buf, l4, len, 0)) === 0xffff;
+    if (proto !== 6 && proto !== 17) return true;
+    if (proto === 17 && len >= 8 && buf[l4 + 6] === 0 && buf[l4 + 7] === 0) return true;
+    return foldSum(sum(buf, l4, len, sum(buf, o + 12, 8, 0) + proto + len)) === 0xffff;
+  }
+  const nh = buf[o + 6], len = n - 40;
+  if (nh !== 6 && nh !== 17 && nh !== 58) return true;
+  return foldSum(sum(buf, o + 40, len, sum(buf, o + 8, 32, 0) + (len >>> 16) + (len & 0xffff) + nh)) === 0xffff;
+}
+
+export { fixChecksums };
