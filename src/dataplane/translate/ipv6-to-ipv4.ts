@@ -21,6 +21,8 @@ const K_TTL = C['ttl-expired'];
 const K_INFO = C['icmp-info-filtered'];
 const K_UNTRANSLATABLE = C['icmp-type-untranslatable'];
 const K_TOO_BIG = C['packet-too-big'];
+/** RFC 791: Total Length is 16 bits. */
+const IPV4_MAX_LEN = 0xffff;
 const ICMP6_PACKET_TOO_BIG = 2;
 const ICMP6_ECHO_REQUEST = 128;
 const ICMP6_ECHO_REPLY = 129;
@@ -66,6 +68,14 @@ export function translate6to4(
   if (mtu === MtuVerdict.TOO_BIG) {
     // RFC 7915 §5 / RFC 6146 §3.7: the IPv6 source learns the size that fits (RFC 8201).
     const r = buildIcmp6Error(buf, off, len, ICMP6_PACKET_TOO_BIG, 0, mtuReport.value, self, out, counters);
+    if (r !== Result.DROP) counters[K_TOO_BIG]++;
+    return r;
+  }
+  // RFC 791: Total Length is 16 bits. An IPv6 packet with a Fragment Header is fragmented whatever
+  // its size (or fits a huge MTU), but over 65535 - 20 transport bytes it makes no IPv4 datagram
+  // at all: Packet Too Big with the largest IPv6 packet that translates.
+  if (IPV4_HDR_LEN + p.l4Len > IPV4_MAX_LEN) {
+    const r = buildIcmp6Error(buf, off, len, ICMP6_PACKET_TOO_BIG, 0, IPV4_MAX_LEN - IPV4_HDR_LEN + p.hdrLen, self, out, counters);
     if (r !== Result.DROP) counters[K_TOO_BIG]++;
     return r;
   }
