@@ -265,6 +265,14 @@ describe('hostile packets: each dropped with its own counter', () => {
       assert.equal(r.out[40], 2);
       assert.equal((r.out[44] << 24 | r.out[45] << 16 | r.out[46] << 8 | r.out[47]) >>> 0, 65535 - 20 + 48);
     });
+    it('regression: an ICMPv6 error quoting Payload Length 65535 quotes IPv4 Total Length 65535, not 19', () => {
+      const q = ipv6({ src: Y6, dst: X, nh: PROTO.UDP, l4: udp(53, 5000), payloadLen: 0xffff });
+      const r = feed(rig, 6, ipv6({ src: X, dst: Y6, nh: PROTO.ICMPV6, l4: icmp(1, 4, 0, q) }));
+      assert.equal(r.r, Result.EMIT4);
+      assert.deepEqual(r.delta, { 'translated-6to4': 1 });
+      assert.equal(checkQuoted(r.out, 28, r.out.length, 4), null);
+      assert.equal(u16(r.out, 28 + 2), 0xffff);
+    });
     it('Hop-by-Hop Jumbo Payload option (RFC 2675, Payload Length 0): ipv6-hdr-truncated', () => {
       dropped(feed(rig, 6, udp6({ payloadLen: 0, ext: [[PROTO.HOPOPTS, [0xc2, 4, 0, 1, 0, 0x10]]] })), 'ipv6-hdr-truncated');
     });

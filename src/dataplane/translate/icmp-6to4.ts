@@ -55,7 +55,10 @@ export function icmpError6to4(
     rewriteL4(buf, l4, end, q.proto, qPseudo, sumAddr4(t.src4) + sumAddr4(t.dst4), t.srcPort, t.dstPort, 0);
   }
   // The quoted header keeps its declared lengths and hop limit: it describes the original packet.
-  writeIpv4From6(buf, l4 - IPV4_HDR_LEN, q, t.src4, t.dst4, IPV4_HDR_LEN + q.l4Len, q.ttl, g, self);
+  // A quoted Payload Length near 65535 does not fit IPv4's 16-bit Total Length: saturate it
+  // rather than let it wrap below the header's own size.
+  const qTotal = IPV4_HDR_LEN + q.l4Len;
+  writeIpv4From6(buf, l4 - IPV4_HDR_LEN, q, t.src4, t.dst4, qTotal > 0xffff ? 0xffff : qTotal, q.ttl, g, self);
   let len4 = 2 * IPV4_HDR_LEN + ICMP_HDR + (end - l4);
   if (len4 > IPV4_ICMP_ERROR_MAX) len4 = IPV4_ICMP_ERROR_MAX; // RFC 7915 §5.2 / RFC 1812 §4.3.2.3
   const icmp = l4 - IPV4_HDR_LEN - ICMP_HDR;
