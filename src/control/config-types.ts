@@ -42,6 +42,8 @@ export interface ControlConfig {
   socket?: string;
   /** Group allowed to use the socket (mode 0660 instead of 0600): name or gid. */
   group?: string | number;
+  /** Prometheus endpoint listen address ("127.0.0.1:9464"); none: no metrics (--metrics overrides). */
+  metrics?: string;
 }
 
 export interface DaemonConfig {

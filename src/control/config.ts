@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ControlConfig, DaemonConfig, DataplaneConfig, InstanceFileConfig, NeighborConfig, PortConfig, RouteConfig } from './config-types';
 import { Nat64Error, q } from './errors';
 import { checkKeys, expectArray, expectObject, parseInstance, requireField, toInstanceFile } from './instance';
+import { parseListen } from './metrics';
 import { parseInterfaceAddress, parseIPv4, parseIPv6, parseMac, parsePrefix4, parsePrefix6, tryParseIPv4 } from './inet';
 
 export const DEFAULT_EAL = ['--no-pci', '--in-memory', '--iova-mode=va', '--no-telemetry', '-l', '0'];
@@ -142,7 +143,7 @@ function validateInstances(raw: unknown): InstanceFileConfig[] {
 
 function validateControl(raw: unknown): ControlConfig {
   const c = expectObject(raw, 'control');
-  checkKeys(c, ['socket', 'group'], 'control');
+  checkKeys(c, ['socket', 'group', 'metrics'], 'control');
   const out: ControlConfig = {};
   if (c.socket !== undefined) out.socket = str(c.socket, 'control.socket');
   if (c.group !== undefined) {
@@ -151,5 +152,6 @@ function validateControl(raw: unknown): ControlConfig {
     if (!ok) throw new Nat64Error('E_CONFIG_FIELD', `control.group: ${q(g)} must be a group name or number`);
     out.group = g as string | number;
   }
+  if (c.metrics !== undefined) { out.metrics = str(c.metrics, 'control.metrics'); parseListen(out.metrics, 'control.metrics'); }
   return out;
 }

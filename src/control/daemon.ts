@@ -9,6 +9,7 @@ import { loadConfig } from './config';
 import type { DaemonConfig } from './config-types';
 import { toErrorPayload } from './errors';
 import { socketPath } from './protocol';
+import { MetricsServer, parseListen } from './metrics';
 import { ControlServer } from './server';
 import { ControlState } from './state';
 
@@ -16,6 +17,10 @@ export interface DaemonOptions {
   configPath: string;
   /** --socket; else NAT64_SOCKET; else the file's control.socket; else /run/nat64/nat64.sock. */
   socketPath?: string;
+  /** --metrics: Prometheus listen address; else the file's control.metrics; else none. */
+  metrics?: string;
+  /** Where mapping-log lines go (default stdout: the journal under systemd). */
+  out?: (line: string) => void;
   log?: (line: string) => void;
   /** Tests inject a recorder; production uses the DPDK data plane. */
   dataplane?: () => DataplaneApi;
@@ -40,8 +45,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const path = opts.socketPath || process.env.NAT64_SOCKET || cfg.control?.socket || socketPath();
   const dp = opts.dataplane ? opts.dataplane() : new Dataplane();
   const state = new ControlState(dp);
+  const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+  dp.onMappingLog = out;
   let server: ControlServer | null = null;
+  let metrics: MetricsServer | null = null;
   try {
+    const listen = opts.metrics ?? cfg.control?.metrics;
     await dp.start(cfg.dataplane);
     log(`data plane started: ${cfg.dataplane.ports.length} port(s), ${cfg.dataplane.shards} shard(s)`);
     await state.applyInstances(cfg.instances);
@@ -49,9 +58,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     server = new ControlServer(state, { path, group: cfg.control?.group });
     await server.listen();
     log(`control socket listening on ${path}`);
+    if (listen) {
+      metrics = new MetricsServer(dp, parseListen(listen, opts.metrics ? '--metrics' : 'control.metrics'));
+      await metrics.start();
+      log(`metrics on http://${metrics.address}/metrics`);
+    }
   } catch (e) {
     log(`start failed: ${toErrorPayload(e).message}`);
     await server?.close().catch(() => undefined);
+    await metrics?.stop().catch(() => undefined);
     await dp.stop().catch(() => undefined);
     exit(1);
     throw e;
@@ -61,6 +76,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const stop = () => stopping ??= (async () => {
     log('stopping');
     await server!.close();
+    await metrics?.stop();
     await dp.stop();
     log('stopped');
   })();

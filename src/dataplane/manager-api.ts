@@ -42,4 +42,8 @@ export interface DataplaneApi {
   bib(protocol?: Protocol): BibRow[];
   sessions(protocol?: Protocol): SessionRow[];
   stop(): Promise<void>;
+  /** BIB entries and sessions per shard and protocol (metrics). Optional: test recorders may omit it. */
+  tableCounts?(): Array<{ shard: number; bib: Record<Protocol, number>; sessions: Record<Protocol, number> }>;
+  /** Where RFC 6888 mapping log lines go (logging-bib/logging-session); the daemon sets it. */
+  onMappingLog?: (line: string) => void;
 }

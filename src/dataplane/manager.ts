@@ -5,6 +5,7 @@ import { parseIPv4, parseIPv6 } from '../control/inet';
 import { native } from '../native';
 import type { CoreConfig } from './core-config';
 import { COUNTERS, createCounterBuffer } from './counters';
+import { createEventBuffer, EventReader, formatMappingLine, LOG_DROPPED } from './events';
 import { parseMac } from './l2/ethernet';
 import type { PortRuntime } from './l2/interfaces';
 import { createNeighborBuffer, NeighborTable } from './l2/neighbors';
@@ -14,11 +15,13 @@ import { isV4, portRuntime } from './port-runtime';
 import type { ShardInit, ShardMessage } from './shard-init';
 import { allocateShardTables, type ShardTableBuffers } from './tables/shard-tables';
 import { readBib, readSessions } from './tables/read';
+import { countTables } from './tables/count';
 
 interface ShardHandle {
   init: ShardInit;
   mailbox: MailboxClient;
   counters: Float64Array;
+  events: EventReader;
   task: Promise<unknown> | null;
   restarts: number;
 }
@@ -39,6 +42,9 @@ export class Dataplane implements DataplaneApi {
   private portList: Array<{ name: string; addresses: string[]; rt: PortRuntime }> = [];
   private instance: CoreConfig | null = null;
   private stopping = false;
+  private drainTimer: NodeJS.Timeout | null = null;
+  /** RFC 6888 mapping log lines (logging-bib/logging-session), about every 100 ms; the daemon prints them. */
+  onMappingLog: (line: string) => void = () => undefined;
   /** Called when a shard worker died and was restarted (reliability: logged by the daemon). */
   onShardRestart: (shard: number, err: unknown) => void = () => undefined;
 
@@ -74,11 +80,16 @@ export class Dataplane implements DataplaneApi {
       native.shardCreate(s, cfg.shards, rxPairs[s]);
       const counters = createCounterBuffer();
       const mailbox = createMailbox();
+      const events = createEventBuffer();
+      const tables = allocateShardTables(cfg.sessionsPerShard);
       const init: ShardInit = {
-        shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables: allocateShardTables(cfg.sessionsPerShard),
-        counters, mailbox, neighbors, instance: null,
+        shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables,
+        counters, mailbox, neighbors, events, instance: null,
       };
-      this.shards.push({ init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters), task: null, restarts: 0 });
+      this.shards.push({
+        init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters),
+        events: new EventReader(events, s, tables.header), task: null, restarts: 0,
+      });
     }
     this.pool = new Piscina({
       filename: path.join(__dirname, 'worker.js'),
@@ -88,6 +99,14 @@ export class Dataplane implements DataplaneApi {
     });
     for (const h of this.shards) this.launch(h);
     await Promise.all(this.shards.map((h) => h.mailbox.request({ type: 'ping' } satisfies ShardMessage, 15000)));
+    this.drainTimer = setInterval(() => this.drainEvents(), 100);
+    this.drainTimer.unref();
+  }
+
+  /** Main thread: format what the shards logged since the last drain (events.ts). */
+  drainEvents(): void {
+    const instance = this.instance?.instance;
+    for (const h of this.shards) h.events.drain((r) => this.onMappingLog(formatMappingLine(r, instance)));
   }
 
   /** Start (or restart) a shard's long-lived task; the tables in shared memory survive a restart. */
@@ -123,8 +142,10 @@ export class Dataplane implements DataplaneApi {
     const perShard = this.shards.map((h) => {
       const row: Record<string, number> = {};
       COUNTERS.forEach((c, i) => { row[c.name] = h.counters[i]; total[c.name] += h.counters[i]; });
+      row[LOG_DROPPED.name] = h.events.dropped;
       return row;
     });
+    total[LOG_DROPPED.name] = perShard.reduce((n, r) => n + r[LOG_DROPPED.name], 0);
     return { total, perShard };
   }
 
@@ -151,6 +172,11 @@ export class Dataplane implements DataplaneApi {
     return this.shards.flatMap((h) => readSessions(h.init.tables as ShardTableBuffers, h.init.shard, now, protocol));
   }
 
+  /** BIB entries and sessions per shard and protocol (metrics): counts only, no rows. */
+  tableCounts(): Array<{ shard: number; bib: Record<Protocol, number>; sessions: Record<Protocol, number> }> {
+    return this.shards.map((h) => ({ shard: h.init.shard, ...countTables(h.init.tables as ShardTableBuffers) }));
+  }
+
   /** Shard liveness and restarts (for status displays and the reliability tests). */
   shardStatus(): Array<{ shard: number; restarts: number; heartbeatAgeMs: number }> {
     const now = Date.now() % 0x7fffffff;
@@ -160,6 +186,8 @@ export class Dataplane implements DataplaneApi {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainEvents();
     for (const h of this.shards) h.mailbox.stop();
     const deadline = new Promise((r) => setTimeout(r, 5000).unref());
     await Promise.race([Promise.allSettled(this.shards.map((h) => h.task)), deadline]);

@@ -11,6 +11,8 @@ export interface ShardInit {
   counters: SharedArrayBuffer;
   mailbox: SharedArrayBuffer;
   neighbors: SharedArrayBuffer;
+  /** RFC 6888 mapping-log ring (events.ts), drained by the main thread. */
+  events?: SharedArrayBuffer;
   /** The instance to translate with at start (a restarted shard gets the current one). */
   instance: CoreConfig | null;
 }

@@ -17,6 +17,7 @@ import { advertisedLla, answerNeighborSolicitation, buildNeighborSolicitation, I
 import { answerEcho4, answerEcho6 } from './l2/local';
 import type { ShardInit, ShardMessage } from './shard-init';
 import type { PacketSink } from './translate/fragment';
+import { EventRing } from './events';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 
 /** Source MAC of frames one shard hands to another after hairpin translation. */
@@ -50,6 +51,7 @@ export class Shard {
   private readonly own: OwnAddresses;
   private readonly neigh: NeighborTable;
   private readonly pending = new PendingQueue();
+  private readonly events: EventRing | null;
   private enabled: boolean;
   private lastExpire = 0;
 
@@ -70,6 +72,7 @@ export class Shard {
     this.mailbox = new MailboxServer(init.mailbox);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSink(this.fragmentSink());
+    this.events = init.events ? new EventRing(init.events) : null;
     this.enabled = this.applyInstance(init.instance);
   }
 
@@ -124,7 +127,10 @@ export class Shard {
   }
 
   private applyInstance(cfg: ShardInit['instance']): boolean {
+    // Mapping logs follow the new globals; on removal the old setting still logs what goes away.
+    if (cfg !== null) this.setLogging(cfg.globals.logging.bib, cfg.globals.logging.session);
     this.core.configure(cfg, this.own.all4());
+    if (cfg === null) this.setLogging(false, false);
     const self6 = new Uint8Array(16);
     const v6port = this.ports.findIndex((p) => p.v6.length > 0);
     if (v6port >= 0) this.own.first6(v6port, self6, 0);
@@ -132,6 +138,13 @@ export class Shard {
     this.core.setSelf(self6, v4port >= 0 ? this.own.first4(v4port) : 0);
     this.syncMtu();
     return cfg !== null && cfg.globals.manuallyEnabled;
+  }
+
+  /** logging-bib / logging-session: the tables write to the event ring only while on (events.ts). */
+  private setLogging(bib: boolean, session: boolean): void {
+    const t = this.core.tables;
+    t.bib.log = bib ? this.events : null;
+    t.sessions.log = session ? this.events : null;
   }
 
   /** The core's MTU arithmetic (RFC 7915 §4.4/§5.4) uses the MTUs of the IPv6-side and IPv4-side ports. */

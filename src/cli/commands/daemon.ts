@@ -9,14 +9,16 @@ export default class DaemonCommand extends Command {
     examples: [
       ['Run with the packaged configuration', 'nat64 daemon --config /etc/nat64/nat64.json'],
       ['Another socket', 'nat64 daemon --config nat64.json --socket /tmp/nat64.sock'],
+      ['With a Prometheus endpoint', 'nat64 daemon --config nat64.json --metrics 127.0.0.1:9464'],
     ],
   });
 
   config = Option.String('-c,--config', { required: true, description: 'Configuration file (JSON, see config/README.md)' });
+  metrics = Option.String('--metrics', { description: 'Serve Prometheus metrics on this address (such as 127.0.0.1:9464; default: control.metrics, else none)' });
   socket = Option.String('--socket', { description: 'Control socket (default: $NAT64_SOCKET, control.socket, /run/nat64/nat64.sock)' });
 
   async execute(): Promise<number> {
-    await runDaemon({ configPath: this.config, socketPath: this.socket });
+    await runDaemon({ configPath: this.config, socketPath: this.socket, metrics: this.metrics });
     // Runs until a signal handler exits the process.
     return new Promise<number>(() => undefined);
   }

@@ -4,6 +4,7 @@ import {
 } from './layout';
 import { finish, hashAddr6, mix, word } from './hash';
 import type { ShardTableBuffers } from './shard-tables';
+import { MappingEvent, type EventRing } from '../events';
 
 /**
  * The Binding Information Base (RFC 6146 §3.1): (protocol, IPv6 transport address, IPv4
@@ -16,6 +17,8 @@ export class Bib {
   private readonly heads6: Int32Array;
   private readonly heads4: Int32Array;
   private readonly mask: number;
+  /** RFC 6888 mapping log (logging-bib): set by the shard while the global is on, else null. */
+  log: EventRing | null = null;
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array) {
     this.rec = new Int32Array(b.bib);
@@ -79,7 +82,7 @@ export class Bib {
     this.heads4[b4] = i;
     Atomics.add(r, p + B_SEQ, 1);
     h[H_B_COUNT]++;
-    // Logging hook (RFC 6888-style logging-bib): BIB entry created goes here.
+    if (this.log !== null) this.log.bib(MappingEvent.BIB_CREATE, r, p);
     return i;
   }
 
@@ -89,6 +92,8 @@ export class Bib {
     const p = i * B_STRIDE;
     if ((r[p + B_FLAGS] & BF_IN_USE) === 0) return;
     const proto = r[p + B_FLAGS] & 0xff;
+    // Logged before the flags are cleared: the record still says what the mapping was.
+    if (this.log !== null) this.log.bib(MappingEvent.BIB_REMOVE, r, p);
     this.unlink(this.heads6, B_NEXT6, this.bucket6w(proto, p), i);
     this.unlink(this.heads4, B_NEXT4, this.bucket4(proto, r[p + B_V4], r[p + B_PORTS] & 0xffff), i);
     Atomics.add(r, p + B_SEQ, 1);
@@ -97,7 +102,6 @@ export class Bib {
     r[p + B_NEXT6] = this.header[H_B_FREE];
     this.header[H_B_FREE] = i;
     this.header[H_B_COUNT]--;
-    // Logging hook (RFC 6888-style logging-bib): BIB entry removed goes here.
   }
 
   inUse(i: number): boolean { return (this.rec[i * B_STRIDE + B_FLAGS] & BF_IN_USE) !== 0; }

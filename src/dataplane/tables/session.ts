@@ -5,6 +5,8 @@ import { finish, mix } from './hash';
 import type { Bib } from './bib';
 import type { ExpiryLists } from './expiry';
 import type { ShardTableBuffers } from './shard-tables';
+import { MappingEvent, type EventRing } from '../events';
+import { B_STRIDE } from './layout';
 
 /**
  * The session table (RFC 6146 §3.2). A session is (BIB entry, remote IPv4 transport address):
@@ -17,6 +19,8 @@ export class Sessions {
   private readonly heads: Int32Array;
   private readonly addrHeads: Int32Array;
   private readonly mask: number;
+  /** RFC 6888 mapping log (logging-session): set by the shard while the global is on, else null. */
+  log: EventRing | null = null;
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array, private readonly bib: Bib,
     private readonly expiry: ExpiryLists) {
@@ -77,7 +81,7 @@ export class Sessions {
     Atomics.add(r, p + S_SEQ, 1);
     this.bib.addSession(bib, 1);
     h[H_S_COUNT]++;
-    // Logging hook (RFC 6888-style logging-session): session created goes here.
+    if (this.log !== null) this.log.session(MappingEvent.SESSION_CREATE, this.bib.rec, bib * B_STRIDE, r4, rport);
     return i;
   }
 
@@ -98,7 +102,7 @@ export class Sessions {
     this.header[H_S_FREE] = i;
     this.header[H_S_COUNT]--;
     this.bib.addSession(bib, -1);
-    // Logging hook (RFC 6888-style logging-session): session removed goes here.
+    if (this.log !== null) this.log.session(MappingEvent.SESSION_REMOVE, this.bib.rec, bib * B_STRIDE, a, r[p + S_MISC] >>> 16);
     return bib;
   }
 

@@ -1,0 +1,211 @@
+/**
+ * RFC 6888 §4 mapping logs (`logging-bib`, `logging-session`): a per-shard event ring in shared
+ * memory. The shard (single producer) writes one fixed-size binary record when a BIB entry or a
+ * session is created or removed, and only while the global is on: no allocation, no text, no
+ * exception on the fast path; a full ring drops the record and counts it ('log-dropped'). The main
+ * thread (single consumer) drains every ring about every 100 ms and turns the records into the
+ * lines documented in docs/logging.md.
+ *
+ * Layout (Int32Array over one SharedArrayBuffer):
+ *   [0]           head: records written (free-running), stored by the producer after the record
+ *   [1]           dropped: records lost because the ring was full (producer only)
+ *   [16]          tail: records consumed (free-running), stored by the consumer; own cache line
+ *   [32 + i*STRIDE ...] record slot i % CAPACITY
+ */
+import {
+  BF_STATIC, B_FLAGS, B_PORTS, B_V4, B_V6, H_POOL6, H_POOL6_LEN,
+} from './tables/layout';
+import { embed } from './rfc6052';
+import { formatIpv4 } from './packet/addr-text';
+import { formatIpv6 } from './tables/read';
+
+export const enum MappingEvent { BIB_CREATE = 1, BIB_REMOVE = 2, SESSION_CREATE = 3, SESSION_REMOVE = 4 }
+export const EVENT_NAMES = ['', 'bib-create', 'bib-remove', 'session-create', 'session-remove'];
+
+const HEAD = 0, DROPPED = 1, TAIL = 16, SLOTS = 32;
+/** kind | proto << 8 | static << 16 */
+const R_KIND = 0;
+const R_V6 = 1;
+/** port6 << 16 | port4 */
+const R_PORTS = 5;
+const R_V4 = 6;
+const R_REMOTE4 = 7;
+const R_RPORT = 8;
+/** Event time in ms since the epoch, split in two words (exact up to 2^53). */
+const R_TIME_HI = 9;
+const R_TIME_LO = 10;
+export const EVENT_STRIDE = 12;
+/** Records per shard: at ~100 ms drains, 40 k mappings/s per shard before anything is dropped. */
+export const EVENT_CAPACITY = 4096;
+
+/** Counter shown by `stats display` (summed from every ring's `dropped`). */
+export const LOG_DROPPED = {
+  name: 'log-dropped',
+  explain: 'Mapping log records (logging-bib/logging-session) lost because the shard\'s event ring was full.',
+} as const;
+
+export function createEventBuffer(capacity = EVENT_CAPACITY): SharedArrayBuffer {
+  return new SharedArrayBuffer((SLOTS + capacity * EVENT_STRIDE) * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/** The shard's side: append records. */
+export class EventRing {
+  private readonly w: Int32Array;
+  private readonly capacity: number;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.w = new Int32Array(buffer);
+    this.capacity = (this.w.length - SLOTS) / EVENT_STRIDE;
+  }
+
+  /** A BIB entry (record at `p` of the BIB's Int32Array) was created or is being removed. */
+  bib(kind: MappingEvent, bib: Int32Array, p: number): void {
+    const s = this.slot();
+    if (s < 0) return;
+    this.writeBib(s, kind, bib, p);
+    this.w[s + R_REMOTE4] = 0;
+    this.w[s + R_RPORT] = 0;
+    this.commit(s);
+  }
+
+  /** A session of BIB entry at `p` with the IPv4 remote (r4, rport) was created or removed. */
+  session(kind: MappingEvent, bib: Int32Array, p: number, r4: number, rport: number): void {
+    const s = this.slot();
+    if (s < 0) return;
+    this.writeBib(s, kind, bib, p);
+    this.w[s + R_REMOTE4] = r4 | 0;
+    this.w[s + R_RPORT] = rport;
+    this.commit(s);
+  }
+
+  /** Offset of the next free record, or -1 (counted) when the consumer is a whole ring behind. */
+  private slot(): number {
+    const w = this.w;
+    const head = w[HEAD];
+    if (((head - Atomics.load(w, TAIL)) | 0) >= this.capacity) { w[DROPPED]++; return -1; }
+    return SLOTS + ((head >>> 0) % this.capacity) * EVENT_STRIDE;
+  }
+
+  private writeBib(s: number, kind: MappingEvent, bib: Int32Array, p: number): void {
+    const w = this.w;
+    const flags = bib[p + B_FLAGS];
+    w[s + R_KIND] = kind | ((flags & 0xff) << 8) | ((flags & BF_STATIC) !== 0 ? 0x10000 : 0);
+    w[s + R_V6] = bib[p + B_V6];
+    w[s + R_V6 + 1] = bib[p + B_V6 + 1];
+    w[s + R_V6 + 2] = bib[p + B_V6 + 2];
+    w[s + R_V6 + 3] = bib[p + B_V6 + 3];
+    w[s + R_PORTS] = bib[p + B_PORTS];
+    w[s + R_V4] = bib[p + B_V4];
+    const now = Date.now();
+    w[s + R_TIME_HI] = Math.floor(now / 4294967296);
+    w[s + R_TIME_LO] = now | 0;
+  }
+
+  private commit(_s: number): void {
+    Atomics.store(this.w, HEAD, (this.w[HEAD] + 1) | 0); // publishes the record to the consumer
+  }
+}
+
+/** One decoded record (main thread). */
+export interface MappingRecord {
+  event: string;
+  protocol: 'TCP' | 'UDP' | 'ICMP' | string;
+  time: number;
+  isStatic: boolean;
+  ipv6: string; ipv6Port: number;
+  ipv4: string; ipv4Port: number;
+  /** Sessions only. */
+  remote6?: string; remote6Port?: number;
+  remote4?: string; remote4Port?: number;
+  shard: number;
+}
+
+const PROTO: Record<number, string> = { 6: 'TCP', 17: 'UDP', 1: 'ICMP' };
+
+/** The main thread's side: take every record written since the last drain. */
+export class EventReader {
+  private readonly w: Int32Array;
+  private readonly capacity: number;
+  private readonly a6 = new Uint8Array(16);
+  private readonly r6 = new Uint8Array(16);
+  private readonly pool6 = new Uint8Array(16);
+
+  constructor(buffer: SharedArrayBuffer, private readonly shard: number, private readonly tableHeader?: SharedArrayBuffer) {
+    this.w = new Int32Array(buffer);
+    this.capacity = (this.w.length - SLOTS) / EVENT_STRIDE;
+  }
+
+  get dropped(): number { return this.w[DROPPED] >>> 0; }
+
+  drain(out: (r: MappingRecord) => void, max = this.capacity): number {
+    const w = this.w;
+    const head = Atomics.load(w, HEAD);
+    let tail = w[TAIL];
+    let n = 0;
+    while (tail !== head && n < max) {
+      out(this.decode(SLOTS + ((tail >>> 0) % this.capacity) * EVENT_STRIDE));
+      tail = (tail + 1) | 0;
+      n++;
+    }
+    Atomics.store(w, TAIL, tail); // the slots are free for the producer again
+    return n;
+  }
+
+  private decode(s: number): MappingRecord {
+    const w = this.w;
+    const kind = w[s + R_KIND] & 0xff, proto = (w[s + R_KIND] >>> 8) & 0xff;
+    for (let k = 0; k < 4; k++) {
+      const x = w[s + R_V6 + k];
+      this.a6[4 * k] = x >>> 24; this.a6[4 * k + 1] = x >>> 16; this.a6[4 * k + 2] = x >>> 8; this.a6[4 * k + 3] = x;
+    }
+    const ports = w[s + R_PORTS];
+    const rec: MappingRecord = {
+      event: EVENT_NAMES[kind] ?? `event-${kind}`,
+      protocol: PROTO[proto] ?? String(proto),
+      time: w[s + R_TIME_HI] * 4294967296 + (w[s + R_TIME_LO] >>> 0),
+      isStatic: (w[s + R_KIND] & 0x10000) !== 0,
+      ipv6: formatIpv6(this.a6), ipv6Port: ports >>> 16,
+      ipv4: formatIpv4(w[s + R_V4] >>> 0), ipv4Port: ports & 0xffff,
+      shard: this.shard,
+    };
+    if (kind === MappingEvent.SESSION_CREATE || kind === MappingEvent.SESSION_REMOVE) {
+      const r4 = w[s + R_REMOTE4] >>> 0, rport = w[s + R_RPORT];
+      rec.remote4 = formatIpv4(r4);
+      rec.remote4Port = rport;
+      rec.remote6 = this.remote6(r4);
+      rec.remote6Port = proto === 1 ? rec.ipv6Port : rport;
+    }
+    return rec;
+  }
+
+  /** pool6 + the IPv4 remote (RFC 6052), from the pool6 the shard publishes in its table header. */
+  private remote6(r4: number): string {
+    if (!this.tableHeader) return '';
+    const h = new Int32Array(this.tableHeader);
+    const len = h[H_POOL6_LEN];
+    if (![32, 40, 48, 56, 64, 96].includes(len)) return '';
+    for (let k = 0; k < 4; k++) {
+      const x = h[H_POOL6 + k];
+      this.pool6[4 * k] = x >>> 24; this.pool6[4 * k + 1] = x >>> 16; this.pool6[4 * k + 2] = x >>> 8; this.pool6[4 * k + 3] = x;
+    }
+    embed(this.pool6, len, r4, this.r6, 0);
+    return formatIpv6(this.r6);
+  }
+}
+
+/**
+ * The documented line (docs/logging.md): logfmt, one mapping per line, the event's own time.
+ *   nat64-mapping time=2025-01-01T00:00:00.000Z event=bib-create proto=TCP ipv6=2001:db8::2#40000 ipv4=203.0.113.1#61001 static=false shard=0
+ *   nat64-mapping time=... event=session-create proto=TCP ipv6=2001:db8::2#40000 ipv6-remote=64:ff9b::cb00:7110#8080 ipv4=203.0.113.1#61001 ipv4-remote=203.0.113.16#8080 shard=0
+ */
+export function formatMappingLine(r: MappingRecord, instance?: string): string {
+  const parts = [`nat64-mapping time=${new Date(r.time).toISOString()}`];
+  if (instance !== undefined) parts.push(`instance=${JSON.stringify(instance)}`);
+  parts.push(`event=${r.event}`, `proto=${r.protocol}`, `ipv6=${r.ipv6}#${r.ipv6Port}`);
+  if (r.remote6 !== undefined) parts.push(`ipv6-remote=${r.remote6}#${r.remote6Port}`);
+  parts.push(`ipv4=${r.ipv4}#${r.ipv4Port}`);
+  if (r.remote4 !== undefined) parts.push(`ipv4-remote=${r.remote4}#${r.remote4Port}`);
+  else parts.push(`static=${r.isStatic}`);
+  parts.push(`shard=${r.shard}`);
+  return parts.join(' ');
+}
