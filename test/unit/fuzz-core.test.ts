@@ -1,0 +1,109 @@
+/**
+ * The CI-sized fuzzing run of the translation core (the long one is test/fuzz/fuzz-core.ts, see
+ * docs/fuzzing.md): about 200k mutated packets with fixed seeds, 1 and 2 shards, every invariant
+ * of test/fuzz/engine.ts checked on every packet. A failure prints the input packet in hex, the
+ * seed and the iteration, which reproduce it (the run is deterministic).
+ */
+import * as assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { checkIpv4, checkIpv6, checkQuoted, fuzz, l4ChecksumOk, type FuzzStats } from '../fuzz/engine';
+import { Prng } from '../fuzz/prng';
+import { ipv4, ipv6, PROTO, udp } from '../rfc/vectors/build';
+
+function gc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+function heapAfterGc(collect: () => void): number {
+  collect();
+  collect();
+  return process.memoryUsage().heapUsed;
+}
+
+function explain(s: FuzzStats): string {
+  const f = s.failure!;
+  return `${f.detail}\n  process${f.direction}, seed packet ${f.seedName}, run seed ${f.seed}, ${f.shards} shard(s), ` +
+    `iteration ${f.iteration}\n  input: ${f.hex}`;
+}
+
+describe('fuzz: the translation core under hostile input', function () {
+  this.timeout(60000);
+  const runs = [
+    { seed: 0x5eed0001, shards: 1, packets: 70000 },
+    { seed: 0x5eed0002, shards: 2, packets: 70000 },
+    { seed: 0x5eed0003, shards: 1, packets: 30000, capacity: 64 },
+    { seed: 0x5eed0004, shards: 2, packets: 30000, capacity: 64 },
+  ];
+  for (const o of runs) {
+    it(`${o.packets} mutated packets, ${o.shards} shard(s)${o.capacity ? `, tables of ${o.capacity}` : ''}, seed ${o.seed.toString(16)}: every invariant holds`, () => {
+      const s = fuzz(o);
+      assert.equal(s.failure, null, s.failure ? explain(s) : '');
+      assert.equal(s.packets, o.packets);
+      // The corpus reaches every verdict, including the quoted-packet paths and hairpinning.
+      for (const v of ['DROP', 'EMIT4', 'EMIT6', 'HAIRPIN'] as const) assert.ok(s.verdicts[v] > 0, `no ${v}`);
+      for (const k of ['translated-6to4', 'translated-4to6', 'icmp-error-sent', 'icmp-error-inner-bad', 'mtu-fragmented']) {
+        assert.ok((s.counters[k] ?? 0) > 0, `${k} never counted: ${JSON.stringify(s.counters)}`);
+      }
+      if (o.capacity) assert.ok((s.counters['session-table-full'] ?? 0) + (s.counters['bib-table-full'] ?? 0) > 0, 'tables never filled');
+    });
+  }
+
+  it('the same seed gives the same run', () => {
+    const a = fuzz({ seed: 7, shards: 2, packets: 3000 });
+    const b = fuzz({ seed: 7, shards: 2, packets: 3000 });
+    assert.deepEqual(a.counters, b.counters);
+    assert.deepEqual(a.verdicts, b.verdicts);
+  });
+
+  it('the heap does not grow with the number of packets', () => {
+    const collect = gc();
+    fuzz({ seed: 11, shards: 2, packets: 2000 }); // warm-up: code, corpus and tables allocated once
+    const before = heapAfterGc(collect);
+    const s = fuzz({ seed: 12, shards: 2, packets: 40000 });
+    const after = heapAfterGc(collect);
+    assert.equal(s.failure, null, s.failure ? explain(s) : '');
+    assert.ok(after - before < 4 * 1048576, `heap grew by ${((after - before) / 1048576).toFixed(1)} MiB`);
+  });
+});
+
+describe('fuzz: the checks themselves catch broken output', () => {
+  const u4 = ipv4({ src: '198.51.100.7', dst: '203.0.113.1', proto: PROTO.UDP, l4: udp(53, 61001) });
+  const u6 = ipv6({ src: '2001:db8::8', dst: '64:ff9b::c633:6407', nh: PROTO.UDP, l4: udp(5000, 53) });
+
+  it('IPv4: length field, IHL, version, header checksum, fragment past 65535', () => {
+    assert.equal(checkIpv4(u4, 0, u4.length), null);
+    assert.match(checkIpv4(u4, 0, u4.length - 1)!, /Total Length/);
+    const bad = Uint8Array.from(u4);
+    bad[10] ^= 1;
+    assert.match(checkIpv4(bad, 0, bad.length)!, /checksum/);
+    const frag = ipv4({ src: 1, dst: 2, proto: PROTO.UDP, l4: new Uint8Array(100), l4sum: 'keep', fragOffset: 8180 });
+    assert.match(checkIpv4(frag, 0, frag.length)!, /fragment ends/);
+    assert.match(checkIpv4(u6, 0, u6.length)!, /version|IHL|Length/);
+  });
+
+  it('IPv6: length field and version', () => {
+    assert.equal(checkIpv6(u6, 0, u6.length), null);
+    assert.match(checkIpv6(u6, 0, u6.length + 2)!, /Payload Length/);
+    assert.match(checkIpv6(u4, 0, u4.length)!, /version|bytes/);
+  });
+
+  it('quoted packets and transport checksums', () => {
+    const wrapped = Uint8Array.from(u4);
+    wrapped[3] = 19;
+    assert.match(checkQuoted(wrapped, 0, wrapped.length, 4)!, /Total Length/);
+    assert.equal(checkQuoted(u4, 0, u4.length, 4), null);
+    assert.ok(l4ChecksumOk(u4, 0, u4.length, 4) && l4ChecksumOk(u6, 0, u6.length, 6));
+    const bad = Uint8Array.from(u6);
+    bad[45] ^= 1;
+    assert.ok(!l4ChecksumOk(bad, 0, bad.length, 6));
+  });
+
+  it('the PRNG is deterministic and spread', () => {
+    const a = new Prng(1), b = new Prng(1);
+    const seen = new Set<number>();
+    for (let i = 0; i < 1000; i++) { const x = a.next(); assert.equal(x, b.next()); seen.add(x & 0xff); }
+    assert.ok(seen.size > 250);
+  });
+});
