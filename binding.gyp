@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/eal.cc",
         "native/errors.cc",
+        "native/frag.cc",
         "native/io.cc",
         "native/mempool.cc",
         "native/port.cc",

@@ -9,6 +9,7 @@
 
 #include "eal.h"
 #include "errors.h"
+#include "frag.h"
 #include "mempool.h"
 #include "port.h"
 #include "shard.h"
@@ -319,6 +320,37 @@ Napi::Value Shutdown(const Napi::CallbackInfo &info) {
   });
 }
 
+// ---- Reassembly (native/frag.cc) ----
+
+Napi::Value FragConfigure(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    if (!info[0].IsObject()) fail(code::kArg, "fragConfigure: limits must be an object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    FragLimits l = fragLimits();
+    l.maxFlows = propU32(o, "maxFlows", false, l.maxFlows, 1u << 20);
+    l.timeoutMs = propU32(o, "timeoutMs", false, l.timeoutMs, 3600000);
+    if (l.maxFlows == 0 || l.timeoutMs == 0) fail(code::kArg, "fragConfigure: maxFlows and timeoutMs must be > 0");
+    fragConfigure(l);
+    return env.Undefined();
+  });
+}
+
+Napi::Value FragReassemble(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    Shard &s = requireShard(argU32(info, 0, "shard"));
+    rte_mbuf *m = argMbuf(info, 1);
+    uint32_t family = argU32(info, 2, "family", 6);
+    if (family != 4 && family != 6) fail(code::kArg, "family must be 4 or 6");
+    return Napi::Number::New(env, fragReassemble(s, m, family));
+  });
+}
+
+Napi::Value FragExpire(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    return Napi::Number::New(env, fragExpire(requireShard(argU32(info, 0, "shard"))));
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ealInit", Napi::Function::New(env, EalInit, "ealInit"));
   exports.Set("ealInitialized", Napi::Function::New(env, EalInitialized, "ealInitialized"));
@@ -339,6 +371,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("shardStats", Napi::Function::New(env, ShardStats, "shardStats"));
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
+  exports.Set("fragConfigure", Napi::Function::New(env, FragConfigure, "fragConfigure"));
+  exports.Set("fragReassemble", Napi::Function::New(env, FragReassemble, "fragReassemble"));
+  exports.Set("fragExpire", Napi::Function::New(env, FragExpire, "fragExpire"));
   return exports;
 }
 

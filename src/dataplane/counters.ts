@@ -72,7 +72,7 @@ export const COUNTERS = [
   { name: 'frag-held', explain: 'Fragment stored in the shard\'s reassembly table, waiting for the rest of its datagram.' },
   { name: 'frag-reassembled', explain: 'Datagram reassembled from its fragments and fed back to be translated (RFC 6146 §3.4 needs its ports).' },
   { name: 'frag-table-full', explain: 'Dropped: fragment of a new datagram while the reassembly table held max-flows datagrams.' },
-  { name: 'frag-invalid', explain: 'Dropped: fragments overlapping, duplicated, leaving a hole, too many for one datagram, or empty (counted per fragment freed).' },
+  { name: 'frag-invalid', explain: 'Dropped: a fragment made its datagram invalid (overlap, duplicate, hole, more than 8 fragments, empty, beyond 64 KiB, bad IPv4 header checksum); the datagram\'s held fragments are freed with it.' },
   { name: 'frag-timeout', explain: 'Dropped: fragments of a datagram that did not complete within the reassembly timeout (counted per fragment).' },
   { name: 'frag-too-big', explain: 'Dropped: reassembled datagram larger than one packet buffer (the shards see single-segment buffers only).' },
   { name: 'frag-no-buffer', explain: 'Dropped: no packet buffer to copy a reassembled datagram into.' },

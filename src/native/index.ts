@@ -2,7 +2,8 @@ import { existsSync } from 'fs';
 import { join } from 'path';
 import type { NativeAddon } from './types';
 
-export type { NativeAddon, PortInfo, PortStats, ShardIoStats, ShardViews } from './types';
+export type { FragLimits, NativeAddon, PortInfo, PortStats, ShardIoStats, ShardViews } from './types';
+export { FragResult } from './types';
 export { memoryArgs, testEalArgs } from './eal-args';
 
 /** Every `code` the addon (and this loader) can put on an Error. */
@@ -53,6 +54,7 @@ const FUNCTIONS = {
   ealInit: 1, ealInitialized: 1, mempoolCreate: 1, portProbe: 1, portStart: 1, portInfo: 1, portStats: 1,
   portSetMtu: 1, portStop: 1, portClose: 1, shardCreate: 1, shardAttach: 1, rx: 1, tx: 1, send: 1,
   alloc: 1, free: 1, shardStats: 1, shutdown: 1,
+  fragConfigure: 1, fragReassemble: 1, fragExpire: 1,
 } satisfies Record<keyof NativeAddon, 1>;
 
 /**

@@ -53,6 +53,26 @@ export interface ShardViews {
   lcore: number;
 }
 
+/** Per-shard IP reassembly (native/frag.cc). */
+export interface FragLimits {
+  /** Datagrams being reassembled at once per shard (default 256; each holds up to 8 fragments). */
+  maxFlows: number;
+  /** Time a datagram may take from its first fragment to its last, in ms (default 2000). */
+  timeoutMs: number;
+}
+
+/** fragReassemble's answer (native/frag.h). */
+export const enum FragResult {
+  HELD = 0,
+  REASSEMBLED = 1,
+  TABLE_FULL = -1,
+  INVALID = -2,
+  TOO_BIG = -3,
+  NO_BUFFER = -4,
+  UNSUPPORTED = -5,
+  RING_FULL = -6,
+}
+
 export interface NativeAddon {
   /** rte_eal_init once per process; restores the caller's CPU affinity afterwards. */
   ealInit(args: string[]): void;
@@ -85,6 +105,18 @@ export interface NativeAddon {
   alloc(shard: number): number;
   free(shard: number, mbuf: number): void;
   shardStats(shard: number): ShardIoStats;
+  /** Reassembly limits for shard tables created from now on (each shard creates its table on its first fragment). */
+  fragConfigure(limits: Partial<FragLimits>): void;
+  /**
+   * Worker side: hand an IPv4 (family 4) or IPv6 (6) fragment, received by this shard and not yet
+   * given a verdict, to the shard's reassembly table. The addon owns the mbuf from now on (give it
+   * the HOLD verdict). A completed datagram, copied into one fresh mbuf, comes back through this
+   * shard's hand-off ring on a later rx(); an IPv6 one carries an atomic Fragment Header (offset 0,
+   * M 0) with the original Identification. Returns a FragResult.
+   */
+  fragReassemble(shard: number, mbuf: number, family: number): FragResult;
+  /** Drops timed-out datagrams; returns how many fragments timeouts freed since the last call. */
+  fragExpire(shard: number): number;
   /** Stop every port, free rings, rte_eal_cleanup (releases hugepages). Idempotent. */
   shutdown(): void;
 }
