@@ -7,6 +7,7 @@
         "native/eal.cc",
         "native/errors.cc",
         "native/frag.cc",
+        "native/gen.cc",
         "native/io.cc",
         "native/mempool.cc",
         "native/port.cc",

@@ -1,66 +1,147 @@
 /**
- * `npm run bench [-- --quick]`: RFC 9693-style figures for the translator, each beside a testpmd
- * baseline measured in the same invocation over the same devices (these machines are shared and
- * noisy: ratios travel better than absolute numbers). Prints a table and writes
- * bench/results/<date>.json. Scenarios run one per child process (EAL initialises once per process).
+ * `npm run bench [-- --quick] [-- --repeat N]`: RFC 9693-style figures for the translator, each
+ * beside a baseline measured in the same invocation (these machines are shared and noisy: ratios
+ * travel better than absolute numbers; every figure is the median of --repeat runs, 1 by default
+ * in --quick, 3 otherwise). Prints a table, writes bench/results/bench-<date>.json (one object per
+ * scenario) and bench/results/rate-vs-sessions.png. Each scenario runs in its own process (EAL
+ * initialises once per process): bench/scenario.ts.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testpmdMpps } from './baseline';
+import { writeChart } from './chart';
 import { writePcap } from './pcap';
 import type { ScenarioResult, ScenarioSpec } from './scenario';
 import { frame6 } from './traffic';
 
-interface Row extends ScenarioResult { scenario: string; baselineMpps: number; ratio: number }
+interface Row extends ScenarioResult {
+  scenario: string;
+  baseline: string;
+  baselineMpps: number;
+  /** mpps / baselineMpps */
+  ratio: number;
+  /** mpps / the 1 k-session rate of the same direction, frame, protocol and shards */
+  shareOf1k: number | null;
+  runs: number[];
+}
+
+const quick = process.argv.includes('--quick');
+const repeatArg = process.argv.indexOf('--repeat');
+const repeat = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : quick ? 1 : 3;
+const seconds = quick ? 2 : 4;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function runChild(spec: ScenarioSpec): ScenarioResult {
   const out = execFileSync(process.execPath, [path.join(__dirname, 'scenario.js'), JSON.stringify(spec)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 180000 });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600000, maxBuffer: 1 << 26 });
   return JSON.parse(out.trim().split('\n').pop()!) as ScenarioResult;
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const seconds = quick ? 3 : 5;
-  const specs: ScenarioSpec[] = [];
-  for (const shards of quick ? [1] : [1, 2]) {
-    for (const sessions of quick ? [1024, 65536] : [1024, 65536]) {
-      for (const frameBytes of quick ? [84] : [84, 1518]) {
-        specs.push({ shards, sessions, frameBytes, proto: 'UDP', seconds });
+/** The median run (by mpps) of `repeat` runs, with every run's rate. */
+function measure(spec: ScenarioSpec): ScenarioResult & { runs: number[] } {
+  const rs: ScenarioResult[] = [];
+  for (let i = 0; i < repeat; i++) rs.push(runChild(spec));
+  rs.sort((a, b) => a.mpps - b.mpps);
+  return { ...rs[Math.floor(rs.length / 2)], runs: rs.map((r) => +r.mpps.toFixed(3)) };
+}
+
+function specs(): ScenarioSpec[] {
+  const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds } as const;
+  const out: ScenarioSpec[] = [];
+  const stage = (stage: ScenarioSpec['stage'], frameBytes: number) =>
+    out.push({ ...base, stage, direction: '6to4', frameBytes, sessions: 1024, shards: 1 });
+  if (quick) {
+    stage('drop', 84); stage('pass', 84);
+    for (const sessions of [1024, 65536]) out.push({ ...base, direction: '6to4', frameBytes: 84, sessions, shards: 1, measureLatency: sessions === 65536 });
+    out.push({ ...base, direction: '4to6', frameBytes: 84, sessions: 65536, shards: 1 });
+    out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 65536, shards: 2 });
+    out.push({ ...base, device: 'pcap', direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1 });
+    return out;
+  }
+  for (const f of [84, 1518]) { stage('drop', f); stage('pass', f); stage('handoff', f); }
+  for (const frameBytes of [84, 1518]) {
+    for (const direction of ['6to4', '4to6'] as const) {
+      for (const shards of [1, 2]) {
+        for (const sessions of [1024, 65536, 1 << 20, 1 << 22]) {
+          if (frameBytes === 1518 && sessions > 65536) continue;
+          out.push({ ...base, direction, frameBytes, sessions, shards, measureLatency: frameBytes === 84 && sessions === 65536 });
+        }
       }
     }
   }
-  if (!quick) specs.push({ shards: 1, sessions: 65536, frameBytes: 84, proto: 'TCP', seconds });
+  for (const direction of ['6to4', '4to6'] as const) {
+    for (const sessions of [1024, 65536, 1 << 20]) out.push({ ...base, proto: 'TCP', direction, frameBytes: 84, sessions, shards: 1 });
+  }
+  out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 65536, shards: 2, steer: 'spread' });
+  out.push({ ...base, device: 'ring', direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1 });
+  for (const frameBytes of [84, 1518]) out.push({ ...base, device: 'pcap', direction: '6to4', frameBytes, sessions: 65536, shards: 1 });
+  return out;
+}
+
+function name(s: ScenarioSpec): string {
+  if (s.stage !== 'nat64') return `stage ${s.stage} ${s.frameBytes}B (${s.device})`;
+  const n = s.sessions >= 1 << 20 ? `${s.sessions / (1 << 20)}M` : `${s.sessions / 1024}k`;
+  return `${s.direction} ${s.proto} ${s.direction === '6to4' ? s.frameBytes : s.frameBytes - 20}B ${n} ${s.shards}sh ${s.device}` +
+    (s.steer === 'spread' ? ' spread' : '');
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat64-baseline-'));
-  const baselines = new Map<number, number>();
+  const resultsDir = path.resolve(__dirname, '../../bench/results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const baselines: Record<string, number> = {};
   const rows: Row[] = [];
+  const list = specs();
   try {
-    for (const spec of specs) {
-      if (!baselines.has(spec.frameBytes)) {
-        const pcap = path.join(dir, `b${spec.frameBytes}.pcap`);
-        writePcap(pcap, (function* () { for (let k = 0; k < 1024; k++) yield frame6(k, spec.frameBytes, 'UDP'); })());
-        baselines.set(spec.frameBytes, await testpmdMpps(pcap, seconds));
+    // Baselines first, same invocation: testpmd over the pcap devices and over net_null.
+    for (const frameBytes of quick ? [84] : [84, 1518]) {
+      const pcap = path.join(dir, `b${frameBytes}.pcap`);
+      writePcap(pcap, (function* () { for (let k = 0; k < 1024; k++) yield frame6(frameBytes, 'UDP', k).frame; })());
+      for (const mode of ['io', '5tswap'] as const) {
+        if (quick && mode === '5tswap') continue;
+        baselines[`testpmd ${mode} pcap ${frameBytes}B`] =
+          median(await Promise.all([0].map(() => testpmdMpps([`net_pcap0,rx_pcap=${pcap},infinite_rx=1`, 'net_null1,no-rx=1'], seconds, mode))));
       }
-      const r = runChild(spec);
-      const baselineMpps = baselines.get(spec.frameBytes)!;
-      const row: Row = { scenario: `6to4 ${spec.proto} ${spec.frameBytes}B ${spec.sessions} sessions ${spec.shards} shard(s)`,
-        ...r, baselineMpps, ratio: r.mpps / baselineMpps };
+      baselines[`testpmd io null ${frameBytes}B`] = await testpmdMpps([`net_null0,size=${frameBytes - 4}`, 'net_null1,no-rx=1'], seconds, 'io');
+    }
+    for (const [k, v] of Object.entries(baselines)) process.stdout.write(`baseline ${k.padEnd(28)} ${v.toFixed(2).padStart(7)} Mpps\n`);
+    process.stdout.write(`${'scenario'.padEnd(34)} ${'Mpps'.padStart(7)} ${'base'.padStart(6)} ${'ratio'.padStart(6)} ${'loss'.padStart(7)} ` +
+      `${'ns/pkt'.padStart(7)} ${'Msess/s'.padStart(8)} ${'B/sess'.padStart(7)} ${'lat p50/p99 µs @10/50/90%'}\n`);
+    for (const spec of list) {
+      const r = measure(spec);
+      const pass = rows.find((x) => x.stage === 'pass' && x.frameBytes === spec.frameBytes && x.device === spec.device);
+      const baseline = spec.device === 'pcap' ? `testpmd io pcap ${spec.frameBytes}B`
+        : pass && spec.stage === 'nat64' ? `pass ${spec.frameBytes}B` : `testpmd io null ${spec.frameBytes}B`;
+      const baselineMpps = baseline.startsWith('pass') ? pass!.mpps : baselines[baseline] ?? baselines[`testpmd io null 84B`];
+      const k1 = rows.find((x) => x.stage === 'nat64' && x.device === spec.device && x.direction === spec.direction && x.proto === spec.proto &&
+        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer);
+      const row: Row = { ...r, scenario: name(spec), baseline, baselineMpps, ratio: r.mpps / baselineMpps,
+        shareOf1k: k1 && spec.stage === 'nat64' ? r.mpps / k1.mpps : null };
       rows.push(row);
-      process.stdout.write(`${row.scenario.padEnd(48)} ${row.mpps.toFixed(2).padStart(7)} Mpps  baseline ${baselineMpps.toFixed(2).padStart(6)}  ` +
-        `ratio ${(row.ratio * 100).toFixed(0).padStart(3)}%  loss ${(row.lossRatio * 100).toFixed(2)}%  ` +
-        `setup ${row.sessionsPerSecond ? (row.sessionsPerSecond / 1e6).toFixed(2) + ' M sess/s' : 'n/a'}\n`);
+      const lat = row.latency.map((l) => `${l.p50us.toFixed(1)}/${l.p99us.toFixed(1)}`).join(' ');
+      process.stdout.write(`${row.scenario.padEnd(34)} ${row.mpps.toFixed(2).padStart(7)} ${baselineMpps.toFixed(2).padStart(6)} ` +
+        `${(row.ratio * 100).toFixed(0).padStart(5)}% ${(row.lossRatio * 100).toFixed(3).padStart(6)}% ${row.nsPerPacket.toFixed(0).padStart(7)} ` +
+        `${row.sessionsPerSecond ? (row.sessionsPerSecond / 1e6).toFixed(3).padStart(8) : '     n/a'} ` +
+        `${row.bytesPerSessionSlot ? row.bytesPerSessionSlot.toFixed(0).padStart(7) : '    n/a'} ${lat}\n`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const resultsDir = path.resolve(__dirname, '../../bench/results');
-  fs.mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
-    cpu: os.cpus()[0]?.model, node: process.version, rows }, null, 2));
-  process.stdout.write(`results: ${file}\n`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = path.join(resultsDir, `bench-${stamp}${quick ? '-quick' : ''}.json`);
+  const cpus = os.cpus();
+  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: os.hostname(), cpus: cpus.length, cpu: cpus[0]?.model,
+    node: process.version, quick, repeat, seconds, baselines, rows: rows.map(({ counters, io, ...r }) => ({ ...r, counters, io })) }, null, 2) + '\n');
+  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer)
+    .map((r) => ({ label: r.sessions >= 1 << 20 ? `${r.sessions / (1 << 20)} M sessions` : `${r.sessions / 1024} k sessions`,
+      series: `${r.direction}, ${r.shards} shard${r.shards > 1 ? 's' : ''}`, value: r.mpps }));
+  const png = writeChart(path.join(resultsDir, `rate-vs-sessions${quick ? '-quick' : ''}.png`),
+    `nat64 UDP 84/64-byte frames, Mpps (median of ${repeat}), ${new Date().toISOString().slice(0, 10)}, ${cpus.length}x ${cpus[0]?.model ?? ''}`,
+    'Mpps', points);
+  process.stdout.write(`results: ${file}\nchart: ${png ?? 'rsvg-convert missing: SVG only'}\n(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 }
 
 main().catch((e) => { process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`); process.exit(1); });

@@ -1,97 +1,334 @@
 /**
- * One benchmark scenario in its own process (EAL initialises once per process): the real data
- * plane (Dataplane: native I/O + shard workers) between a net_pcap port replaying a traffic file
- * forever and a net_null port that discards. Prints one JSON line.
+ * One benchmark scenario in its own process (EAL initialises once per process). Prints one JSON
+ * line (ScenarioResult) on stdout.
  *
- *   node dist/bench/scenario.js '{"shards":1,"sessions":1024,"frameBytes":84,"proto":"UDP","seconds":5}'
+ *   node dist/bench/scenario.js '{"device":"gen","stage":"nat64","direction":"6to4","proto":"UDP",
+ *                                 "frameBytes":84,"sessions":65536,"shards":1,"seconds":3}'
+ *
+ * device "null" (default): the translator (Dataplane: shard workers, the real RFC 6146 core) between
+ * two net_null ports whose rx/tx callbacks generate and count in the shard's own thread
+ * (native/gen.cc, inline mode); device "ring": the same between two ring-backed ports fed and
+ * drained by the generator's own thread (another core: shows the cross-core cost). Both:
+ *   phase 1 (RFC 9693): each of the N flows once, IPv6 -> IPv4, all must come out: the connection
+ *            establishment rate. For 4-to-6 the BIB is then read back and (TCP) each flow gets
+ *            its IPv4 SYN+ACK once, so every session is ESTABLISHED.
+ *   phase 2: pseudorandom flows over the N, as fast as the rings take them (back-pressure): the
+ *            maximum forwarding rate, and exactly what was lost (pause, drain, sent - received).
+ *   latency: fixed rates at 10/50/90 % of that maximum, timestamps in the frames' last 6 bytes.
+ * device "pcap": the translator between net_pcap (infinite replay of the N frames) and net_null,
+ *   the devices the testpmd baseline uses (N <= 64 k: the replay keeps every frame in an mbuf).
+ * stage "drop"/"pass"/"handoff": no translation (bench/stage-worker.ts), same devices.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { parseInstance, toCoreConfig } from '../src/control/instance';
 import { Dataplane } from '../src/dataplane/manager';
-import { native } from '../src/native';
+import { BF_IN_USE, B_FLAGS, B_PORTS, B_STRIDE, B_V4, B_V6 } from '../src/dataplane/tables/layout';
+import type { ShardTableBuffers } from '../src/dataplane/tables/shard-tables';
+import { GEN_HIST_NS, loadNative, native, type GenSpec } from '../src/native';
 import { memoryArgs } from '../src/native/eal-args';
+import { flows4, flows6, type Flows, type Steer } from './gen-flows';
 import { writePcap } from './pcap';
-import { frame6, SERVER4 } from './traffic';
+import type { StageJob, StageMode } from './stage-worker';
+import {
+  CLIENT_PORT_BASE, CLIENT_PREFIX, CLIENT_ROUTER, frame4, frame6, PORTS_PER_HOST, SERVER4, TCP_ACK, TCP_SYN, TCP_SYNACK,
+  type Proto, type Template,
+} from './traffic';
 
-export interface ScenarioSpec { shards: number; sessions: number; frameBytes: number; proto: 'UDP' | 'TCP'; seconds: number }
+export interface ScenarioSpec {
+  /** null: inline generator on net_null (default); ring: generator thread on ring ports; pcap: net_pcap -> net_null. */
+  device: 'null' | 'ring' | 'pcap';
+  stage: 'nat64' | StageMode;
+  direction: '6to4' | '4to6';
+  proto: Proto;
+  /** IPv6 frame size on the wire (84 or 1518); the IPv4 frame is 20 bytes shorter. */
+  frameBytes: number;
+  sessions: number;
+  shards: number;
+  seconds: number;
+  steer?: Steer;
+  measureLatency?: boolean;
+}
+
+export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
 
 export interface ScenarioResult extends ScenarioSpec {
-  direction: '6to4';
+  /** Frame size entering the translator (IPv4 frames are 20 bytes shorter). */
+  inFrameBytes: number;
   mpps: number;
-  /** Frames the shards received in the window that did not leave translated. */
   lossRatio: number;
-  /** Time until every one of the `sessions` flows had a BIB entry (phase 1), and the rate. */
-  establishSeconds: number | null;
+  /** Phase 1: N new sessions, all out; null when not measured or not all came out. */
   sessionsPerSecond: number | null;
+  phase1Lost: number | null;
   nsPerPacket: number;
+  latency: Latency[];
+  /** Table bytes per session slot and per established session (BIB + sessions + indexes + expiry). */
+  bytesPerSessionSlot: number | null;
+  bytesPerSession: number | null;
+  tableCapacity: number | null;
   counters: Record<string, number>;
+  io: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FCS = 4;
+const RING = 4096;
 
-export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
+function template(spec: ScenarioSpec, dir: '6to4' | '4to6', flags: number): Template {
+  return dir === '6to4' ? frame6(spec.frameBytes, spec.proto, undefined, flags) : frame4(spec.frameBytes - 20, spec.proto, 0, 0, flags);
+}
+
+function genSpec(portId: number, t: Template, f: Flows, extra: Partial<GenSpec>): GenSpec {
+  return { portId, template: t.frame, addrOff: t.addrOff, portOff: t.portOff, l4CsumOff: t.l4CsumOff, ipCsumOff: t.ipCsumOff,
+    udp: t.udp, addr: f.addr, port: f.port, queue: f.queue, ...extra };
+}
+
+/** RFC 9693 phase 1 (or any fixed count): send `count` frames of flows 0..N-1, wait until they are all out. */
+async function sendAll(spec: GenSpec, count: number, timeoutMs: number): Promise<{ seconds: number; lost: number }> {
+  native.genStart({ ...spec, count, random: false, pps: 0 });
+  const deadline = Date.now() + timeoutMs;
+  let s = native.genStats();
+  let lastRx = -1, stable = 0;
+  while (Date.now() < deadline) {
+    await sleep(count > 100000 ? 50 : 5);
+    s = native.genStats();
+    if (s.received >= count) break;
+    // Everything sent and nothing more coming out for 200 ms: the rest was dropped.
+    if (!s.generating && s.received === lastRx) { if (++stable * (count > 100000 ? 50 : 5) > 200) break; } else stable = 0;
+    lastRx = s.received;
+  }
+  native.genStop();
+  return { seconds: (s.lastRxNs - s.firstTxNs) / 1e9, lost: count - s.received };
+}
+
+/** Phase 2 at back-pressure: warm-up, a measured window, then pause and drain for the exact loss. */
+async function maxRate(spec: GenSpec, seconds: number): Promise<{ mpps: number; lossRatio: number; windowNs: number }> {
+  native.genStart({ ...spec, count: 0, random: true, pps: 0 });
+  await sleep(500);
+  const a = native.genStats();
+  await sleep(seconds * 1000);
+  const b = native.genStats();
+  native.genPause();
+  await sleep(200);
+  const c = native.genStats();
+  native.genStop();
+  const windowNs = b.nowNs - a.nowNs;
+  return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs };
+}
+
+function percentile(h: Uint32Array, total: number, q: number): number {
+  const want = Math.max(1, Math.ceil(total * q));
+  let acc = 0;
+  for (let i = 0; i < h.length; i++) { acc += h[i]; if (acc >= want) return ((i + 0.5) * GEN_HIST_NS) / 1000; }
+  return NaN;
+}
+
+async function latencyAt(spec: GenSpec, load: number, mpps: number, seconds: number): Promise<Latency> {
+  const pps = Math.max(1000, load * mpps * 1e6);
+  native.genStart({ ...spec, count: 0, random: true, pps, stamp: true });
+  await sleep(300);
+  native.genHistogram(); // drop the warm-up
+  await sleep(seconds * 1000);
+  const h = native.genHistogram();
+  native.genPause();
+  await sleep(100);
+  const s = native.genStats();
+  native.genStop();
+  let total = 0, max = 0;
+  for (let i = 0; i < h.length; i++) if (h[i]) { total += h[i]; max = i; }
+  return { load, pps: Math.round(pps), p50us: percentile(h, total, 0.5), p90us: percentile(h, total, 0.9), p99us: percentile(h, total, 0.99),
+    maxus: ((max + 1) * GEN_HIST_NS) / 1000, lossRatio: s.sent + s.missed > 0 ? (s.sent + s.missed - s.received) / (s.sent + s.missed) : 1 };
+}
+
+/**
+ * The pool4 transport address of every flow, read straight from the shards' BIB buffers (bench
+ * only: Dataplane.bib() makes a row object with address strings per entry, too slow at 4 M).
+ */
+function readBack(dp: Dataplane, n: number): { a4: Uint32Array; p4: Uint16Array; found: number } {
+  const a4 = new Uint32Array(n), p4 = new Uint16Array(n);
+  let found = 0;
+  const shards = (dp as unknown as { shards: Array<{ init: { tables: ShardTableBuffers } }> }).shards;
+  for (const h of shards) {
+    const rec = new Int32Array(h.init.tables.bib);
+    for (let p = 0; p < rec.length; p += B_STRIDE) {
+      if ((rec[p + B_FLAGS] & BF_IN_USE) === 0) continue;
+      const host = rec[p + B_V6 + 3] >>> 0, port6 = rec[p + B_PORTS] >>> 16;
+      const k = (host - 1) * PORTS_PER_HOST + (port6 - CLIENT_PORT_BASE);
+      if (k < 0 || k >= n) continue;
+      a4[k] = rec[p + B_V4] >>> 0;
+      p4[k] = rec[p + B_PORTS] & 0xffff;
+      found++;
+    }
+  }
+  return { a4, p4, found };
+}
+
+function tableBytes(dp: Dataplane): { bytes: number; capacity: number } {
+  const shards = (dp as unknown as { shards: Array<{ init: { tables: ShardTableBuffers } }> }).shards;
+  let bytes = 0, capacity = 0;
+  for (const h of shards) {
+    const t = h.init.tables;
+    capacity += t.capacity;
+    for (const v of Object.values(t)) if (v instanceof SharedArrayBuffer) bytes += v.byteLength;
+  }
+  return { bytes, capacity };
+}
+
+function ioTotals(shards: number): Record<string, number> {
+  const io: Record<string, number> = {};
+  for (let s = 0; s < shards; s++) for (const [k, v] of Object.entries(native.shardStats(s))) io[k] = (io[k] ?? 0) + v;
+  return io;
+}
+
+function pool4Prefix(n: number): string {
+  const addresses = Math.max(1, 2 ** Math.ceil(Math.log2(Math.ceil((2 * n) / 64512))));
+  return `198.19.0.0/${32 - Math.log2(addresses)}`;
+}
+
+function ealArgs(): string[] {
+  return ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=error', ...memoryArgs()];
+}
+
+/** Gen ports must exist before the Dataplane probes them: EAL first, then Dataplane.start without its ealInit. */
+function ealWithGenPorts(queues: number): void {
+  loadNative();
+  native.ealInit(ealArgs());
+  native.genPortCreate('gen6', queues, RING);
+  native.genPortCreate('gen4', queues, RING);
+  native.ealInit = () => undefined;
+}
+
+async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
+  const n = spec.sessions, steer = spec.steer ?? 'owner';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat64-bench-'));
-  const pcap = path.join(dir, 'v6.pcap');
-  writePcap(pcap, (function* () { for (let k = 0; k < spec.sessions; k++) yield frame6(k, spec.frameBytes, spec.proto); })());
+  const pcap = spec.device === 'pcap';
+  if (pcap) {
+    writePcap(path.join(dir, 'v6.pcap'), (function* () { for (let k = 0; k < n; k++) yield frame6(spec.frameBytes, spec.proto, k, spec.proto === 'TCP' ? TCP_SYN : TCP_ACK).frame; })());
+  } else if (spec.device === 'ring') ealWithGenPorts(spec.shards);
+  const devices = { pcap: [`net_pcap0,rx_pcap=${path.join(dir, 'v6.pcap')},infinite_rx=1`, 'net_null0,no-rx=1'],
+    ring: ['net_ring_gen6', 'net_ring_gen4'], null: ['net_null0', 'net_null1'] }[spec.device];
   const dp = new Dataplane();
+  const result: Partial<ScenarioResult> = { latency: [], sessionsPerSecond: null, phase1Lost: null };
   try {
     await dp.start({
-      eal: ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=error', ...memoryArgs()],
-      shards: spec.shards,
-      mbufs: Math.max(16383, spec.sessions + 8192 * spec.shards) | 1,
-      sessionsPerShard: Math.max(1024, Math.ceil((spec.sessions * 1.5) / spec.shards)),
+      eal: ealArgs(), shards: spec.shards, mbufs: pcap ? Math.max(16383, n + 8192 * spec.shards) | 1 : 32767,
+      sessionsPerShard: Math.max(1024, Math.ceil((n * (spec.shards > 1 ? 1.1 : 1)) / spec.shards)),
       ports: [
-        { name: 'v6', device: `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, addresses: ['2001:db8::1/64'], routes: [], mtu: 1500, neighbors: [] },
-        { name: 'v4', device: 'net_null0,no-rx=1', addresses: ['198.18.0.1/24'], routes: [], mtu: 1500,
+        { name: 'v6', device: devices[0],
+          addresses: ['2001:db8::1/64'], routes: [{ prefix: CLIENT_PREFIX, via: CLIENT_ROUTER }], mtu: 1500,
+          neighbors: [{ address: CLIENT_ROUTER, mac: '02:00:00:00:00:99' }] },
+        { name: 'v4', device: devices[1], addresses: ['198.18.0.1/24'], routes: [], mtu: 1500,
           neighbors: [{ address: SERVER4, mac: '02:00:00:00:00:10' }] },
       ],
     });
-    const pool4Addresses = Math.max(1, Math.ceil(spec.sessions / 60000));
-    const prefixLen = 32 - Math.ceil(Math.log2(pool4Addresses));
-    const inst = parseInstance({
-      instance: 'bench', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
-      pool4: [{ protocol: spec.proto, prefix: `198.19.0.0/${prefixLen}`, 'port range': '1024-65535' }],
-    }, 'bench');
-    const before = dp.counters().total;
-    const t0 = process.hrtime.bigint();
+    const inst = parseInstance({ instance: 'bench', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
+      pool4: [{ protocol: spec.proto, prefix: pool4Prefix(n), 'port range': '1024-65535' }] }, 'bench');
     await dp.setInstance(toCoreConfig(inst));
-    // Phase 1 (RFC 9693): every flow gets its BIB entry and session.
-    let establishSeconds: number | null = null;
-    const phase1Deadline = Date.now() + 60000;
-    while (Date.now() < phase1Deadline) {
-      const c = dp.counters().total;
-      if (c['translated-6to4'] - before['translated-6to4'] >= spec.sessions && dp.bib().length >= spec.sessions) {
-        establishSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        break;
+    const [p6, p4] = [native.portProbe(devices[0].split(',')[0]), native.portProbe(devices[1].split(',')[0])];
+    if (spec.device === 'null') { native.genAttach(p6, spec.shards); native.genAttach(p4, spec.shards); }
+    const mem = tableBytes(dp);
+    result.tableCapacity = mem.capacity;
+    result.bytesPerSessionSlot = mem.bytes / mem.capacity;
+    const before = dp.counters().total;
+    if (pcap) {
+      Object.assign(result, await pcapRate(dp, spec));
+    } else {
+      native.genZeroPool();
+      const f6 = flows6(n, spec.proto, spec.shards, steer);
+      const t6 = template(spec, '6to4', spec.proto === 'TCP' ? TCP_SYN : TCP_ACK);
+      const p1 = await sendAll(genSpec(p6, t6, f6, {}), n, 120000);
+      result.phase1Lost = p1.lost;
+      result.sessionsPerSecond = p1.lost === 0 ? n / p1.seconds : null;
+      let gs: GenSpec;
+      if (spec.direction === '6to4') {
+        gs = genSpec(p6, template(spec, '6to4', TCP_ACK), f6, {});
+      } else {
+        const back = readBack(dp, n);
+        if (back.found < n) process.stderr.write(`4to6: only ${back.found} of ${n} BIB entries read back\n`);
+        const f4 = flows4(back.a4, back.p4, spec.shards, steer);
+        if (spec.proto === 'TCP') await sendAll(genSpec(p4, template(spec, '4to6', TCP_SYNACK), f4, {}), n, 120000);
+        gs = genSpec(p4, template(spec, '4to6', TCP_ACK), f4, {});
       }
-      await sleep(spec.sessions > 100000 ? 200 : 20);
+      const r = await maxRate(gs, spec.seconds);
+      result.mpps = r.mpps;
+      result.lossRatio = r.lossRatio;
+      if (spec.measureLatency) {
+        for (const load of [0.1, 0.5, 0.9]) result.latency!.push(await latencyAt(gs, load, r.mpps, Math.min(2, spec.seconds)));
+      }
     }
-    // Phase 2: the forwarding rate over established sessions.
-    await sleep(500);
-    const v4 = dp.ports().find((p) => p.configName === 'v4')!;
-    const c1 = dp.counters().total;
-    const tx1 = native.portStats(v4.portId).opackets;
-    const w1 = process.hrtime.bigint();
-    await sleep(spec.seconds * 1000);
-    const c2 = dp.counters().total;
-    const tx2 = native.portStats(v4.portId).opackets;
-    const secs = Number(process.hrtime.bigint() - w1) / 1e9;
-    const mpps = (tx2 - tx1) / secs / 1e6;
-    const received = c2['received'] - c1['received'];
-    const translated = c2['translated-6to4'] - c1['translated-6to4'];
+    const sessions = dp.counters().total;
+    result.bytesPerSession = mem.bytes / Math.max(1, n);
     const counters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(c2)) if (v - (before[k] ?? 0) > 0) counters[k] = v - (before[k] ?? 0);
-    return {
-      ...spec, direction: '6to4', mpps, lossRatio: received > 0 ? Math.max(0, 1 - translated / received) : 1,
-      establishSeconds, sessionsPerSecond: establishSeconds ? spec.sessions / establishSeconds : null,
-      nsPerPacket: mpps > 0 ? (1000 / mpps) * spec.shards : 0, counters,
-    };
+    for (const [k, v] of Object.entries(sessions)) if (v - (before[k] ?? 0) > 0) counters[k] = v - (before[k] ?? 0);
+    result.counters = counters;
+    result.io = ioTotals(spec.shards);
   } finally {
+    native.genStop();
     await dp.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const mpps = result.mpps ?? 0;
+  return { ...spec, ...result, inFrameBytes: spec.direction === '6to4' ? spec.frameBytes : spec.frameBytes - 20, mpps,
+    lossRatio: result.lossRatio ?? 1, nsPerPacket: mpps > 0 ? (1000 / mpps) * spec.shards : 0 } as ScenarioResult;
+}
+
+/** net_pcap -> net_null: the rate out of the IPv4 port over a window; loss from the shards' counters. */
+async function pcapRate(dp: Dataplane, spec: ScenarioSpec): Promise<Partial<ScenarioResult>> {
+  await sleep(Math.min(20000, 500 + spec.sessions / 50)); // phase 1 happens in the first replay
+  const v4 = dp.ports().find((p) => p.configName === 'v4')!;
+  const c1 = dp.counters().total, tx1 = native.portStats(v4.portId).opackets, w1 = process.hrtime.bigint();
+  await sleep(spec.seconds * 1000);
+  const c2 = dp.counters().total, tx2 = native.portStats(v4.portId).opackets;
+  const secs = Number(process.hrtime.bigint() - w1) / 1e9;
+  const received = c2['received'] - c1['received'], translated = c2['translated-6to4'] - c1['translated-6to4'];
+  return { mpps: (tx2 - tx1) / secs / 1e6, lossRatio: received > 0 ? Math.max(0, 1 - translated / received) : 1 };
+}
+
+/** No translation: the stage worker's fixed verdicts over the same gen devices (1 shard). */
+async function runStage(spec: ScenarioSpec): Promise<ScenarioResult> {
+  const mode = spec.stage as StageMode;
+  const ring = spec.device === 'ring';
+  if (ring) ealWithGenPorts(1); else { loadNative(); native.ealInit(ealArgs()); }
+  const p6 = native.portProbe(ring ? 'net_ring_gen6' : 'net_null0'), p4 = native.portProbe(ring ? 'net_ring_gen4' : 'net_null1');
+  native.mempoolCreate(32767);
+  for (const p of [p6, p4]) native.portStart(p, { rxQueues: 1, txQueues: 1, mtu: 1500 });
+  native.shardCreate(0, 1, [{ portId: p6, queue: 0 }, { portId: p4, queue: 0 }]);
+  if (!ring) { native.genAttach(p6, 1); native.genAttach(p4, 1); }
+  native.genZeroPool();
+  const stop = new SharedArrayBuffer(4);
+  const job: StageJob = { shard: 0, mode, outPort: p4, stop };
+  const w = new Worker(path.join(__dirname, 'stage-worker.js'), { workerData: job });
+  const done = new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  try {
+    const f6 = flows6(spec.sessions, spec.proto, 1, 'spread');
+    const gs = genSpec(p6, template(spec, '6to4', TCP_ACK), f6, {});
+    let mpps: number, lossRatio: number;
+    if (mode === 'drop') {
+      // Nothing comes out: the rate is what the shard took from the ring.
+      native.genStart({ ...gs, random: true });
+      await sleep(500);
+      const a = native.genStats();
+      await sleep(spec.seconds * 1000);
+      const b = native.genStats();
+      native.genStop();
+      mpps = ((b.sent - a.sent) / (b.nowNs - a.nowNs)) * 1e3;
+      lossRatio = 0;
+    } else ({ mpps, lossRatio } = await maxRate(gs, spec.seconds));
+    return { ...spec, inFrameBytes: spec.frameBytes, mpps, lossRatio, sessionsPerSecond: null, phase1Lost: null,
+      nsPerPacket: mpps > 0 ? 1000 / mpps : 0, latency: [], bytesPerSessionSlot: null, bytesPerSession: null, tableCapacity: null,
+      counters: {}, io: ioTotals(1) };
+  } finally {
+    Atomics.store(new Int32Array(stop), 0, 1);
+    await done;
+    native.genStop();
+    native.shutdown();
+  }
+}
+
+export function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
+  return spec.stage === 'nat64' ? runTranslator(spec) : runStage(spec);
 }
 
 if (require.main === module) {

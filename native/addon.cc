@@ -10,6 +10,7 @@
 #include "eal.h"
 #include "errors.h"
 #include "frag.h"
+#include "gen.h"
 #include "mempool.h"
 #include "port.h"
 #include "shard.h"
@@ -320,6 +321,108 @@ Napi::Value Shutdown(const Napi::CallbackInfo &info) {
   });
 }
 
+// ---- Benchmark traffic generator (native/gen.cc; bench/ only) ----
+
+template <typename T>
+std::vector<T> typedVector(Napi::Object o, const char *key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray()) fail(code::kArg, std::string("genStart: ") + key + " must be a typed array");
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  if (ta.ElementSize() != sizeof(T)) fail(code::kArg, std::string("genStart: ") + key + " has the wrong element size");
+  const T *p = reinterpret_cast<const T *>(static_cast<uint8_t *>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  return std::vector<T>(p, p + ta.ElementLength());
+}
+
+Napi::Value GenPortCreate(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    return Napi::Number::New(env, genPortCreate(argString(info, 0, "name"), argU32(info, 1, "queues", 16),
+                                                argU32(info, 2, "ringSize", 1u << 20)));
+  });
+}
+
+Napi::Value GenAttach(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    genAttach(static_cast<uint16_t>(argU32(info, 0, "portId", RTE_MAX_ETHPORTS - 1)), argU32(info, 1, "queues", 16));
+    return env.Undefined();
+  });
+}
+
+Napi::Value GenZeroPool(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    genZeroPool();
+    return env.Undefined();
+  });
+}
+
+Napi::Value GenStart(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    if (!info[0].IsObject()) fail(code::kArg, "genStart: spec must be an object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    GenSpec s;
+    s.portId = static_cast<uint16_t>(propU32(o, "portId", true, 0, RTE_MAX_ETHPORTS - 1));
+    s.tmpl = typedVector<uint8_t>(o, "template");
+    s.addrOff = propU32(o, "addrOff", true, 0, 4096);
+    s.portOff = propU32(o, "portOff", true, 0, 4096);
+    s.l4CsumOff = propU32(o, "l4CsumOff", false, 0, 4096);
+    s.ipCsumOff = propU32(o, "ipCsumOff", false, 0, 4096);
+    s.udp = o.Get("udp").ToBoolean();
+    s.stamp = o.Get("stamp").ToBoolean();
+    s.random = o.Get("random").ToBoolean();
+    s.addr = typedVector<uint32_t>(o, "addr");
+    s.port = typedVector<uint16_t>(o, "port");
+    s.queue = typedVector<uint8_t>(o, "queue");
+    Napi::Value count = o.Get("count");
+    s.count = count.IsNumber() ? static_cast<uint64_t>(count.As<Napi::Number>().DoubleValue()) : 0;
+    Napi::Value pps = o.Get("pps");
+    s.pps = pps.IsNumber() ? pps.As<Napi::Number>().DoubleValue() : 0;
+    s.seed = propU32(o, "seed", false, 1, UINT32_MAX);
+    Napi::Value cpu = o.Get("cpu");
+    s.cpu = cpu.IsNumber() ? cpu.As<Napi::Number>().Int32Value() : -1;
+    genStart(s);
+    return env.Undefined();
+  });
+}
+
+Napi::Value GenStop(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    genStop();
+    return env.Undefined();
+  });
+}
+
+Napi::Value GenPause(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) {
+    genPause();
+    return env.Undefined();
+  });
+}
+
+Napi::Value GenStats(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    GenStatsNative s = genStats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("sent", static_cast<double>(s.sent));
+    o.Set("received", static_cast<double>(s.received));
+    o.Set("missed", static_cast<double>(s.missed));
+    o.Set("allocFailed", static_cast<double>(s.allocFailed));
+    o.Set("ringFull", static_cast<double>(s.ringFull));
+    o.Set("firstTxNs", s.firstTxNs);
+    o.Set("lastTxNs", s.lastTxNs);
+    o.Set("lastRxNs", s.lastRxNs);
+    o.Set("nowNs", s.nowNs);
+    o.Set("generating", s.generating);
+    return o;
+  });
+}
+
+Napi::Value GenHistogram(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    Napi::Uint32Array a = Napi::Uint32Array::New(env, kGenHistBuckets);
+    genTakeHistogram(a.Data());
+    return a;
+  });
+}
+
 // ---- Reassembly (native/frag.cc) ----
 
 Napi::Value FragConfigure(const Napi::CallbackInfo &info) {
@@ -374,6 +477,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fragConfigure", Napi::Function::New(env, FragConfigure, "fragConfigure"));
   exports.Set("fragReassemble", Napi::Function::New(env, FragReassemble, "fragReassemble"));
   exports.Set("fragExpire", Napi::Function::New(env, FragExpire, "fragExpire"));
+  exports.Set("genPortCreate", Napi::Function::New(env, GenPortCreate, "genPortCreate"));
+  exports.Set("genAttach", Napi::Function::New(env, GenAttach, "genAttach"));
+  exports.Set("genZeroPool", Napi::Function::New(env, GenZeroPool, "genZeroPool"));
+  exports.Set("genStart", Napi::Function::New(env, GenStart, "genStart"));
+  exports.Set("genStop", Napi::Function::New(env, GenStop, "genStop"));
+  exports.Set("genPause", Napi::Function::New(env, GenPause, "genPause"));
+  exports.Set("genStats", Napi::Function::New(env, GenStats, "genStats"));
+  exports.Set("genHistogram", Napi::Function::New(env, GenHistogram, "genHistogram"));
   return exports;
 }
 

@@ -2,7 +2,8 @@ import { existsSync } from 'fs';
 import { join } from 'path';
 import type { NativeAddon } from './types';
 
-export type { FragLimits, NativeAddon, PortInfo, PortStats, ShardIoStats, ShardViews } from './types';
+export type { FragLimits, GenSpec, GenStats, NativeAddon, PortInfo, PortStats, ShardIoStats, ShardViews } from './types';
+export { GEN_HIST_BUCKETS, GEN_HIST_NS } from './types';
 export { FragResult } from './types';
 export { memoryArgs, testEalArgs } from './eal-args';
 
@@ -55,6 +56,7 @@ const FUNCTIONS = {
   portSetMtu: 1, portStop: 1, portClose: 1, shardCreate: 1, shardAttach: 1, rx: 1, tx: 1, send: 1,
   alloc: 1, free: 1, shardStats: 1, shutdown: 1,
   fragConfigure: 1, fragReassemble: 1, fragExpire: 1,
+  genPortCreate: 1, genAttach: 1, genZeroPool: 1, genStart: 1, genStop: 1, genPause: 1, genStats: 1, genHistogram: 1,
 } satisfies Record<keyof NativeAddon, 1>;
 
 /**

@@ -53,6 +53,50 @@ export interface ShardViews {
   lcore: number;
 }
 
+/** Benchmark traffic generator (native/gen.cc), for bench/ only: see bench/README.md. */
+export interface GenSpec {
+  /** A gen port (genPortCreate): its rx rings receive the frames. */
+  portId: number;
+  /** The frame without FCS, varied fields zero and checksums valid for those zeros. */
+  template: Uint8Array;
+  /** Offsets in the frame of the big-endian u32 and u16 varied per flow (within the first 128 bytes). */
+  addrOff: number;
+  portOff: number;
+  /** Checksums adjusted incrementally (RFC 1624): L4 (address, port, stamp), IPv4 header (address). 0: none. */
+  l4CsumOff?: number;
+  ipCsumOff?: number;
+  udp: boolean;
+  /** Write the TSC (48 bits) into the last 6 bytes of every frame; the sink builds a latency histogram. */
+  stamp?: boolean;
+  /** Per flow: the u32, the u16, and the rx queue (ring) of the gen port. Same length. */
+  addr: Uint32Array;
+  port: Uint16Array;
+  queue: Uint8Array;
+  /** Frames to send (0 or absent: until genStop). */
+  count?: number;
+  /** Frames per second; 0 or absent: as fast as the rings take them (back-pressure, no ring loss). */
+  pps?: number;
+  /** Pseudorandom flow order (RFC 9693 phase 2); otherwise flows 0..N-1 in turn (phase 1). */
+  random?: boolean;
+  seed?: number;
+  /** Pin the generator thread to this CPU. */
+  cpu?: number;
+}
+
+export interface GenStats {
+  /** Frames enqueued to the gen port's rx rings / drained from every gen port's tx rings. */
+  sent: number; received: number;
+  /** Fixed-rate mode: frames the full rx ring refused (loss, like a NIC's imissed). */
+  missed: number; allocFailed: number; ringFull: number;
+  /** Since genStart, in ns: first frame generated, last generated, last drained, now. */
+  firstTxNs: number; lastTxNs: number; lastRxNs: number; nowNs: number;
+  generating: boolean;
+}
+
+/** Latency histogram buckets (genHistogram) and their width. */
+export const GEN_HIST_BUCKETS = 1 << 17;
+export const GEN_HIST_NS = 10;
+
 /** Per-shard IP reassembly (native/frag.cc). */
 export interface FragLimits {
   /** Datagrams being reassembled at once per shard (default 256; each holds up to 8 fragments). */
@@ -119,4 +163,25 @@ export interface NativeAddon {
   fragExpire(shard: number): number;
   /** Stop every port, free rings, rte_eal_cleanup (releases hugepages). Idempotent. */
   shutdown(): void;
+
+  // ---- bench/ only: the traffic generator (native/gen.cc). Stop it (genStop) before shutdown. ----
+  /** A ring-backed ethdev named `name` (probe it by that name) with `queues` rx and tx rings. Needs EAL only. */
+  genPortCreate(name: string, queues: number, ringSize: number): number;
+  /**
+   * Inline mode: rx/tx callbacks on every queue of a started port (net_null, rx enabled). A genStart
+   * on it makes the shard's own rx() generate (frames of other ports are freed at once); everything
+   * the shards transmit on an attached port is counted (and its stamps read) before net_null frees it.
+   */
+  genAttach(portId: number, queues: number): void;
+  /** Zero every mbuf's data room (the generator writes only the first 128 bytes of a frame). */
+  genZeroPool(): void;
+  /** Start the generator+sink thread. */
+  genStart(spec: GenSpec): void;
+  /** Stop it and free what waits in the gen ports' tx rings. Idempotent. */
+  genStop(): void;
+  /** Stop generating; the thread keeps draining (then sent - received is the exact loss). */
+  genPause(): void;
+  genStats(): GenStats;
+  /** Latency histogram since the last call (GEN_HIST_BUCKETS buckets of GEN_HIST_NS ns), then reset. */
+  genHistogram(): Uint32Array;
 }
