@@ -3,6 +3,7 @@
  * and back down on SIGINT/SIGTERM. SIGHUP re-reads the file and applies its instances atomically;
  * on any error the running configuration stays and the reason is logged.
  */
+import { readFileSync } from 'node:fs';
 import { Dataplane } from '../dataplane/manager';
 import type { DataplaneApi } from '../dataplane/manager-api';
 import { loadConfig } from './config';
@@ -47,6 +48,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const state = new ControlState(dp);
   const out = opts.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   dp.onMappingLog = out;
+  if (dp instanceof Dataplane) {
+    dp.onShardRestart = (shard, err) => log(`shard ${shard} died (${toErrorPayload(err).message}); restarting it over its tables`);
+    dp.onShardResumed = (shard, ms) => log(`shard ${shard} restarted in ${ms} ms`);
+  }
   let server: ControlServer | null = null;
   let metrics: MetricsServer | null = null;
   try {
@@ -105,11 +110,31 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     stop().then(() => { clearTimeout(force); exit(0); }, (e) => { log(`stop failed: ${toErrorPayload(e).message}`); exit(1); });
   };
   const onHup = () => { void reload(); };
+  const onTestHook = () => { void testHook(dp, log); };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onHup);
+  if (process.env.NAT64_TEST_HOOKS) process.on('SIGUSR2', onTestHook);
   const detach = () => {
     process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); process.off('SIGHUP', onHup);
+    process.off('SIGUSR2', onTestHook);
   };
   return { reload, state, stop: () => stop().finally(detach) };
+}
+
+/**
+ * Reliability tests only (docs/reliability.md): with NAT64_TEST_HOOKS=FILE in the environment,
+ * SIGUSR2 reads FILE, `{"crashShard": N, "how": "throw" | "exit"}`, and makes shard N's task die.
+ * Without the variable SIGUSR2 keeps Node's default action and the shards refuse the message.
+ */
+async function testHook(dp: DataplaneApi, log: (l: string) => void): Promise<void> {
+  try {
+    const req = JSON.parse(readFileSync(process.env.NAT64_TEST_HOOKS!, 'utf8')) as { crashShard?: number; how?: string };
+    if (!(dp instanceof Dataplane) || typeof req.crashShard !== 'number') throw new Error('nothing to do');
+    const how = req.how === 'exit' ? 'exit' : 'throw';
+    log(`test hook: crashing shard ${req.crashShard} (${how})`);
+    await dp.crashShard(req.crashShard, how);
+  } catch (e) {
+    log(`test hook failed: ${toErrorPayload(e).message}`);
+  }
 }

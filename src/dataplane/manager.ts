@@ -24,6 +24,10 @@ interface ShardHandle {
   events: EventReader;
   task: Promise<unknown> | null;
   restarts: number;
+  /** Delay before the next relaunch (ms); grows while the shard keeps dying soon after starting. */
+  backoffMs: number;
+  /** From the task's death to its successor answering the mailbox, last restart (ms); -1: none yet. */
+  lastRestartMs: number;
 }
 
 export class DataplaneError extends Error {
@@ -47,6 +51,10 @@ export class Dataplane implements DataplaneApi {
   onMappingLog: (line: string) => void = () => undefined;
   /** Called when a shard worker died and was restarted (reliability: logged by the daemon). */
   onShardRestart: (shard: number, err: unknown) => void = () => undefined;
+  /** Called when a restarted shard answers its mailbox again, with the time since it died (ms). */
+  onShardResumed: (shard: number, restartMs: number) => void = () => undefined;
+  /** NAT64_TEST_HOOKS in the environment: shards accept 'test-crash' (docs/reliability.md). */
+  private readonly testHooks = Boolean(process.env.NAT64_TEST_HOOKS);
 
   async start(cfg: DataplaneConfig): Promise<void> {
     if (this.cfg) throw new DataplaneError('E_STATE', 'data plane already started');
@@ -89,6 +97,7 @@ export class Dataplane implements DataplaneApi {
       this.shards.push({
         init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters),
         events: new EventReader(events, s, tables.header), task: null, restarts: 0,
+        backoffMs: 0, lastRestartMs: -1,
       });
     }
     this.pool = new Piscina({
@@ -109,18 +118,41 @@ export class Dataplane implements DataplaneApi {
     for (const h of this.shards) h.events.drain((r) => this.onMappingLog(formatMappingLine(r, instance)));
   }
 
-  /** Start (or restart) a shard's long-lived task; the tables in shared memory survive a restart. */
+  /**
+   * Start (or restart) a shard's long-lived task; the tables in shared memory survive a restart.
+   * A shard that dies is relaunched after 10 ms, doubling (to 5 s) while it keeps dying within
+   * 10 s of its previous start, so a crash loop cannot eat the CPU the other shards translate on.
+   */
   private launch(h: ShardHandle): void {
     h.init.instance = this.instance;
+    h.init.testHooks = this.testHooks;
+    const startedAt = Date.now();
     h.task = this.pool!.run(h.init).then(
       () => undefined,
       (err: unknown) => {
         if (this.stopping) return;
+        const diedAt = Date.now();
         h.restarts++;
+        h.backoffMs = diedAt - startedAt < 10_000 ? Math.min(5000, h.backoffMs * 2 || 10) : 10;
         this.onShardRestart(h.init.shard, err);
-        setTimeout(() => { if (!this.stopping) this.launch(h); }, 100);
+        setTimeout(() => {
+          if (this.stopping) return;
+          this.launch(h);
+          // Translating again once it answers its mailbox (it serves it from the burst loop).
+          h.mailbox.request({ type: 'ping' } satisfies ShardMessage, 15000).then(
+            () => { h.lastRestartMs = Date.now() - diedAt; this.onShardResumed(h.init.shard, h.lastRestartMs); },
+            () => undefined,
+          );
+        }, h.backoffMs);
       },
     );
+  }
+
+  /** Reliability tests only (NAT64_TEST_HOOKS): make a shard's task die, to watch it come back. */
+  async crashShard(shard: number, how: 'throw' | 'exit'): Promise<void> {
+    const h = this.shards[shard];
+    if (!h) throw new DataplaneError('E_ARG', `no shard ${shard}`);
+    await h.mailbox.request({ type: 'test-crash', how } satisfies ShardMessage);
   }
 
   async setInstance(cfg: CoreConfig | null): Promise<void> {
@@ -178,9 +210,11 @@ export class Dataplane implements DataplaneApi {
   }
 
   /** Shard liveness and restarts (for status displays and the reliability tests). */
-  shardStatus(): Array<{ shard: number; restarts: number; heartbeatAgeMs: number }> {
+  shardStatus(): Array<{ shard: number; restarts: number; lastRestartMs: number; heartbeatAgeMs: number }> {
     const now = Date.now() % 0x7fffffff;
-    return this.shards.map((h) => ({ shard: h.init.shard, restarts: h.restarts, heartbeatAgeMs: now - h.mailbox.heartbeat() }));
+    return this.shards.map((h) => ({
+      shard: h.init.shard, restarts: h.restarts, lastRestartMs: h.lastRestartMs, heartbeatAgeMs: now - h.mailbox.heartbeat(),
+    }));
   }
 
   async stop(): Promise<void> {

@@ -15,10 +15,17 @@ export interface ShardInit {
   events?: SharedArrayBuffer;
   /** The instance to translate with at start (a restarted shard gets the current one). */
   instance: CoreConfig | null;
+  /**
+   * NAT64_TEST_HOOKS set in the daemon's environment (docs/reliability.md): only then does the shard
+   * accept the 'test-crash' message. Never set in production.
+   */
+  testHooks?: boolean;
 }
 
 /** Control messages on the mailbox. */
 export type ShardMessage =
   | { type: 'instance'; cfg: CoreConfig | null }
   | { type: 'mtu'; port: number; mtu: number }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  /** Reliability tests: make this shard's task die (throw from the loop, or exit its worker thread). */
+  | { type: 'test-crash'; how: 'throw' | 'exit' };

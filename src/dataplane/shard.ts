@@ -54,6 +54,8 @@ export class Shard {
   private readonly events: EventRing | null;
   private enabled: boolean;
   private lastExpire = 0;
+  /** Set by a 'test-crash' message (test hooks only); acted on outside the mailbox handler. */
+  private crash: 'throw' | 'exit' | null = null;
 
   constructor(private readonly init: ShardInit) {
     this.shard = init.shard;
@@ -97,6 +99,7 @@ export class Shard {
       }
       if (mb.stopRequested()) break;
       this.housekeeping(Date.now());
+      if (this.crash !== null) this.crashNow();
     }
     this.releasePending();
   }
@@ -123,7 +126,22 @@ export class Shard {
         return true;
       }
       case 'ping': return { shard: this.shard };
+      case 'test-crash':
+        if (!this.init.testHooks) throw Object.assign(new Error('test hooks are off (NAT64_TEST_HOOKS)'), { code: 'E_NO_TEST_HOOKS' });
+        this.crash = m.how;
+        return true;
     }
+  }
+
+  /**
+   * Reliability tests only: die the way a bug would, mid-loop, after the mailbox acknowledged the
+   * request. 'throw' rejects the Piscina task (the worker thread lives on); 'exit' ends the worker
+   * thread (Piscina starts a new one). Either way the manager relaunches the shard over the same
+   * shared-memory tables.
+   */
+  private crashNow(): never {
+    if (this.crash === 'exit') process.exit(70);
+    throw new Error(`shard ${this.shard}: crash requested by a test hook`);
   }
 
   private applyInstance(cfg: ShardInit['instance']): boolean {
