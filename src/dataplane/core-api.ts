@@ -24,6 +24,12 @@ export const enum Result {
    * hairpinning): feed it back as incoming IPv4 (to the shard that owns it: ownerOf4).
    */
   HAIRPIN = 7,
+  /**
+   * RFC 6146 §3.5.2.2: an IPv4 SYN the NAT64 must store for 6 s. Keep the packet (do not send or
+   * free it) under slot `storedSlot`; the core later ends the slot through its HeldSynListener:
+   * expired (answer ICMP Port Unreachable from the stored packet) or released (free it).
+   */
+  STORE = 8,
 }
 
 /** Where the output packet lies, written by process6/process4 (one reusable object, no allocation). */

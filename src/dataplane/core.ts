@@ -30,6 +30,7 @@ import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
 import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
 import { handlingHairpinning, isHairpinned4, willHairpin } from './steps/handling-hairpinning';
 import type { PacketSink } from './translate/fragment';
+import type { HeldSynListener } from './tables/held-syn';
 
 const K_NO_INSTANCE = C['no-instance'];
 const K_POOL4_MISMATCH = C['pool4-mismatch'];
@@ -88,6 +89,14 @@ export class Nat64Core implements TranslationCore {
    * buffers and transmit path. Without one, a packet that needs fragmenting is dropped
    * (fragment-alloc-failed).
    */
+  /** After Result.STORE: the held-SYN slot the packet belongs to. */
+  storedSlot = -1;
+
+  /** Who keeps stored IPv4 SYNs (the shard): told when a slot expires or is released. */
+  setHeldSynListener(l: HeldSynListener | null): void {
+    this.tables.held.listener = l;
+  }
+
   setSink(sink: PacketSink | null): void {
     this.self.sink = sink;
   }
@@ -147,7 +156,11 @@ export class Nat64Core implements TranslationCore {
     if (!determineIncoming4(buf, p, t, c)) return Result.DROP;
     if (!this.pool4Set.has(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
     const s = this.filtering.filter4(t, now);
-    if (s === NIL) return Result.DROP;
+    if (s === NIL) {
+      if (this.filtering.stored < 0) return Result.DROP;
+      this.storedSlot = this.filtering.stored;
+      return Result.STORE;
+    }
     outgoing4to6(this.tables, s, t, this.pool6, this.pool6Len, tuple);
     return translatingThePacket4(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
       isHairpinned4(p.src4, this.isPool4));

@@ -63,7 +63,7 @@ export const COUNTERS = [
   { name: 'icmp-bad-checksum', explain: 'Dropped: ICMP error with a wrong checksum (translation recomputes it, so it would hide the damage).' },
   // Stateful NAT64 core (steps/, tables/)
   { name: 'tcp-v4-syn-stored', explain: 'IPv4 SYN with no BIB entry (or filtered by ADF) held for 6 s waiting for the IPv6 side (RFC 6146 §3.5.2.2); only its tuple is kept.' },
-  { name: 'tcp-v4-syn-expired', explain: 'A held IPv4 SYN got no IPv6 SYN within 6 s and was forgotten (no ICMP Port Unreachable: the packet was not kept).' },
+  { name: 'tcp-v4-syn-expired', explain: 'A stored IPv4 SYN got no IPv6 SYN within 6 s: answered with ICMP Port Unreachable (RFC 6146 §3.5.2.2).' },
   { name: 'tcp-so-full', explain: 'Dropped: IPv4 SYN not held, maximum-simultaneous-opens SYNs are already waiting.' },
   { name: 'session-not-found', explain: 'Dropped: ICMP error about a flow that has a BIB entry but no session (RFC 6146 §3.5).' },
   // Egress MTU and fragments (translate/fragment.ts, native/frag.cc)
@@ -78,6 +78,9 @@ export const COUNTERS = [
   { name: 'frag-no-buffer', explain: 'Dropped: no packet buffer to copy a reassembled datagram into.' },
   { name: 'frag-unsupported', explain: 'Dropped: fragment the reassembler cannot take (IPv6 Fragment Header not right after the IPv6 header).' },
   { name: 'frag-ring-full', explain: 'Dropped: reassembled datagram could not be queued back to the shard (hand-off ring full).' },
+  // Stored IPv4 SYNs (RFC 6146 §3.5.2.2)
+  { name: 'tcp-v4-syn-retransmit', explain: 'Dropped: retransmission of an IPv4 SYN that is already stored (the first copy is kept).' },
+  { name: 'tcp-v4-syn-lost', explain: 'A stored IPv4 SYN whose packet was no longer held (its shard restarted): no Port Unreachable could be sent.' },
 ] as const satisfies readonly CounterDef[];
 
 export type CounterName = (typeof COUNTERS)[number]['name'];

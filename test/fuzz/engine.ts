@@ -24,10 +24,11 @@ import { CANARY, CANARY_BYTE, HEADROOM, MAX_PKT, MAX_SLACK, Rig, SINK_ROOM, SINK
 
 const OUTCOME: readonly CounterName[] = ['translated-6to4', 'translated-4to6', 'icmp-error-sent', 'ttl-expired', 'packet-too-big',
   'mtu-fragmented',
-  'hairpin', 'handoff', 'transmitted', 'received', 'session-expired', 'bib-expired', 'tcp-v4-syn-expired'];
+  'hairpin', 'handoff', 'transmitted', 'received', 'session-expired', 'bib-expired', 'tcp-v4-syn-expired', 'tcp-v4-syn-stored'];
 const IS_OUTCOME = new Uint8Array(COUNTER_COUNT);
 for (const n of OUTCOME) IS_OUTCOME[C[n]] = 1;
 const K_6TO4 = C['translated-6to4'], K_4TO6 = C['translated-4to6'], K_SENT = C['icmp-error-sent'], K_TTL = C['ttl-expired'];
+const K_STORED = C['tcp-v4-syn-stored'];
 const K_TOO_BIG = C['packet-too-big'], K_FRAGMENTED = C['mtu-fragmented'];
 
 export interface FuzzOptions {
@@ -60,7 +61,7 @@ export interface Failure {
 export interface FuzzStats {
   packets: number;
   secondPasses: number;
-  verdicts: Record<'DROP' | 'EMIT4' | 'EMIT6' | 'HAIRPIN', number>;
+  verdicts: Record<'DROP' | 'EMIT4' | 'EMIT6' | 'HAIRPIN' | 'STORE', number>;
   /** Counters summed over the shards. */
   counters: Record<string, number>;
   maxBib: number;
@@ -93,7 +94,7 @@ class Fuzzer {
     this.r = new Prng(o.seed);
     this.before = this.rig.shards.map(() => new Float64Array(COUNTER_COUNT));
     this.stats = {
-      packets: 0, secondPasses: 0, verdicts: { DROP: 0, EMIT4: 0, EMIT6: 0, HAIRPIN: 0 }, counters: {},
+      packets: 0, secondPasses: 0, verdicts: { DROP: 0, EMIT4: 0, EMIT6: 0, HAIRPIN: 0, STORE: 0 }, counters: {},
       maxBib: 0, maxSessions: 0, maxHeld: 0, elapsedMs: 0, failure: null,
     };
     const lo = this.rig.off - HEADROOM - CANARY;
@@ -225,6 +226,7 @@ class Fuzzer {
     const v = this.stats.verdicts;
     if (r === Result.DROP) v.DROP++; else if (r === Result.EMIT4) v.EMIT4++; else if (r === Result.EMIT6) v.EMIT6++;
     else if (r === Result.HAIRPIN) v.HAIRPIN++;
+    else if (r === Result.STORE) v.STORE++;
     else throw new InvariantViolation('result', `process${family} returned ${String(r)}`);
     if (family === 4 && r === Result.HAIRPIN) throw new InvariantViolation('result', 'process4 returned HAIRPIN');
     this.checkCounters(owner, family, r);
@@ -247,7 +249,12 @@ class Fuzzer {
       }
       const changed = describeDelta(a, b);
       const translated = family === 6 ? (r === Result.EMIT4 || r === Result.HAIRPIN) : r === Result.EMIT6;
-      if (r === Result.DROP) {
+      if (r === Result.STORE) {
+        // RFC 6146 §3.5.2.2: an IPv4 SYN kept by the core; counted once as stored, nothing else.
+        if (family !== 4 || total !== 1 || a[K_STORED] - b[K_STORED] !== 1) {
+          throw new InvariantViolation('counters', `STORE must bump tcp-v4-syn-stored only, got {${changed}}`);
+        }
+      } else if (r === Result.DROP) {
         let reason = -1;
         for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k]) reason = k;
         if (total !== 1 || IS_OUTCOME[reason] === 1) {
@@ -266,7 +273,7 @@ class Fuzzer {
   }
 
   private checkResult(r: Result, family: 4 | 6, owner: number, off: number, cap: number, pristine: boolean): void {
-    if (r === Result.DROP) return;
+    if (r === Result.DROP || r === Result.STORE) return;
     const out = this.rig.shards[owner].core.out, buf = this.rig.buf;
     const o = out.off, n = out.len;
     if (!Number.isInteger(o) || !Number.isInteger(n) || o < off - HEADROOM || n <= 0 || o + n > off + cap) {

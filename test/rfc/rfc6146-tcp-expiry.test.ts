@@ -89,15 +89,22 @@ describe('RFC 6146 §3.5.2 TCP through the core', () => {
     assert.equal(n(c, 'tcp-v4-syn-dropped'), 1);
   });
 
-  it('an IPv4 SYN without a BIB entry is held (tuple only) and forgotten after 6 s with tcp-v4-syn-expired', () => {
+  it('an IPv4 SYN without a BIB entry is stored for 6 s, then its slot expires so the shard can answer Port Unreachable', () => {
     const { core, c } = makeCore();
-    assert.equal(run(core, 4, tcp4(SYN, POOL4, 61001), 0).r, Result.DROP);
+    const ended: Array<[number, boolean]> = [];
+    core.setHeldSynListener({ heldSynEnded: (slot, expired) => { ended.push([slot, expired]); } });
+    assert.equal(run(core, 4, tcp4(SYN, POOL4, 61001), 0).r, Result.STORE);
+    const slot = core.storedSlot;
     assert.equal(n(c, 'tcp-v4-syn-stored'), 1);
     assert.equal(core.tables.held.count, 1);
+    // A retransmission does not replace the stored packet.
+    assert.equal(run(core, 4, tcp4(SYN, POOL4, 61001), 1).r, Result.DROP);
+    assert.equal(n(c, 'tcp-v4-syn-retransmit'), 1);
     core.expire(5999);
-    assert.equal(n(c, 'tcp-v4-syn-expired'), 0);
+    assert.deepEqual(ended, []);
     core.expire(6000);
     assert.equal(n(c, 'tcp-v4-syn-expired'), 1);
+    assert.deepEqual(ended, [[slot, true]]);
     assert.equal(core.tables.held.count, 0);
   });
 
@@ -115,12 +122,15 @@ describe('RFC 6146 §3.5.2 TCP through the core', () => {
     const first = run(core, 6, tcp6(SYN, 40000, 443), 0); // X has a mapping, towards port 443 of Y
     const t4 = u32At(first.pkt, 12), tp = u16At(first.pkt, 20);
     const other = ipv4({ src: '198.51.100.99', dst: t4, proto: PROTO.TCP, l4: tcp(7000, tp, [], SYN) });
-    assert.equal(run(core, 4, other, 1).r, Result.DROP);
+    const ended: Array<[number, boolean]> = [];
+    core.setHeldSynListener({ heldSynEnded: (slot, expired) => { ended.push([slot, expired]); } });
+    assert.equal(run(core, 4, other, 1).r, Result.STORE);
     assert.equal(n(c, 'tcp-v4-syn-stored'), 1);
-    // Simultaneous open: X now sends its SYN to that host and port.
+    // Simultaneous open: X now sends its SYN to that host and port; the stored SYN is discarded.
     const mine = ipv6({ src: X, dst: '64:ff9b::c633:6463', nh: PROTO.TCP, l4: tcp(40000, 7000, [], SYN) });
     assert.equal(run(core, 6, mine, 2).r, Result.EMIT4);
     assert.equal(core.tables.held.count, 0);
+    assert.deepEqual(ended, [[core.storedSlot, false]]);
     core.expire(10000);
     assert.equal(n(c, 'tcp-v4-syn-expired'), 0);
   });

@@ -12,6 +12,7 @@ import { NIL } from '../tables/layout';
 import type { ShardTables } from '../tables/shard-tables';
 import type { Pool4 } from '../tables/pool4';
 import { TimerClass } from '../tables/expiry';
+import { HELD_ALREADY } from '../tables/held-syn';
 import { TCP_KEEP, TCP_NO_SESSION, TCP_RST, TCP_SYN, TcpState, nextState, nextTimer, tcpTransition } from '../tables/tcp-state';
 import { PROTO_ICMP, PROTO_TCP, type IncomingTuple } from './determine-incoming-tuple';
 
@@ -25,12 +26,15 @@ const K_SYN_NEEDED = C['tcp-syn-needed'];
 const K_V4_SYN_DROPPED = C['tcp-v4-syn-dropped'];
 const K_V4_SYN_STORED = C['tcp-v4-syn-stored'];
 const K_SO_FULL = C['tcp-so-full'];
+const K_SYN_RETRANSMIT = C['tcp-v4-syn-retransmit'];
 const K_INFO = C['icmp-info-filtered'];
 const K_SESSION_MISSING = C['session-not-found'];
 
 export class FilteringAndUpdating {
   globals: CoreGlobals | null = null;
   pool4: Pool4 | null = null;
+  /** Set by filter4: the held-SYN slot that now stores the packet (RFC 6146 §3.5.2.2), else -1. */
+  stored = -1;
 
   constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
 
@@ -79,6 +83,7 @@ export class FilteringAndUpdating {
   /** IPv4 -> IPv6. */
   filter4(t: IncomingTuple, now: number): number {
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
+    this.stored = -1;
     const proto = t.proto;
     const bib = bibs.lookup4(proto, t.local4, t.localPort);
     if (t.isError) return this.errorSession(bib, t, K_BIB4);
@@ -91,8 +96,8 @@ export class FilteringAndUpdating {
       if (g.dropExternallyInitiatedTcp) { c[K_V4_SYN_DROPPED]++; return NIL; }
       // §3.5.2.2 CLOSED: no BIB entry, or filtered by ADF: the SYN "is stored" for 6 s.
       if (bib === NIL || (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4))) {
-        const ok = this.tables.held.hold(t.local4, t.localPort, t.remote4, t.remotePort, now, g.maximumSimultaneousOpens);
-        c[ok ? K_V4_SYN_STORED : K_SO_FULL]++;
+        const slot = this.tables.held.hold(t.local4, t.localPort, t.remote4, t.remotePort, now, g.maximumSimultaneousOpens);
+        if (slot >= 0) { c[K_V4_SYN_STORED]++; this.stored = slot; } else c[slot === HELD_ALREADY ? K_SYN_RETRANSMIT : K_SO_FULL]++;
         return NIL;
       }
       s = sessions.insert(bib, t.remote4, rport, TcpState.V4_INIT, TimerClass.TCP_SYN4, now);

@@ -6,13 +6,24 @@ import type { ShardTableBuffers } from './shard-tables';
  * that address-dependent filtering rejects, "is stored" for TCP_INCOMING_SYN seconds, then
  * answered with ICMP Port Unreachable if no IPv6 SYN of the same connection arrives).
  *
- * Deviation: a packet is an mbuf the shard cannot keep, so only its tuple is stored; when the
- * 6 s pass the tuple is dropped and 'tcp-v4-syn-expired' counted, no ICMP error is sent (the
- * IPv4 peer's own SYN timeout covers it). A small fixed table bounded by
+ * The table keeps the tuple and a slot number; the packet itself stays in its mbuf, which the
+ * shard keeps under that slot (Result.STORE). The `listener` tells the shard when a slot ends:
+ * expired (answer Port Unreachable from the stored packet) or released (an IPv6 SYN came, or
+ * the configuration dropped it: free the packet). A small fixed table bounded by
  * maximum-simultaneous-opens (as Jool bounds its stored packets), scanned linearly: it is only
  * looked at while it holds something.
  */
+export interface HeldSynListener {
+  /** Slot `slot` ends; `expired`: its 6 s passed without an IPv6 SYN. */
+  heldSynEnded(slot: number, expired: boolean): void;
+}
+
+/** hold() result when the same SYN (a retransmission) is already stored. */
+export const HELD_ALREADY = -2;
+
 export class HeldSyns {
+  listener: HeldSynListener | null = null;
+
   private readonly rec: Int32Array;
   private readonly time: Float64Array;
 
@@ -36,10 +47,13 @@ export class HeldSyns {
     return -1;
   }
 
-  /** Store a SYN's tuple; false when `limit` SYNs are already held. A retransmission refreshes nothing. */
-  hold(local4: number, localPort: number, remote4: number, remotePort: number, now: number, limit: number): boolean {
-    if (this.find(local4, localPort, remote4, remotePort) !== -1) return true;
-    if (this.header[H_HELD_COUNT] >= Math.min(limit, HELD_CAPACITY)) return false;
+  /**
+   * Store a SYN's tuple: its slot, -1 when `limit` SYNs are already held, HELD_ALREADY for a
+   * retransmission of a stored SYN (the first copy stays; nothing is refreshed).
+   */
+  hold(local4: number, localPort: number, remote4: number, remotePort: number, now: number, limit: number): number {
+    if (this.find(local4, localPort, remote4, remotePort) !== -1) return HELD_ALREADY;
+    if (this.header[H_HELD_COUNT] >= Math.min(limit, HELD_CAPACITY)) return -1;
     const r = this.rec;
     for (let i = 0; i < HELD_CAPACITY; i++) {
       const p = i * HS_STRIDE;
@@ -50,15 +64,17 @@ export class HeldSyns {
       r[p + HS_USED] = 1;
       this.time[i] = now;
       this.header[H_HELD_COUNT]++;
-      return true;
+      return i;
     }
-    return false;
+    return -1;
   }
 
-  release(i: number): void {
+  /** End slot i (an IPv6 SYN answered it, or it expired); the listener frees or answers the packet. */
+  release(i: number, expired = false): void {
     if (this.rec[i * HS_STRIDE + HS_USED] !== 1) return;
     this.rec[i * HS_STRIDE + HS_USED] = 0;
     this.header[H_HELD_COUNT]--;
+    this.listener?.heldSynEnded(i, expired);
   }
 
   /** Release every SYN held since `now - timeout` or longer; returns how many. */
@@ -67,7 +83,7 @@ export class HeldSyns {
     let n = 0;
     for (let i = 0; i < HELD_CAPACITY; i++) {
       if (this.rec[i * HS_STRIDE + HS_USED] === 1 && this.time[i] + timeout <= now) {
-        this.release(i);
+        this.release(i, true);
         n++;
       }
     }
@@ -76,8 +92,7 @@ export class HeldSyns {
 
   /** Control path: forget everything (instance removed). */
   clear(): void {
-    for (let i = 0; i < HELD_CAPACITY; i++) this.rec[i * HS_STRIDE + HS_USED] = 0;
-    this.header[H_HELD_COUNT] = 0;
+    for (let i = 0; i < HELD_CAPACITY; i++) this.release(i);
   }
 
   /** Control path: release held SYNs whose local address fails `keep`. */
