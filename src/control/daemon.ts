@@ -3,12 +3,14 @@
  * and back down on SIGINT/SIGTERM. SIGHUP re-reads the file and applies its instances atomically;
  * on any error the running configuration stays and the reason is logged.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { Dataplane } from '../dataplane/manager';
 import type { DataplaneApi } from '../dataplane/manager-api';
 import { loadConfig } from './config';
 import type { DaemonConfig } from './config-types';
-import { toErrorPayload } from './errors';
+import { checkInterfaces, DeviceLocks, startHint } from './device-locks';
+import { Nat64Error, q, toErrorPayload } from './errors';
 import { socketPath } from './protocol';
 import { MetricsServer, parseListen } from './metrics';
 import { ControlServer } from './server';
@@ -54,8 +56,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   let server: ControlServer | null = null;
   let metrics: MetricsServer | null = null;
+  const locks = new DeviceLocks();
   try {
     const listen = opts.metrics ?? cfg.control?.metrics;
+    // Refuse before EAL touches a device: a second daemon must not disturb the first one.
+    await refuseIfAnswering(path);
+    if (!opts.dataplane) {
+      checkInterfaces(cfg.dataplane.ports.map((p) => p.device));
+      locks.acquire(cfg.dataplane.ports.map((p) => p.device));
+    }
     await dp.start(cfg.dataplane);
     log(`data plane started: ${cfg.dataplane.ports.length} port(s), ${cfg.dataplane.shards} shard(s)`);
     await state.applyInstances(cfg.instances);
@@ -69,10 +78,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log(`metrics on http://${metrics.address}/metrics`);
     }
   } catch (e) {
-    log(`start failed: ${toErrorPayload(e).message}`);
+    log(`start failed: ${toErrorPayload(e).message}${startHint(e, cfg.dataplane.eal)}`);
     await server?.close().catch(() => undefined);
     await metrics?.stop().catch(() => undefined);
     await dp.stop().catch(() => undefined);
+    locks.release();
     exit(1);
     throw e;
   }
@@ -83,6 +93,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await server!.close();
     await metrics?.stop();
     await dp.stop();
+    locks.release();
     log('stopped');
   })();
 
@@ -137,4 +148,15 @@ async function testHook(dp: DataplaneApi, log: (l: string) => void): Promise<voi
   } catch (e) {
     log(`test hook failed: ${toErrorPayload(e).message}`);
   }
+}
+
+/** Another daemon answering on our control socket: refuse now, before the data plane starts. */
+async function refuseIfAnswering(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) throw new Nat64Error('E_DAEMON_RUNNING', `control socket ${q(path)}: another nat64 daemon is answering on it`);
 }
