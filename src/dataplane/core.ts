@@ -31,6 +31,10 @@ import { translatingThePacket4, translatingThePacket6 } from './steps/translatin
 import { handlingHairpinning, isHairpinned4, willHairpin } from './steps/handling-hairpinning';
 import type { PacketSink } from './translate/fragment';
 import type { HeldSynListener } from './tables/held-syn';
+import { buildIcmp4Error } from './translate/icmp-error-build';
+
+const ICMP4_DEST_UNREACH = 3;
+const ICMP4_PORT_UNREACH = 3;
 
 const K_NO_INSTANCE = C['no-instance'];
 const K_POOL4_MISMATCH = C['pool4-mismatch'];
@@ -95,6 +99,14 @@ export class Nat64Core implements TranslationCore {
   /** Who keeps stored IPv4 SYNs (the shard): told when a slot expires or is released. */
   setHeldSynListener(l: HeldSynListener | null): void {
     this.tables.held.listener = l;
+  }
+
+  /**
+   * RFC 6146 §3.5.2.2: "If the timer expires, the NAT64 SHOULD send an ICMP Port Unreachable
+   * error to the IPv4 sender" — built in place around the stored SYN at buf[off, off+len), into out.
+   */
+  portUnreachable4(buf: Uint8Array, off: number, len: number): Result {
+    return buildIcmp4Error(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_PORT_UNREACH, 0, this.self, this.out, this.counters);
   }
 
   setSink(sink: PacketSink | null): void {

@@ -16,6 +16,9 @@ import {
 import { advertisedLla, answerNeighborSolicitation, buildNeighborSolicitation, ICMP6_NA, ICMP6_NS, isValidNd, solicitorLla } from './l2/ndp';
 import { answerEcho4, answerEcho6 } from './l2/local';
 import type { ShardInit, ShardMessage } from './shard-init';
+import { get32 } from './packet/bytes';
+import { HELD_CAPACITY } from './tables/layout';
+import type { HeldSynListener } from './tables/held-syn';
 import type { PacketSink } from './translate/fragment';
 import { EventRing } from './events';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
@@ -35,7 +38,7 @@ const HOUSEKEEPING_MS = 10;
  * the owning shard, hold for ARP/ND), transmit, and do the timers between bursts (DPDK l3fwd's
  * shape). Nothing here allocates or throws per packet; every exit bumps one counter.
  */
-export class Shard {
+export class Shard implements HeldSynListener {
   private readonly shard: number;
   private readonly buf: Uint8Array;
   private readonly rx: Uint32Array;
@@ -51,6 +54,8 @@ export class Shard {
   private readonly own: OwnAddresses;
   private readonly neigh: NeighborTable;
   private readonly pending = new PendingQueue();
+  /** Stored IPv4 SYNs by held-SYN slot: mbuf handle, L3 offset, length (-1: none). */
+  private readonly stored = new Float64Array(HELD_CAPACITY * 3).fill(-1);
   private readonly events: EventRing | null;
   private enabled: boolean;
   private lastExpire = 0;
@@ -74,6 +79,7 @@ export class Shard {
     this.mailbox = new MailboxServer(init.mailbox);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSink(this.fragmentSink());
+    this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;
     this.enabled = this.applyInstance(init.instance);
   }
@@ -331,7 +337,7 @@ export class Shard {
 
   /** Route the core's output packet, find its next hop's MAC, frame it; hairpin it back in if asked. */
   private emit(b: number, r: Result, now: number, depth: number): void {
-    const core = this.core, out = core.out, buf = this.buf, c = this.c, routes = this.routes;
+    const core = this.core, out = core.out, buf = this.buf, c = this.c;
     if (r === Result.DROP) return;
     if (r === Result.HAIRPIN) {
       // RFC 6146 §3.8: the IPv4 packet we just produced is for our own pool4: translate it back.
@@ -351,33 +357,74 @@ export class Shard {
       this.emit(b, core.process4(buf, out.off, out.len, this.cap(b, out.off), now), now, depth + 1);
       return;
     }
-    const family = r === Result.EMIT4 ? 4 : 6;
-    const ok = family === 4
-      ? routes.lookup4(((buf[out.off + 16] << 24) | (buf[out.off + 17] << 16) | (buf[out.off + 18] << 8) | buf[out.off + 19]) >>> 0)
-      : routes.lookup6(buf, out.off + 24);
-    if (!ok) { c[C['no-route']]++; return; }
-    const pi = routes.port, port = this.ports[pi];
-    if (out.len > port.mtu) { c[C['packet-too-big']]++; return; }
+    if (r === Result.STORE) { this.store(b); return; }
+    this.forward(r === Result.EMIT4 ? 4 : 6, out.off, out.len, now, this.rx[b + RX_MBUF], b);
+  }
+
+  /**
+   * Route an L3 packet, find its next hop's MAC, frame it and send it. `b` is the packet's verdict
+   * slot (batched tx), or -1 for a packet outside the burst (fragments, answers to stored SYNs),
+   * which is sent at once, or freed when it cannot be.
+   */
+  private forward(family: number, off: number, len: number, now: number, mbuf: number, b: number): void {
+    const buf = this.buf, c = this.c, routes = this.routes;
+    const ok = family === 4 ? routes.lookup4(get32(buf, off + 16)) : routes.lookup6(buf, off + 24);
+    const port = ok ? this.ports[routes.port] : null;
+    if (port === null || len > port.mtu) {
+      c[port === null ? C['no-route'] : C['packet-too-big']]++;
+      if (b < 0) native.free(this.shard, mbuf);
+      return;
+    }
+    const pi = routes.port;
     const n0 = family === 4 ? routes.nh4 | 0 : routes.nh6[0];
     const n1 = family === 4 ? 0 : routes.nh6[1], n2 = family === 4 ? 0 : routes.nh6[2], n3 = family === 4 ? 0 : routes.nh6[3];
-    const frame = out.off - ETH_HLEN;
+    const frame = off - ETH_HLEN, type = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
     const state = this.neigh.lookup(family, n0, n1, n2, n3, now);
-    const type = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
     if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
       writeEthernet(buf, frame, this.neigh.mac, 0, port.mac, type);
-      this.txHere(b, pi, frame, out.len + ETH_HLEN);
+      if (b >= 0) this.txHere(b, pi, frame, len + ETH_HLEN);
+      else { native.send(this.shard, port.id, mbuf, frame, len + ETH_HLEN); c[C['transmitted']]++; }
       if (this.neigh.lastStale && this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
       return;
     }
     // Unresolved: keep the packet (frame minus the destination MAC) and ask who has the next hop.
     writeEthernet(buf, frame, port.mac, 0, port.mac, type);
-    if (!this.pending.add(this.rx[b + RX_MBUF], frame, out.len + ETH_HLEN, pi, family, n0, n1, n2, n3, now + PENDING_TIMEOUT_MS)) {
+    if (!this.pending.add(mbuf, frame, len + ETH_HLEN, pi, family, n0, n1, n2, n3, now + PENDING_TIMEOUT_MS)) {
       c[C['neighbor-unresolved']]++;
+      if (b < 0) native.free(this.shard, mbuf);
       return;
     }
-    this.v[b + V_ACTION] = Action.HOLD;
+    if (b >= 0) this.v[b + V_ACTION] = Action.HOLD;
     c[C['neighbor-held']]++;
     if (this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+  }
+
+  /** RFC 6146 §3.5.2.2: keep the IPv4 SYN the core stored (its L3 packet is where process4 saw it). */
+  private store(b: number): void {
+    const slot = this.core.storedSlot, st = this.stored;
+    const ip = this.rx[b + RX_DATA] + ETH_HLEN;
+    if (st[slot * 3] >= 0) native.free(this.shard, st[slot * 3]); // a slot a dead predecessor left behind
+    st[slot * 3] = this.rx[b + RX_MBUF];
+    st[slot * 3 + 1] = ip;
+    st[slot * 3 + 2] = ((this.buf[ip + 2] << 8) | this.buf[ip + 3]);
+    this.v[b + V_ACTION] = Action.HOLD;
+  }
+
+  /**
+   * The core ended a stored SYN's slot: after 6 s without an IPv6 SYN the IPv4 sender gets ICMP
+   * Port Unreachable quoting it (RFC 6146 §3.5.2.2); otherwise the packet is just freed.
+   */
+  heldSynEnded(slot: number, expired: boolean): void {
+    const st = this.stored, mbuf = st[slot * 3], ip = st[slot * 3 + 1], len = st[slot * 3 + 2];
+    st[slot * 3] = -1;
+    if (mbuf < 0) { if (expired) this.c[C['tcp-v4-syn-lost']]++; return; }
+    if (!expired) { native.free(this.shard, mbuf); return; }
+    const out = this.core.out;
+    if (this.core.portUnreachable4(this.buf, ip, len) === Result.DROP) {
+      native.free(this.shard, mbuf);
+      return;
+    }
+    this.forward(4, out.off, out.len, Date.now(), mbuf, -1);
   }
 
   /**
@@ -393,41 +440,8 @@ export class Shard {
         const m = native.alloc(this.shard);
         return m < 0 ? -1 : m + this.dataStart + l3;
       },
-      send: (family, off, len) => this.sendExtra(off - l3 - this.dataStart, family, off, len),
+      send: (family, off, len) => this.forward(family, off, len, Date.now(), off - l3 - this.dataStart, -1),
     };
-  }
-
-  /** Route, frame and transmit a packet the core built in a fresh mbuf (emit()'s rules, without a verdict slot). */
-  private sendExtra(mbuf: number, family: number, off: number, len: number): void {
-    const buf = this.buf, c = this.c, routes = this.routes, now = Date.now();
-    const ok = family === 4
-      ? routes.lookup4(((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0)
-      : routes.lookup6(buf, off + 24);
-    const port = ok ? this.ports[routes.port] : null;
-    if (port === null || len > port.mtu) {
-      c[port === null ? C['no-route'] : C['packet-too-big']]++;
-      native.free(this.shard, mbuf);
-      return;
-    }
-    const pi = routes.port;
-    const n0 = family === 4 ? routes.nh4 | 0 : routes.nh6[0];
-    const n1 = family === 4 ? 0 : routes.nh6[1], n2 = family === 4 ? 0 : routes.nh6[2], n3 = family === 4 ? 0 : routes.nh6[3];
-    const frame = off - ETH_HLEN, type = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
-    const state = this.neigh.lookup(family, n0, n1, n2, n3, now);
-    if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
-      writeEthernet(buf, frame, this.neigh.mac, 0, port.mac, type);
-      native.send(this.shard, port.id, mbuf, frame, len + ETH_HLEN);
-      c[C['transmitted']]++;
-      return;
-    }
-    writeEthernet(buf, frame, port.mac, 0, port.mac, type);
-    if (!this.pending.add(mbuf, frame, len + ETH_HLEN, pi, family, n0, n1, n2, n3, now + PENDING_TIMEOUT_MS)) {
-      native.free(this.shard, mbuf);
-      c[C['neighbor-unresolved']]++;
-      return;
-    }
-    c[C['neighbor-held']]++;
-    if (this.neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
   }
 
   /** Send an ARP request or Neighbour Solicitation from a fresh mbuf (slow path). */

@@ -71,6 +71,20 @@ for (const shards of [1, 2]) {
       assert.ok(counter(stats, 'local-icmp-echo-answered') >= 2, 'local-icmp-echo-answered');
     });
 
+    it('an IPv4 SYN to an unmapped port is stored 6 s, then refused with ICMP Port Unreachable (RFC 6146 §3.5.2.2)', () => {
+      const t = net.topology!;
+      const started = Date.now();
+      const r = spawnSync('ip', ['netns', 'exec', t.v4Node.ns, 'curl', '-sS', '-m', '20', `http://${t.translator.v4}:61234/`], { encoding: 'utf8' });
+      const waited = Date.now() - started;
+      // Without the ICMP error curl would wait for its own 20 s timeout (exit 28).
+      assert.equal(r.status, 7, `curl should fail to connect: ${r.stderr}`);
+      assert.ok(waited >= 5000 && waited < 15000, `refused after ${waited} ms`);
+      const stats = JSON.parse(net.cli(['stats', 'display', '--json', '--all']).stdout);
+      assert.ok(counter(stats, 'tcp-v4-syn-stored') >= 1);
+      assert.ok(counter(stats, 'tcp-v4-syn-expired') >= 1);
+      assert.ok(counter(stats, 'icmp-error-sent') >= 1);
+    });
+
     it('nat64 instance remove example stops translation', () => {
       const r = net.cli(['instance', 'remove', 'example']);
       assert.equal(r.status, 0, r.stderr);
