@@ -25,6 +25,10 @@ export interface DataplaneConfig {
   mbufs: number;
   /** Per-shard table capacity (sessions; BIB entries likewise). */
   sessionsPerShard: number;
+  /** ICMP errors the translator originates, per shard and second (RFC 4443 §2.4(f)); 0: no limit. Default 1000. */
+  icmpErrorsPerSecond?: number;
+  /** Token bucket size of that limit (errors sent back to back). Default 50. */
+  icmpErrorBurst?: number;
 }
 
 /** One instance as written in Jool's atomic configuration format (validated, still textual). */

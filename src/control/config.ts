@@ -11,7 +11,10 @@ import { parseListen } from './metrics';
 import { parseInterfaceAddress, parseIPv4, parseIPv6, parseMac, parsePrefix4, parsePrefix6, tryParseIPv4 } from './inet';
 
 export const DEFAULT_EAL = ['--no-pci', '--in-memory', '--iova-mode=va', '--no-telemetry', '-l', '0'];
-export const DEFAULTS = { shards: 1, mtu: 1500, mbufs: 16383, sessionsPerShard: 65536 } as const;
+/** icmpErrors*: per shard, like Linux's icmp_msgs_per_sec / icmp_msgs_burst (RFC 4443 §2.4(f)). */
+export const DEFAULTS = {
+  shards: 1, mtu: 1500, mbufs: 16383, sessionsPerShard: 65536, icmpErrorsPerSecond: 1000, icmpErrorBurst: 50,
+} as const;
 const MAX_SHARDS = 64;
 
 export function loadConfig(path: string): DaemonConfig {
@@ -69,7 +72,7 @@ function str(v: unknown, field: string): string {
 function validateDataplane(raw: unknown): DataplaneConfig {
   const f = 'dataplane';
   const d = expectObject(raw, f);
-  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'sessionsPerShard'], f);
+  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'sessionsPerShard', 'icmpErrorsPerSecond', 'icmpErrorBurst'], f);
   const eal = d.eal === undefined ? [...DEFAULT_EAL] : expectArray(d.eal, `${f}.eal`).map((a, i) => str(a, `${f}.eal[${i}]`));
   const ports = expectArray(requireField(d, 'ports', f), `${f}.ports`).map((p, i) => validatePort(p, `${f}.ports[${i}]`));
   if (ports.length === 0) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports: at least one port is needed`);
@@ -85,6 +88,8 @@ function validateDataplane(raw: unknown): DataplaneConfig {
     ports,
     mbufs: int(d.mbufs, `${f}.mbufs`, 1023, 1 << 24, DEFAULTS.mbufs),
     sessionsPerShard: int(d.sessionsPerShard, `${f}.sessionsPerShard`, 1024, 1 << 24, DEFAULTS.sessionsPerShard),
+    icmpErrorsPerSecond: int(d.icmpErrorsPerSecond, `${f}.icmpErrorsPerSecond`, 0, 1 << 24, DEFAULTS.icmpErrorsPerSecond),
+    icmpErrorBurst: int(d.icmpErrorBurst, `${f}.icmpErrorBurst`, 1, 1 << 24, DEFAULTS.icmpErrorBurst),
   };
 }
 

@@ -81,6 +81,8 @@ export const COUNTERS = [
   // Stored IPv4 SYNs (RFC 6146 §3.5.2.2)
   { name: 'tcp-v4-syn-retransmit', explain: 'Dropped: retransmission of an IPv4 SYN that is already stored (the first copy is kept).' },
   { name: 'tcp-v4-syn-lost', explain: 'A stored IPv4 SYN whose packet was no longer held (its shard restarted): no Port Unreachable could be sent.' },
+  // RFC 4443 §2.4(f) / RFC 1812 §4.3.2.8 (translate/icmp-rate-limit.ts)
+  { name: 'icmp-error-rate-limited', explain: 'Dropped: an ICMP error the translator would have originated, over the shard\'s rate (dataplane.icmpErrorsPerSecond / icmpErrorBurst).' },
 ] as const satisfies readonly CounterDef[];
 
 export type CounterName = (typeof COUNTERS)[number]['name'];

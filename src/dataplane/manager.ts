@@ -93,6 +93,7 @@ export class Dataplane implements DataplaneApi {
       const init: ShardInit = {
         shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables,
         counters, mailbox, neighbors, events, instance: null,
+        icmpErrors: { perSecond: cfg.icmpErrorsPerSecond ?? 1000, burst: cfg.icmpErrorBurst ?? 50 },
       };
       this.shards.push({
         init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters),

@@ -21,6 +21,7 @@ import { HELD_CAPACITY } from './tables/layout';
 import type { HeldSynListener } from './tables/held-syn';
 import type { PacketSink } from './translate/fragment';
 import { EventRing } from './events';
+import { icmpErrorBucket } from './translate/icmp-rate-limit';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 
 /** Source MAC of frames one shard hands to another after hairpin translation. */
@@ -82,6 +83,8 @@ export class Shard implements HeldSynListener {
     this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;
     this.enabled = this.applyInstance(init.instance);
+    const lim = init.icmpErrors ?? { perSecond: 0, burst: 1 };
+    icmpErrorBucket.configure(lim.perSecond, lim.burst, Date.now());
   }
 
   /** The burst loop; returns when the control plane asks the shard to stop. */
@@ -112,6 +115,7 @@ export class Shard implements HeldSynListener {
 
   private housekeeping(now: number): void {
     const mb = this.mailbox;
+    icmpErrorBucket.refill(now);
     if (mb.pending()) mb.serve((m) => this.control(m as ShardMessage));
     if (this.pending.count > 0) this.retryPending(now);
     if (now - this.lastExpire >= 100) {

@@ -11,8 +11,11 @@ import { IPPROTO_ICMP, IPV4_HDR_LEN, IPV4_ICMP_ERROR_MAX, isMulticastOrBroadcast
 import { IPPROTO_ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, isMulticastOrUnspecified6, writeIpv6Fixed } from '../packet/ipv6';
 import { isErrorOrLaterFragment4, isErrorOrLaterFragment6 } from '../packet/parse';
 import type { Self } from './tuple';
+import { icmpErrorBucket } from './icmp-rate-limit';
 
 const K_SUPPRESSED = C['icmp-error-suppressed'];
+/** RFC 4443 §2.4(f): over the shard's rate, the error is not built (icmp-rate-limit.ts). */
+const K_RATE_LIMITED = C['icmp-error-rate-limited'];
 const K_SENT = C['icmp-error-sent'];
 const ICMP_HDR = 8;
 /** Hop limit / TTL of the errors we originate (RFC 1700's recommended 64). */
@@ -34,6 +37,11 @@ export function buildIcmp6Error(
   if (len < IPV6_HDR_LEN || isMulticastOrUnspecified6(buf, off + 8) || dstMulticast ||
       isErrorOrLaterFragment6(buf, off, len)) {
     counters[K_SUPPRESSED]++;
+    return Result.DROP;
+  }
+  // Rate limit last: a suppressed error must not spend a token.
+  if (!icmpErrorBucket.take()) {
+    counters[K_RATE_LIMITED]++;
     return Result.DROP;
   }
   // RFC 4443 §2.4(c): as much of the offending packet as fits in the minimum MTU.
@@ -70,6 +78,10 @@ export function buildIcmp4Error(
   if (isMulticastOrBroadcast4(src) || isMulticastOrBroadcast4(dst) || (src >>> 24) === 127 ||
       isErrorOrLaterFragment4(buf, off, len)) {
     counters[K_SUPPRESSED]++;
+    return Result.DROP;
+  }
+  if (!icmpErrorBucket.take()) {
+    counters[K_RATE_LIMITED]++;
     return Result.DROP;
   }
   const max = IPV4_ICMP_ERROR_MAX - IPV4_HDR_LEN - ICMP_HDR;
