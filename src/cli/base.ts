@@ -21,7 +21,11 @@ export abstract class ControlCommand extends Command {
       await this.run();
       return 0;
     } catch (e) {
-      if (e instanceof UsageError) throw e; // clipanion prints it with the usage line
+      if (e instanceof UsageError) {
+        // clipanion's own rendering (message + usage line), but on stderr: stdout is for results.
+        this.context.stderr.write(this.cli.error(e, { command: this }).replace(/\x1b\[[0-9;]*m/g, ''));
+        return 1;
+      }
       const p = toErrorPayload(e);
       this.context.stderr.write(`nat64: ${p.message}${isNat64Error(e) ? '' : ` [${p.code}]`}\n`);
       return 1;

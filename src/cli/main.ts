@@ -56,7 +56,17 @@ export function hoistInstance(argv: string[]): string[] {
 }
 
 export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const code = await buildCli().run(hoistInstance(argv), { ...Cli.defaultContext, ...context });
+  const cli = buildCli();
+  const ctx = { ...Cli.defaultContext, ...context };
+  let code: number;
+  try {
+    // Parsed here rather than in run(), which prints a usage mistake on stdout: errors go to stderr.
+    const command = cli.process(hoistInstance(argv), ctx);
+    code = await cli.run(command, ctx);
+  } catch (e) {
+    ctx.stderr.write(cli.error(e, { colored: false }));
+    code = 1;
+  }
   process.exitCode = code;
   return code;
 }

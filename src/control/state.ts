@@ -10,6 +10,7 @@
  * daemon has one port pair, so there is at most one instance.
  */
 import { COUNTERS } from '../dataplane/counters';
+import { LOG_DROPPED } from '../dataplane/events';
 import type { BibRow, DataplaneApi, PortRow, SessionRow } from '../dataplane/manager-api';
 import type { InstanceFileConfig } from './config-types';
 import { Nat64Error, q, toErrorPayload } from './errors';
@@ -28,7 +29,16 @@ export interface StatRow { name: string; value: number; explain: string }
 export interface Pool4AddArgs { protocol: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark: number; maxIterations?: MaxIterations; force: boolean }
 export interface Pool4RemoveArgs { protocol?: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark?: number; quick: boolean }
 
-const EXPLAIN: ReadonlyMap<string, string> = new Map(COUNTERS.map((c) => [c.name, c.explain]));
+const EXPLAIN: ReadonlyMap<string, string> = new Map([...COUNTERS, LOG_DROPPED].map((c) => [c.name, c.explain]));
+/** DPDK port counters shown by `stats display` as port-<name>-<suffix> (rte_eth_stats fields). */
+const PORT_STATS: ReadonlyArray<[string, keyof PortRow['stats'], string]> = [
+  ['rx-packets', 'ipackets', 'Packets received by the DPDK port.'],
+  ['tx-packets', 'opackets', 'Packets transmitted by the DPDK port.'],
+  ['rx-missed', 'imissed', 'Packets the NIC dropped because the rx queues were full.'],
+  ['rx-errors', 'ierrors', 'Erroneous packets received by the DPDK port.'],
+  ['tx-errors', 'oerrors', 'Packets the DPDK port failed to transmit.'],
+  ['rx-nombuf', 'rxNombuf', 'Receive failures for want of a packet buffer.'],
+];
 const MTU_MIN = 68, MTU_MAX = 9702, IPV6_MIN_MTU = 1280;
 
 export class ControlState {
@@ -134,10 +144,14 @@ export class ControlState {
   /** Counters belong to the data plane, not to an instance: they keep counting with none. */
   statsDisplay(all: boolean): StatRow[] {
     const total = this.dp.counters().total;
-    const names = [...COUNTERS.map((c) => c.name as string), ...Object.keys(total).filter((k) => !EXPLAIN.has(k))];
-    return names
-      .map((n) => ({ name: n, value: total[n] ?? 0, explain: EXPLAIN.get(n) ?? '' }))
-      .filter((r) => all || r.value !== 0);
+    const names = [...EXPLAIN.keys(), ...Object.keys(total).filter((k) => !EXPLAIN.has(k))];
+    const rows = names.map((n) => ({ name: n, value: total[n] ?? 0, explain: EXPLAIN.get(n) ?? '' }));
+    for (const p of this.dp.ports()) {
+      for (const [suffix, field, explain] of PORT_STATS) {
+        rows.push({ name: `port-${p.configName}-${suffix}`, value: Number(p.stats[field] ?? 0), explain: `${explain} (port ${p.configName})` });
+      }
+    }
+    return rows.filter((r) => all || r.value !== 0);
   }
 
   // ---- global ------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export default class PortDisplayCommand extends DisplayCommand {
       { key: 'ipackets', header: 'Rx packets', get: (r) => r.stats.ipackets },
       { key: 'opackets', header: 'Tx packets', get: (r) => r.stats.opackets },
       { key: 'imissed', header: 'Rx missed', get: (r) => r.stats.imissed },
+      { key: 'ierrors', header: 'Rx errors', get: (r) => r.stats.ierrors },
+      { key: 'oerrors', header: 'Tx errors', get: (r) => r.stats.oerrors },
     ], rows);
   }
 }
