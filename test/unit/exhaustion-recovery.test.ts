@@ -1,0 +1,46 @@
+/**
+ * Exhaustion recovers when load drops (issue 6). The daemon refuses a udp-timeout under RFC 6146's
+ * 2 minutes, so the e2e test (test/e2e/reliability-exhaustion.test.ts) shows the drops and that
+ * existing flows keep working; the recovery by expiry is shown here, on the core, with a short
+ * timeout: pool4 running out and the session table filling up, then emptying.
+ */
+import * as assert from 'node:assert/strict';
+import { Result } from '../../src/dataplane/core-api';
+import { ipv6, PROTO, udp } from '../rfc/vectors/build';
+import { makeConfig, makeCore, n, range, run, POOL4 } from './helpers/core-harness';
+
+const TIMEOUT = 1000; // ms: a core-level udp-timeout (the daemon's minimum is 2 minutes)
+const flow = (srcPort: number, dstPort = 53) =>
+  ipv6({ src: '2001:db8::5', dst: '64:ff9b::c633:6401', nh: PROTO.UDP, l4: udp(srcPort, dstPort) });
+
+describe('exhaustion recovers when sessions expire', () => {
+  it('pool4 of 3 ports: the 4th flow is dropped (pool4-exhausted), the first 3 keep working, and after expiry new flows map again', () => {
+    const r3 = [range(POOL4, 61001, 61003)];
+    const { core, c } = makeCore(makeConfig({ udpTimeout: TIMEOUT }, [], { UDP: r3 }));
+    let now = 1000;
+    for (let p = 1; p <= 3; p++) assert.equal(run(core, 6, flow(5000 + p), now).r, Result.EMIT4);
+    assert.equal(run(core, 6, flow(5004), now).r, Result.DROP);
+    assert.equal(n(c, 'pool4-exhausted'), 1);
+    for (let p = 1; p <= 3; p++) assert.equal(run(core, 6, flow(5000 + p), now + 10).r, Result.EMIT4, 'existing flows keep working');
+    // Load drops: nothing for longer than the timeout, then expiry frees the BIB entries and ports.
+    now += TIMEOUT + 100;
+    core.expire(now);
+    assert.ok(n(c, 'session-expired') >= 3);
+    for (let p = 4; p <= 6; p++) assert.equal(run(core, 6, flow(5000 + p), now).r, Result.EMIT4, `flow ${p} after recovery`);
+    assert.equal(n(c, 'pool4-exhausted'), 1);
+  });
+
+  it('session table of 1024: new sessions dropped (session-table-full), existing kept, recovered after expiry', () => {
+    const { core, c } = makeCore(makeConfig({ udpTimeout: TIMEOUT }), { capacity: 1024 });
+    const now = 1000;
+    assert.equal(run(core, 6, flow(6000, 7), now).r, Result.EMIT4);
+    let dropped = 0;
+    for (let d = 0; d < 1100; d++) if (run(core, 6, flow(6001, 10000 + d), now).r === Result.DROP) dropped++;
+    assert.ok(dropped >= 1100 - 1023, `dropped ${dropped}`);
+    assert.ok(n(c, 'session-table-full') > 0);
+    assert.equal(run(core, 6, flow(6000, 7), now + 10).r, Result.EMIT4, 'the existing session still translates');
+    core.expire(now + TIMEOUT + 100);
+    const later = now + TIMEOUT + 200;
+    for (let d = 0; d < 100; d++) assert.equal(run(core, 6, flow(6002, 20000 + d), later).r, Result.EMIT4);
+  });
+});
