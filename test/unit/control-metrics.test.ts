@@ -1,0 +1,37 @@
+import { strict as assert } from 'node:assert';
+import { parseConfigText } from '../../src/control/config';
+import { buildRegistry, counterMetricName, parseListen } from '../../src/control/metrics';
+import type { DataplaneApi } from '../../src/dataplane/manager-api';
+
+describe('control: Prometheus metrics', () => {
+  it('parses listen addresses and refuses others with the field name', () => {
+    assert.deepEqual(parseListen('127.0.0.1:9464', 'f'), { host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(parseListen('[::1]:9464', 'f'), { host: '::1', port: 9464 });
+    assert.deepEqual(parseListen(':9464', 'f'), { host: '::', port: 9464 });
+    for (const bad of ['9464', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', '::1:9464', '']) {
+      assert.throws(() => parseListen(bad, 'control.metrics'), /control\.metrics/, bad);
+    }
+  });
+
+  it('control.metrics is validated with the file', () => {
+    const base = { dataplane: { ports: [{ name: 'p', device: 'net_null0' }] } };
+    assert.equal(parseConfigText(JSON.stringify({ ...base, control: { metrics: '127.0.0.1:9464' } })).control?.metrics, '127.0.0.1:9464');
+    assert.throws(() => parseConfigText(JSON.stringify({ ...base, control: { metrics: 'localhost' } })), /control\.metrics/);
+  });
+
+  it('exposes every counter per shard, tables per protocol, ports', async () => {
+    const dp = {
+      counters: () => ({ total: {}, perShard: [{ 'bib4-not-found': 3 }, { 'bib4-not-found': 4, 'log-dropped': 1 }] }),
+      tableCounts: () => [{ shard: 0, bib: { TCP: 1, UDP: 2, ICMP: 0 }, sessions: { TCP: 5, UDP: 2, ICMP: 0 } }],
+      ports: () => [{ configName: 'v4', stats: { ipackets: 10, opackets: 9, ibytes: 1, obytes: 1, imissed: 2, ierrors: 0, oerrors: 0, rxNombuf: 0 } }],
+    } as unknown as DataplaneApi;
+    const text = await buildRegistry(dp).metrics();
+    assert.equal(counterMetricName('bib4-not-found'), 'nat64_bib4_not_found_total');
+    assert.match(text, /^nat64_bib4_not_found_total\{shard="0"\} 3$/m);
+    assert.match(text, /^nat64_bib4_not_found_total\{shard="1"\} 4$/m);
+    assert.match(text, /^nat64_log_dropped_total\{shard="1"\} 1$/m);
+    assert.match(text, /^nat64_sessions\{shard="0",protocol="TCP"\} 5$/m);
+    assert.match(text, /^nat64_bib_entries\{shard="0",protocol="UDP"\} 2$/m);
+    assert.match(text, /^nat64_port_rx_missed_total\{port="v4"\} 2$/m);
+  });
+});
