@@ -212,3 +212,59 @@ while True:
             rtts.append((t - sent.pop(k)) * 1000); replies.append((t - t0) * 1000)
 print(json.dumps({'t0': t0 * 1000, 'sent': seq, 'replies': replies, 'rtts': rtts}))
 `;
+
+/**
+ * Bounded traffic generator (python3, raw sockets), one of:
+ *  - udp6-tuples DST: UDP from random source ports to random destination ports (a new 5-tuple,
+ *    and a new BIB entry, per packet); IPv6 raw socket, the kernel sums the UDP checksum.
+ *  - udp6-dports DST: UDP from one socket to COUNT destination ports in turn (new sessions, one BIB entry).
+ *  - udp6-hop1 DST: UDP with hop limit 1 (each one makes the translator originate Time Exceeded).
+ *  - syn4 DST: TCP SYNs from random source ports to random destination ports (IPv4 raw socket).
+ * Stops after COUNT packets or SECONDS, whichever first; prints {sent, seconds}.
+ */
+export const FLOOD = `
+import json, random, socket, struct, sys, time
+mode, dst, count, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+rnd = random.Random(7)
+def csum(b):
+    if len(b) % 2: b += b'\\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+if mode == 'udp6-tuples':
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.setsockopt(socket.IPPROTO_IPV6, 7, 6)  # IPV6_CHECKSUM at offset 6: the kernel fills it in
+    def pkt(i):
+        return struct.pack('!HHHH', rnd.randint(1024, 65535), rnd.randint(1, 65535), 12, 0) + b'floo', (dst, 0)
+elif mode == 'udp6-dports':
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 47000))
+    def pkt(i): return b'x', (dst, 10000 + i % 50000)
+elif mode == 'udp6-hop1':
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 1)
+    def pkt(i): return b'ttl', (dst, 5353)
+elif mode == 'syn4':
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    src = sys.argv[5]
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst)
+    def pkt(i):
+        sp, dp = rnd.randint(1024, 65535), rnd.randint(1, 60000)
+        h = struct.pack('!HHIIBBHHH', sp, dp, i, 0, 0x50, 0x02, 65535, 0, 0)
+        c = csum(pseudo + struct.pack('!BBH', 0, 6, len(h)) + h)
+        return h[:16] + struct.pack('!H', c) + h[18:], (dst, 0)
+else:
+    raise SystemExit('unknown mode ' + mode)
+t0 = time.time(); end = t0 + secs; sent = 0
+while sent < count and time.time() < end:
+    data, addr = pkt(sent)
+    try:
+        s.sendto(data, addr); sent += 1
+    except OSError:
+        time.sleep(0.001)
+print(json.dumps({'sent': sent, 'seconds': time.time() - t0}))
+`;
+
+export interface FloodResult { sent: number; seconds: number }
+
+export function flood(net: RelNet, ns: string, mode: string, dst: string, count: number, seconds: number, extra: string[] = []): Promise<FloodResult> {
+  return net.python(ns, FLOOD, [mode, dst, String(count), String(seconds), ...extra], seconds * 1000 + 15000)
+    .then((out) => JSON.parse(out) as FloodResult);
+}
