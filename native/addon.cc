@@ -12,6 +12,8 @@
 #include "frag.h"
 #include "gen.h"
 #include "mempool.h"
+
+#include <rte_mbuf.h>
 #include "port.h"
 #include "shard.h"
 #include "state.h"
@@ -114,7 +116,8 @@ Napi::Value EalInitialized(const Napi::CallbackInfo &info) {
 
 Napi::Value MempoolCreate(const Napi::CallbackInfo &info) {
   return guarded(info, [&](Napi::Env env) {
-    mempoolCreate(argU32(info, 0, "nbMbufs"));
+    uint32_t dataRoom = info.Length() > 1 && !info[1].IsUndefined() ? argU32(info, 1, "dataRoom") : RTE_MBUF_DEFAULT_DATAROOM;
+    mempoolCreate(argU32(info, 0, "nbMbufs"), dataRoom);
     return env.Undefined();
   });
 }

@@ -42,13 +42,18 @@ void destroy(rte_mempool *pool, const rte_memzone *zone) {
 
 }  // namespace
 
-void mempoolCreate(uint32_t nbMbufs) {
+void mempoolCreate(uint32_t nbMbufs, uint32_t dataRoomBytes) {
   requireReady();
   Arena &a = state().arena;
   if (a.pool) fail(code::kState, "the mbuf pool already exists (one pool per process)");
   if (nbMbufs < 64) fail(code::kArg, "mempoolCreate: need at least 64 mbufs, got " + std::to_string(nbMbufs));
 
-  const uint16_t dataRoom = RTE_MBUF_DEFAULT_BUF_SIZE;
+  // Data room per mbuf = headroom + the largest frame one buffer holds (single-segment mbufs only:
+  // the arena view in JS needs a packet to be contiguous). It bounds the MTU and the size of a
+  // reassembled datagram.
+  if (dataRoomBytes < 1024 || dataRoomBytes > 16384)
+    fail(code::kArg, "mempoolCreate: data room must be 1024-16384 bytes, got " + std::to_string(dataRoomBytes));
+  const uint16_t dataRoom = static_cast<uint16_t>(dataRoomBytes + RTE_PKTMBUF_HEADROOM);
   // rte_mempool_create_empty refuses a cache larger than n / 1.5.
   unsigned cache = std::min<unsigned>(kCacheSize, nbMbufs * 2 / 3);
   // RTE_MEMPOOL_F_NO_IOVA_CONTIG lets objects straddle page boundaries, so they sit at one constant

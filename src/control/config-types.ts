@@ -23,6 +23,11 @@ export interface DataplaneConfig {
   ports: PortConfig[];
   /** mbufs in the single packet pool (default 16383). */
   mbufs: number;
+  /**
+   * Bytes of packet per buffer (default 5120, 1024-16384). A packet always fits one buffer, so this
+   * bounds the port MTU and the largest datagram reassembled from fragments.
+   */
+  mbufDataRoom?: number;
   /** Per-shard table capacity (sessions; BIB entries likewise). */
   sessionsPerShard: number;
   /** ICMP errors the translator originates, per shard and second (RFC 4443 §2.4(f)); 0: no limit. Default 1000. */

@@ -30,6 +30,13 @@ interface ShardHandle {
   lastRestartMs: number;
 }
 
+/**
+ * Bytes per packet buffer: a 4096-byte EDNS DNS answer that arrives fragmented still reassembles
+ * into one buffer with its headers (the arena view needs single-segment packets). 16383 buffers
+ * use ~88 MB.
+ */
+export const DEFAULT_MBUF_DATA_ROOM = 5120;
+
 export class DataplaneError extends Error {
   constructor(readonly code: string, message: string) { super(message); }
 }
@@ -60,7 +67,7 @@ export class Dataplane implements DataplaneApi {
     if (this.cfg) throw new DataplaneError('E_STATE', 'data plane already started');
     this.cfg = cfg;
     native.ealInit(cfg.eal);
-    native.mempoolCreate(cfg.mbufs);
+    native.mempoolCreate(cfg.mbufs, cfg.mbufDataRoom ?? DEFAULT_MBUF_DATA_ROOM);
     const neighbors = createNeighborBuffer();
     const neigh = new NeighborTable(neighbors);
     const rxPairs: Array<Array<{ portId: number; queue: number }>> = Array.from({ length: cfg.shards }, () => []);

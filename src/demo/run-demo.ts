@@ -16,6 +16,13 @@ export interface DemoOptions {
 
 const BIN = path.resolve(__dirname, '../../../bin/nat64');
 
+/**
+ * The kernel reassembles IPv4 fragments for a packet socket in a fanout group, so a frame can be as
+ * large as a reassembled datagram: ring frames as large as our packet buffers (5 KB; the default
+ * 2 KB would cut them short).
+ */
+const AF_PACKET_RING = 'framesz=5120,blocksz=20480';
+
 /** The daemon configuration for the sample network (same shape as config/nat64.example.json). */
 export function demoConfig(t: Topology, shards: number): object {
   return {
@@ -23,8 +30,8 @@ export function demoConfig(t: Topology, shards: number): object {
       eal: ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=warning', ...memoryArgs()],
       shards,
       ports: [
-        { name: 'v6', device: `net_af_packet0,iface=${t.ifaces.v6},qpairs=${shards}`, addresses: [`${t.translator.v6}/96`] },
-        { name: 'v4', device: `net_af_packet1,iface=${t.ifaces.v4},qpairs=${shards}`, addresses: [`${t.translator.v4}/24`] },
+        { name: 'v6', device: `net_af_packet0,iface=${t.ifaces.v6},qpairs=${shards},${AF_PACKET_RING}`, addresses: [`${t.translator.v6}/96`] },
+        { name: 'v4', device: `net_af_packet1,iface=${t.ifaces.v4},qpairs=${shards},${AF_PACKET_RING}`, addresses: [`${t.translator.v4}/24`] },
       ],
     },
     instances: [],

@@ -122,7 +122,8 @@ export interface NativeAddon {
   ealInit(args: string[]): void;
   ealInitialized(): boolean;
   /** Creates the single-arena mbuf pool used by every port and shard. */
-  mempoolCreate(nbMbufs: number): void;
+  /** dataRoom: bytes per buffer after the headroom (default RTE_MBUF_DEFAULT_DATAROOM, 2048; 1024-16384). */
+  mempoolCreate(nbMbufs: number, dataRoom?: number): void;
   /** rte_dev_probe of a device string (vdev args or PCI address); returns the DPDK port id. */
   portProbe(devargs: string): number;
   /** Configure queues (rx queues may be fewer than shards), MTU, promiscuous; then start. */
