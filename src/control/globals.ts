@@ -33,7 +33,7 @@ export const GLOBALS: Readonly<Record<string, GlobalDef>> = {
   // Not a Jool key: opt-in refusal of what RFC 6052 §3.1 forbids with the well-known prefix.
   'pool6-strict': { kind: 'bool', default: false },
   'lowest-ipv6-mtu': { kind: 'int', default: 1280, min: 1280, max: 65535 },
-  'logging-debug': { kind: 'bool', default: false, storedOnly: true },
+  'logging-debug': { kind: 'bool', default: false },
   'address-dependent-filtering': { kind: 'bool', default: false },
   'drop-icmpv6-info': { kind: 'bool', default: false },
   'drop-externally-initiated-tcp': { kind: 'bool', default: false },
@@ -193,6 +193,6 @@ export function toCoreGlobals(values: GlobalValues): CoreGlobals {
     tcpEstTimeout: n('tcp-est-timeout'),
     tcpTransTimeout: n('tcp-trans-timeout'),
     fArgs: n('f-args'),
-    logging: { bib: b('logging-bib'), session: b('logging-session') },
+    logging: { bib: b('logging-bib'), session: b('logging-session'), debug: b('logging-debug') },
   };
 }

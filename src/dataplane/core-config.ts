@@ -45,7 +45,8 @@ export interface CoreGlobals {
   tcpTransTimeout: number; // ms, Jool default 4 min
   /** Jool's f-args bitmask (which fields feed the port-allocation hash). */
   fArgs: number;
-  logging: { bib: boolean; session: boolean };
+  /** RFC 6888 mapping logs; debug: per-packet trace (shard's separate debug path). */
+  logging: { bib: boolean; session: boolean; debug?: boolean };
 }
 
 export interface CoreConfig {

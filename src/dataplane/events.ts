@@ -18,9 +18,13 @@ import {
 import { embed } from './rfc6052';
 import { formatIpv4 } from './packet/addr-text';
 import { formatIpv6 } from './tables/read';
+import { COUNTERS } from './counters';
 
-export const enum MappingEvent { BIB_CREATE = 1, BIB_REMOVE = 2, SESSION_CREATE = 3, SESSION_REMOVE = 4 }
-export const EVENT_NAMES = ['', 'bib-create', 'bib-remove', 'session-create', 'session-remove'];
+export const enum MappingEvent { BIB_CREATE = 1, BIB_REMOVE = 2, SESSION_CREATE = 3, SESSION_REMOVE = 4, PACKET = 5 }
+export const EVENT_NAMES = ['', 'bib-create', 'bib-remove', 'session-create', 'session-remove', 'packet'];
+/** logging-debug records: R_V6.. hold the port id, frame length, verdict and up to 4 counter ids. */
+const R_DBG_PORT = 1, R_DBG_LEN = 2, R_DBG_ACTION = 3, R_DBG_STEPS = 4, DBG_STEPS = 4;
+const ACTIONS = ['drop', 'tx', 'handoff', 'hold'];
 
 const HEAD = 0, DROPPED = 1, TAIL = 16, SLOTS = 32;
 /** kind | proto << 8 | static << 16 */
@@ -78,6 +82,23 @@ export class EventRing {
     this.commit(s);
   }
 
+  /**
+   * logging-debug: one packet's outcome, the counters its steps bumped (in counter order, at most
+   * 4; -1 ends the list). Only called on the shard's separate debug path.
+   */
+  packet(port: number, len: number, action: number, s0: number, s1: number, s2: number, s3: number): void {
+    const s = this.slot();
+    if (s < 0) return;
+    const w = this.w;
+    w[s + R_KIND] = MappingEvent.PACKET;
+    w[s + R_DBG_PORT] = port; w[s + R_DBG_LEN] = len; w[s + R_DBG_ACTION] = action;
+    w[s + R_DBG_STEPS] = s0; w[s + R_DBG_STEPS + 1] = s1; w[s + R_DBG_STEPS + 2] = s2; w[s + R_DBG_STEPS + 3] = s3;
+    const now = Date.now();
+    w[s + R_TIME_HI] = Math.floor(now / 4294967296);
+    w[s + R_TIME_LO] = now | 0;
+    this.commit(s);
+  }
+
   /** Offset of the next free record, or -1 (counted) when the consumer is a whole ring behind. */
   private slot(): number {
     const w = this.w;
@@ -114,6 +135,8 @@ export interface MappingRecord {
   isStatic: boolean;
   ipv6: string; ipv6Port: number;
   ipv4: string; ipv4Port: number;
+  /** logging-debug records only (then the address fields are empty). */
+  packet?: { port: number; len: number; verdict: string; steps: string[] };
   /** Sessions only. */
   remote6?: string; remote6Port?: number;
   remote4?: string; remote4Port?: number;
@@ -154,6 +177,18 @@ export class EventReader {
   private decode(s: number): MappingRecord {
     const w = this.w;
     const kind = w[s + R_KIND] & 0xff, proto = (w[s + R_KIND] >>> 8) & 0xff;
+    const time = w[s + R_TIME_HI] * 4294967296 + (w[s + R_TIME_LO] >>> 0);
+    if (kind === MappingEvent.PACKET) {
+      const steps: string[] = [];
+      for (let k = 0; k < DBG_STEPS; k++) {
+        const id = w[s + R_DBG_STEPS + k];
+        if (id >= 0 && id < COUNTERS.length) steps.push(COUNTERS[id].name);
+      }
+      return {
+        event: 'packet', protocol: '', time, isStatic: false, ipv6: '', ipv6Port: 0, ipv4: '', ipv4Port: 0, shard: this.shard,
+        packet: { port: w[s + R_DBG_PORT], len: w[s + R_DBG_LEN], verdict: ACTIONS[w[s + R_DBG_ACTION]] ?? String(w[s + R_DBG_ACTION]), steps },
+      };
+    }
     for (let k = 0; k < 4; k++) {
       const x = w[s + R_V6 + k];
       this.a6[4 * k] = x >>> 24; this.a6[4 * k + 1] = x >>> 16; this.a6[4 * k + 2] = x >>> 8; this.a6[4 * k + 3] = x;
@@ -162,7 +197,7 @@ export class EventReader {
     const rec: MappingRecord = {
       event: EVENT_NAMES[kind] ?? `event-${kind}`,
       protocol: PROTO[proto] ?? String(proto),
-      time: w[s + R_TIME_HI] * 4294967296 + (w[s + R_TIME_LO] >>> 0),
+      time,
       isStatic: (w[s + R_KIND] & 0x10000) !== 0,
       ipv6: formatIpv6(this.a6), ipv6Port: ports >>> 16,
       ipv4: formatIpv4(w[s + R_V4] >>> 0), ipv4Port: ports & 0xffff,
@@ -199,6 +234,10 @@ export class EventReader {
  *   nat64-mapping time=... event=session-create proto=TCP ipv6=2001:db8::2#40000 ipv6-remote=64:ff9b::cb00:7110#8080 ipv4=203.0.113.1#61001 ipv4-remote=203.0.113.16#8080 shard=0
  */
 export function formatMappingLine(r: MappingRecord, instance?: string): string {
+  if (r.packet) {
+    const p = r.packet;
+    return `nat64-debug time=${new Date(r.time).toISOString()} shard=${r.shard} port=${p.port} len=${p.len} verdict=${p.verdict} steps=${p.steps.join(',') || '-'}`;
+  }
   const parts = [`nat64-mapping time=${new Date(r.time).toISOString()}`];
   if (instance !== undefined) parts.push(`instance=${JSON.stringify(instance)}`);
   parts.push(`event=${r.event}`, `proto=${r.protocol}`, `ipv6=${r.ipv6}#${r.ipv6Port}`);

@@ -21,6 +21,7 @@ import { HELD_CAPACITY } from './tables/layout';
 import type { HeldSynListener } from './tables/held-syn';
 import type { PacketSink } from './translate/fragment';
 import { EventRing } from './events';
+import { FlowCache } from './flow-cache';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 
@@ -54,10 +55,15 @@ export class Shard implements HeldSynListener {
   private readonly routes: RouteTable;
   private readonly own: OwnAddresses;
   private readonly neigh: NeighborTable;
+  /** Exact-match cache of plain translations (flow-cache.ts): the fast path of common packets. */
+  private readonly flows: FlowCache;
   private readonly pending = new PendingQueue();
   /** Stored IPv4 SYNs by held-SYN slot: mbuf handle, L3 offset, length (-1: none). */
   private readonly stored = new Float64Array(HELD_CAPACITY * 3).fill(-1);
   private readonly events: EventRing | null;
+  /** logging-debug: bursts take traceBurst() instead of the plain loop (one check per burst). */
+  private debug = false;
+  private readonly debugBefore: Float64Array;
   private enabled: boolean;
   private lastExpire = 0;
   /** Set by a 'test-crash' message (test hooks only); acted on outside the mailbox handler. */
@@ -80,8 +86,10 @@ export class Shard implements HeldSynListener {
     this.mailbox = new MailboxServer(init.mailbox);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSink(this.fragmentSink());
+    this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c);
     this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;
+    this.debugBefore = new Float64Array(this.c.length);
     this.enabled = this.applyInstance(init.instance);
     const lim = init.icmpErrors ?? { perSecond: 0, burst: 1 };
     icmpErrorBucket.configure(lim.perSecond, lim.burst, Date.now());
@@ -97,7 +105,8 @@ export class Shard implements HeldSynListener {
       const n = native.rx(shard);
       if (n > 0) {
         const now = Date.now();
-        for (let i = 0; i < n; i++) this.frame(i, now);
+        if (this.debug) this.traceBurst(n, now);
+        else for (let i = 0; i < n; i++) this.frame(i, now);
         native.tx(shard, n);
         idle = 0;
         if (now < nextHousekeeping) continue;
@@ -157,6 +166,7 @@ export class Shard implements HeldSynListener {
   private applyInstance(cfg: ShardInit['instance']): boolean {
     // Mapping logs follow the new globals; on removal the old setting still logs what goes away.
     if (cfg !== null) this.setLogging(cfg.globals.logging.bib, cfg.globals.logging.session);
+    this.debug = cfg !== null && cfg.globals.logging.debug === true && this.events !== null;
     this.core.configure(cfg, this.own.all4());
     if (cfg === null) this.setLogging(false, false);
     const self6 = new Uint8Array(16);
@@ -175,11 +185,32 @@ export class Shard implements HeldSynListener {
     t.sessions.log = session ? this.events : null;
   }
 
+  /**
+   * The logging-debug path: each frame as usual, then one trace record with its verdict and the
+   * counters its steps bumped (every exit of a step counts, so they name the steps it went
+   * through). Copies the counters per packet: for debugging only, never taken when the global is off.
+   */
+  private traceBurst(n: number, now: number): void {
+    const c = this.c, before = this.debugBefore, rx = this.rx, ev = this.events!;
+    for (let i = 0; i < n; i++) {
+      before.set(c);
+      this.frame(i, now);
+      let s0 = -1, s1 = -1, s2 = -1, s3 = -1, k = 0;
+      for (let j = 0; j < c.length && k < 4; j++) {
+        if (c[j] === before[j] || j === C['received']) continue;
+        if (k === 0) s0 = j; else if (k === 1) s1 = j; else if (k === 2) s2 = j; else s3 = j;
+        k++;
+      }
+      ev.packet(rx[i * 4 + RX_PORT], rx[i * 4 + RX_LEN], this.v[i * 4 + V_ACTION], s0, s1, s2, s3);
+    }
+  }
+
   /** The core's MTU arithmetic (RFC 7915 §4.4/§5.4) uses the MTUs of the IPv6-side and IPv4-side ports. */
   private syncMtu(): void {
     const v6port = this.ports.findIndex((p) => p.v6.length > 0);
     const v4port = this.ports.findIndex((p) => p.v4.length > 0);
     this.core.setMtu(v6port >= 0 ? this.ports[v6port].mtu : 1280, v4port >= 0 ? this.ports[v4port].mtu : 1500);
+    this.flows.invalidate(); // also reached from applyInstance: configuration and MTUs both end here
   }
 
   // ---- per frame -------------------------------------------------------------------------------
@@ -211,6 +242,12 @@ export class Shard implements HeldSynListener {
     const payload = (buf[ip + 4] << 8) | buf[ip + 5];
     if (len < ETH_HLEN + 40 || (buf[ip] >>> 4) !== 6 || ETH_HLEN + 40 + payload > len) { c[C['ipv6-hdr-truncated']]++; return; }
     const l3len = 40 + payload; // frames may carry Ethernet padding after the packet
+    const nh = buf[ip + 6];
+    const tried = this.enabled && (nh === 17 || nh === 6);
+    if (tried) {
+      const flen = this.flows.hit6(buf, ip, payload, now, this.neigh.generation());
+      if (flen > 0) { this.txHere(b, this.flows.port, this.flows.frame, flen); return; }
+    }
     const ownPort = this.own.port6(buf, ip + 24);
     if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
     if (!this.enabled) { c[C['no-instance']]++; return; }
@@ -218,7 +255,9 @@ export class Shard implements HeldSynListener {
       if (isFragment6(buf, ip, l3len)) { this.reassemble(b, 6, fragmentOwner6(buf, ip, this.init.shards)); return; }
       const owner = this.core.ownerOf6(buf, ip, l3len);
       if (owner !== this.shard) { this.handoff(b, owner); return; }
-      this.emit(b, this.core.process6(buf, ip, l3len, this.cap(b, ip), now), now, 0);
+      const r = this.core.process6(buf, ip, l3len, this.cap(b, ip), now);
+      this.emit(b, r, now, 0);
+      if (tried && r === Result.EMIT4) this.remember(b, 6);
       return;
     }
     c[C['pool6-mismatch']]++;
@@ -263,6 +302,12 @@ export class Shard implements HeldSynListener {
       c[C['ipv4-hdr-truncated']]++; return;
     }
     const dst = ((buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19]) >>> 0;
+    const proto = buf[ip + 9];
+    const tried = this.enabled && ihl === 20 && (proto === 17 || proto === 6);
+    if (tried) {
+      const flen = this.flows.hit4(buf, ip, total, now, this.neigh.generation());
+      if (flen > 0) { this.txHere(b, this.flows.port, this.flows.frame, flen); return; }
+    }
     const ownPort = this.own.port4(dst);
     if (this.enabled && this.core.isPool4Address(dst)) {
       if (isFragment4(buf, ip)) { this.reassemble(b, 4, fragmentOwner4(buf, ip, this.init.shards)); return; }
@@ -278,6 +323,7 @@ export class Shard implements HeldSynListener {
         return;
       }
       this.emit(b, r, now, 0);
+      if (tried && r === Result.EMIT6) this.remember(b, 4);
       return;
     }
     if (ownPort >= 0) {
@@ -321,6 +367,18 @@ export class Shard implements HeldSynListener {
     const v = this.v;
     v[b + V_ACTION] = Action.TX; v[b + V_PARAM] = this.ports[pi].id; v[b + V_DATA] = data; v[b + V_LEN] = len;
     this.c[C['transmitted']]++;
+  }
+
+  /**
+   * After the full path translated and transmitted a packet the flow cache missed: if the core
+   * says it took the plain exit, the cache remembers the rewrite (the frame's MAC, the route's
+   * port and MTU, the neighbour's age) for the next packets of the flow.
+   */
+  private remember(b: number, family: number): void {
+    if (this.v[b + V_ACTION] !== Action.TX || this.core.flowSession < 0) return;
+    const pi = this.routes.port, frame = this.core.out.off - ETH_HLEN, gen = this.neigh.generation();
+    if (family === 6) this.flows.fill6(frame, this.buf, pi, this.ports[pi].mtu, this.neigh.lastUpdated, gen);
+    else this.flows.fill4(frame, this.buf, pi, this.ports[pi].mtu, this.neigh.lastUpdated, gen);
   }
 
   /**

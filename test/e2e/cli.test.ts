@@ -354,6 +354,25 @@ describe('nat64 CLI against the real daemon', function () {
     });
   });
 
+  describe('logging-debug', () => {
+    const debugLines = () => net.daemonOutput.split('\n').filter((l) => l.startsWith('nat64-debug '));
+    it('traces each packet\'s verdict and steps while on, nothing when off', async () => {
+      assert.equal(debugLines().length, 0, 'off by default');
+      ok(['global', 'update', 'logging-debug', 'true']);
+      assert.equal(pingCheck(net.topology!, 0, 1).ok, true);
+      await sleep(400);
+      ok(['global', 'update', 'logging-debug', 'false']);
+      await sleep(400);
+      const lines = debugLines();
+      assert.ok(lines.some((l) => /^nat64-debug time=\S+ shard=0 port=\d+ len=\d+ verdict=tx steps=transmitted,translated-6to4$/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /verdict=tx steps=transmitted,translated-4to6$/.test(l)), lines.join('\n'));
+      const n = debugLines().length;
+      assert.equal(pingCheck(net.topology!, 0, 1).ok, true);
+      await sleep(400);
+      assert.equal(debugLines().length, n, 'off again');
+    });
+  });
+
   describe('file', () => {
     it('handle accepts Jool\'s documented example unchanged; display round-trips it', () => {
       const mine = config();

@@ -106,7 +106,7 @@ describe('instance: Jool atomic configuration', () => {
     assert.equal(core.globals.tcpEstTimeout, 36_000_000);
     assert.equal(core.globals.tcpTransTimeout, 300_000);
     assert.equal(core.globals.maximumSimultaneousOpens, 16);
-    assert.deepEqual(core.globals.logging, { bib: true, session: true });
+    assert.deepEqual(core.globals.logging, { bib: true, session: true, debug: false });
     assert.equal(core.globals.addressDependentFiltering, true);
     assert.deepEqual(core.pool4.UDP, [{ address: 0xc0000201, portMin: 61001, portMax: 62000, mark: 1 }]);
     // An omitted port range in a file covers every port (the sample's static BIB needs port 80).
