@@ -71,7 +71,7 @@ export class RelNet {
 
   cli(args: string[], socket = this.socket): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(process.execPath, [BIN, ...args],
-      { encoding: 'utf8', timeout: 20000, env: { ...process.env, NAT64_SOCKET: socket } });
+      { encoding: 'utf8', timeout: 20000, maxBuffer: 256 << 20, env: { ...process.env, NAT64_SOCKET: socket } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
