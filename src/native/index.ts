@@ -30,8 +30,11 @@ export function isNativeError(e: unknown): e is NativeError {
   return typeof code === 'string' && code.startsWith('NAT64_E_');
 }
 
-/** dist/src/native/index.js -> <repo>/build/Release/nat64_native.node */
-export const ADDON_PATH = join(__dirname, '..', '..', '..', 'build', 'Release', 'nat64_native.node');
+/**
+ * dist/src/native/index.js -> <repo>/build/Release/nat64_native.node, unless NAT64_ADDON names
+ * another build of the addon (scripts/asan.sh: the AddressSanitizer build, outside build/).
+ */
+export const ADDON_PATH = process.env.NAT64_ADDON || join(__dirname, '..', '..', '..', 'build', 'Release', 'nat64_native.node');
 
 let loaded: NativeAddon | undefined;
 
