@@ -17,6 +17,13 @@ export interface PortConfig {
   neighbors: NeighborConfig[];
 }
 
+/**
+ * Default bytes per packet buffer: a 4096-byte EDNS DNS answer that arrives fragmented still
+ * reassembles into one buffer with its headers (the arena view needs single-segment packets).
+ * 16383 buffers use ~88 MB.
+ */
+export const DEFAULT_MBUF_DATA_ROOM = 5120;
+
 export interface DataplaneConfig {
   eal: string[];
   shards: number;

@@ -4,7 +4,7 @@
  * operator can find it in a file that cannot carry comments.
  */
 import { readFileSync } from 'node:fs';
-import type { ControlConfig, DaemonConfig, DataplaneConfig, InstanceFileConfig, NeighborConfig, PortConfig, RouteConfig } from './config-types';
+import { DEFAULT_MBUF_DATA_ROOM, type ControlConfig, type DaemonConfig, type DataplaneConfig, type InstanceFileConfig, type NeighborConfig, type PortConfig, type RouteConfig } from './config-types';
 import { Nat64Error, q } from './errors';
 import { checkKeys, expectArray, expectObject, parseInstance, requireField, toInstanceFile } from './instance';
 import { parseListen } from './metrics';
@@ -72,7 +72,7 @@ function str(v: unknown, field: string): string {
 function validateDataplane(raw: unknown): DataplaneConfig {
   const f = 'dataplane';
   const d = expectObject(raw, f);
-  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'sessionsPerShard', 'icmpErrorsPerSecond', 'icmpErrorBurst'], f);
+  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'mbufDataRoom', 'sessionsPerShard', 'icmpErrorsPerSecond', 'icmpErrorBurst'], f);
   const eal = d.eal === undefined ? [...DEFAULT_EAL] : expectArray(d.eal, `${f}.eal`).map((a, i) => str(a, `${f}.eal[${i}]`));
   const ports = expectArray(requireField(d, 'ports', f), `${f}.ports`).map((p, i) => validatePort(p, `${f}.ports[${i}]`));
   if (ports.length === 0) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports: at least one port is needed`);
@@ -87,6 +87,7 @@ function validateDataplane(raw: unknown): DataplaneConfig {
     shards: int(d.shards, `${f}.shards`, 1, MAX_SHARDS, DEFAULTS.shards),
     ports,
     mbufs: int(d.mbufs, `${f}.mbufs`, 1023, 1 << 24, DEFAULTS.mbufs),
+    mbufDataRoom: int(d.mbufDataRoom, `${f}.mbufDataRoom`, 1024, 16384, DEFAULT_MBUF_DATA_ROOM),
     sessionsPerShard: int(d.sessionsPerShard, `${f}.sessionsPerShard`, 1024, 1 << 24, DEFAULTS.sessionsPerShard),
     icmpErrorsPerSecond: int(d.icmpErrorsPerSecond, `${f}.icmpErrorsPerSecond`, 0, 1 << 24, DEFAULTS.icmpErrorsPerSecond),
     icmpErrorBurst: int(d.icmpErrorBurst, `${f}.icmpErrorBurst`, 1, 1 << 24, DEFAULTS.icmpErrorBurst),

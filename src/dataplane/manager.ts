@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import Piscina from 'piscina';
-import type { DataplaneConfig } from '../control/config-types';
+import { DEFAULT_MBUF_DATA_ROOM, type DataplaneConfig } from '../control/config-types';
 import { parseIPv4, parseIPv6 } from '../control/inet';
 import { native } from '../native';
 import type { CoreConfig } from './core-config';
@@ -29,13 +29,6 @@ interface ShardHandle {
   /** From the task's death to its successor answering the mailbox, last restart (ms); -1: none yet. */
   lastRestartMs: number;
 }
-
-/**
- * Bytes per packet buffer: a 4096-byte EDNS DNS answer that arrives fragmented still reassembles
- * into one buffer with its headers (the arena view needs single-segment packets). 16383 buffers
- * use ~88 MB.
- */
-export const DEFAULT_MBUF_DATA_ROOM = 5120;
 
 export class DataplaneError extends Error {
   constructor(readonly code: string, message: string) { super(message); }
