@@ -24,7 +24,7 @@ import { H_POOL6, H_POOL6_LEN, H_TIMEOUT, NIL } from './tables/layout';
 import { word } from './tables/hash';
 import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass } from './tables/expiry';
 import { TcpState } from './tables/tcp-state';
-import { IncomingTuple, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
+import { IncomingTuple, PROTO_ICMP, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
 import { FilteringAndUpdating } from './steps/filtering-and-updating';
 import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
 import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
@@ -59,7 +59,15 @@ export class Nat64Core implements TranslationCore {
   private readonly parsed = new Parsed();
   private readonly incoming = new IncomingTuple();
   private readonly tuple = new Tuple();
-  private readonly self = new Self();
+  readonly self = new Self();
+  /**
+   * After process6/process4: the session of a packet that took the plain exit (a TCP/UDP query
+   * without extension headers or options, translated whole, not hairpinned), whose outgoing tuple
+   * is flowTuple: what the shard's flow cache may remember (flow-cache.ts). -1 otherwise.
+   */
+  flowSession = -1;
+  get flowTuple(): Tuple { return this.tuple; }
+  get globals(): CoreConfig['globals'] | null { return this.cfg === null ? null : this.cfg.globals; }
   private cfg: CoreConfig | null = null;
   private enabled = false;
   private pool6 = new Uint8Array(16);
@@ -148,6 +156,7 @@ export class Nat64Core implements TranslationCore {
 
   process6(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {
     const c = this.counters;
+    this.flowSession = -1;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse6(buf, off, len, p, c)) return Result.DROP;
@@ -155,13 +164,17 @@ export class Nat64Core implements TranslationCore {
     const s = this.filtering.filter6(buf, t, now);
     if (s === NIL) return Result.DROP;
     outgoing6to4(this.tables, s, t, tuple);
-    const r = translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
-      willHairpin(tuple, t.isError, this.isPool4));
-    return handlingHairpinning(r, tuple, t.isError, this.isPool4);
+    const r = handlingHairpinning(translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
+      willHairpin(tuple, t.isError, this.isPool4)), tuple, t.isError, this.isPool4);
+    if (r === Result.EMIT4 && !t.isError && t.proto !== PROTO_ICMP && p.hdrLen === 40 && this.out.len === 20 + p.l4Len) {
+      this.flowSession = s;
+    }
+    return r;
   }
 
   process4(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {
     const c = this.counters;
+    this.flowSession = -1;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse4(buf, off, len, p, c)) return Result.DROP;
@@ -174,8 +187,13 @@ export class Nat64Core implements TranslationCore {
       return Result.STORE;
     }
     outgoing4to6(this.tables, s, t, this.pool6, this.pool6Len, tuple);
-    return translatingThePacket4(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
-      isHairpinned4(p.src4, this.isPool4));
+    const hairpinned = isHairpinned4(p.src4, this.isPool4);
+    const r = translatingThePacket4(buf, off, len, cap, p, tuple, g, this.self, this.out, c, hairpinned);
+    if (r === Result.EMIT6 && !t.isError && t.proto !== PROTO_ICMP && !hairpinned && p.hdrLen === 20
+      && this.out.len === 40 + p.l4Len) {
+      this.flowSession = s;
+    }
+    return r;
   }
 
   ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }

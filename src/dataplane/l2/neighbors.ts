@@ -15,6 +15,8 @@ const F_SEQ = 0, F_STATE = 1, F_FAMILY = 2, F_PORT = 3, F_A0 = 4, F_MACHI = 8, F
   F_UPDATED = 10, F_SOLICITED = 11, F_PROBES = 12;
 export const enum NeighState { EMPTY = 0, INCOMPLETE = 1, REACHABLE = 2, STATIC = 3 }
 const LOCK = 0; // header word
+/** Header word bumped by every write of an entry: caches of lookups (flow-cache.ts) compare it. */
+const GEN = 1;
 const HEADER_WORDS = 16;
 /** find() result when every slot is taken by another address. */
 const FULL = -0x7fffffff;
@@ -81,12 +83,18 @@ export class NeighborTable {
         m[0] = hi >>> 8; m[1] = hi & 0xff;
         m[2] = lo >>> 24; m[3] = (lo >>> 16) & 0xff; m[4] = (lo >>> 8) & 0xff; m[5] = lo & 0xff;
         this.lastStale = state === NeighState.REACHABLE && nowMs / 1000 - w[s + F_UPDATED] > REACHABLE_MS / 1000;
+        this.lastUpdated = state === NeighState.STATIC ? -1 : w[s + F_UPDATED];
       }
       return state;
     }
   }
   /** Set by lookup(): the entry was learned more than REACHABLE_MS ago. */
   lastStale = false;
+  /** Set by lookup() for a usable entry: when it was learned (s), -1 for a static one. */
+  lastUpdated = -1;
+
+  /** Changes whenever an entry is written (a plain read: a cache re-checks it per packet). */
+  generation(): number { return this.w[GEN]; }
 
   private lock(): void {
     while (Atomics.compareExchange(this.w, LOCK, 0, 1) !== 0) { /* slow path: spin */ }
@@ -112,6 +120,7 @@ export class NeighborTable {
       w[s + F_PROBES] = 0;
       Atomics.store(w, s + F_STATE, isStatic ? NeighState.STATIC : NeighState.REACHABLE);
       Atomics.add(w, s + F_SEQ, 1);
+      Atomics.add(w, GEN, 1);
       return true;
     } finally { this.unlock(); }
   }
@@ -135,6 +144,7 @@ export class NeighborTable {
         w[s + F_PORT] = port; w[s + F_PROBES] = 1; w[s + F_SOLICITED] = now31;
         Atomics.store(w, s + F_STATE, NeighState.INCOMPLETE);
         Atomics.add(w, s + F_SEQ, 1);
+        Atomics.add(w, GEN, 1);
         return true;
       }
       if (w[s + F_STATE] === NeighState.STATIC) return false;

@@ -1,0 +1,384 @@
+/**
+ * The shard's flow cache (VPP / OVS "fast path"): for the common packet, an unfragmented TCP or
+ * UDP packet without IPv6 extension headers or IPv4 options, the exact addresses, ports and
+ * protocol map to the session and to a precomputed rewrite: the new addresses and ports, the
+ * transport checksum delta (RFC 1624), the constant part of the IPv4 header checksum, the output
+ * port and the next hop's MAC. A hit translates with a few typed-array reads and writes and
+ * refreshes the session exactly as RFC 6146 §3.5 does (same timer call, same TCP transition); a
+ * miss, or anything unusual (TTL <= 1, a packet over an MTU, a TCP packet that changes the
+ * session's state, a zero UDP checksum from IPv4, a stale neighbour...), takes the full path,
+ * which fills the cache when its outcome was the plain one. The full path stays the reference:
+ * a hit leaves the same bytes and bumps the same counters (test/unit/flow-cache.test.ts).
+ *
+ * Validity: an entry names its session and the session record's sequence number (tables/
+ * session.ts bumps it on insert, remove and state change), so a session that expired, was removed
+ * or changed state misses; everything else an entry depends on (configuration, MTUs, the
+ * neighbour table) is checked through an epoch: configure()/MTU changes call invalidate(), and a
+ * change of the neighbour table's generation invalidates every entry at the next lookup.
+ *
+ * Per shard, in the worker's own memory (not shared): it is derived state, rebuilt by misses after
+ * a restart (docs/design.md). Two-way set associative: a new entry goes to the first way and
+ * pushes the previous one to the second.
+ */
+import { C } from './counters';
+import type { Nat64Core } from './core';
+import { S_MISC, S_SEQ, S_STRIDE } from './tables/layout';
+import { TimerClass } from './tables/expiry';
+import { TCP_KEEP, TCP_NO_SESSION, nextState, nextTimer, tcpTransition } from './tables/tcp-state';
+
+const UDP = 17;
+const TCP = 6;
+const IPV4_DF = 0x4000;
+/** RFC 7915 §5.1: DF is set above lowest-ipv6-mtu - 20. */
+const HDR_DELTA = 20;
+const IPV6_MIN_MTU = 1280;
+/** A learned neighbour is re-solicited after 30 s (l2/neighbors.ts REACHABLE_MS): then the full path runs. */
+const REACHABLE_SEC = 30;
+const K_6TO4 = C['translated-6to4'];
+const K_4TO6 = C['translated-4to6'];
+/** Largest table: 2^20 entries per direction (96 MB for 6->4, 128 MB for 4->6). */
+const MAX_ENTRIES = 1 << 20;
+
+// 6->4 entry (Int32Array words).
+const STRIDE = 24;
+const E_TAG = 0;        // epoch << 8 | protocol; 0 = empty
+const K6_SRC = 1;       // 4 words: IPv6 source
+const K6_DST = 5;       // 4 words: IPv6 destination
+const K_PORTS = 9;      // source port << 16 | destination port (both families)
+const E_SESSION = 10;
+const E_SEQ = 11;
+const E_PORTS = 12;     // new source port << 16 | new destination port
+const E_DELTA = 13;     // ~old sum + new sum of the transport checksum's changed words (RFC 1624)
+const E_PORT = 14;      // output port index
+const E_MAXLEN = 15;    // largest L3 packet that needs no fragmentation nor Packet Too Big (6->4; 4->6 with DF)
+const E_MACHI = 16;     // next hop MAC
+const E_MACLO = 17;
+const E_NUPDATED = 18;  // neighbour's learn time in s, -1 for a static neighbour
+const E6_SRC4 = 19;
+const E6_DST4 = 20;
+const E6_IPSUM = 21;    // IPv4 header words that do not change per packet (version/IHL, protocol, addresses)
+// 4->6 entry: key words (source, destination, ports) then the same value words, then addresses.
+const K4_SRC = 1;
+const K4_DST = 2;
+const E4_MAXNODF = 19;  // 4->6 with DF clear: largest IPv6 packet before fragmentation
+const E4_SRC6 = 24;     // 4 words
+const E4_DST6 = 28;     // 4 words
+const STRIDE4 = 32;
+
+/** One's-complement fold of a sum below 2^31 (packet/checksum.ts fold, for the small sums here). */
+function fold(acc: number): number {
+  acc = (acc & 0xffff) + (acc >>> 16);
+  return (acc & 0xffff) + (acc >>> 16);
+}
+
+function word(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+}
+
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24; b[o + 1] = v >>> 16; b[o + 2] = v >>> 8; b[o + 3] = v;
+}
+
+/** Sum of the two 16-bit halves of a 32-bit word. */
+function sum32(w: number): number { return (w >>> 16) + (w & 0xffff); }
+
+export class FlowCache {
+  private readonly t6: Int32Array;
+  private readonly t4: Int32Array;
+  private readonly mask: number;
+  private epoch = 1;
+  /** The neighbour table generation the entries were made under. */
+  private neighGen = 0;
+  /** Source MAC per port index (two words). */
+  private readonly srcMac: Int32Array;
+  /**
+   * Set by a miss of hit6/hit4, for fill6/fill4: the first word of the entry to write, and whether
+   * it is a new key (pushed into the set's first way) or an entry of the same key that could not
+   * be used (rewritten in place).
+   */
+  private missEntry = -1;
+  private missNew = false;
+  private missFamily = 0;
+  private readonly key = new Int32Array(10);
+  /** Output of a hit: port index and frame offset. */
+  port = 0;
+  frame = 0;
+  hits = 0;
+
+  constructor(capacity: number, macs: Uint8Array[], private readonly core: Nat64Core,
+    private readonly counters: Float64Array) {
+    // Twice the session capacity: with two ways, ~90 % of randomly chosen flows hit at a full table.
+    let n = 2;
+    while (n < 2 * capacity && n < MAX_ENTRIES) n *= 2;
+    this.mask = n - 1;
+    this.t6 = new Int32Array(n * STRIDE);
+    this.t4 = new Int32Array(n * STRIDE4);
+    this.srcMac = new Int32Array(macs.length * 2);
+    macs.forEach((m, i) => {
+      this.srcMac[2 * i] = (m[0] << 8) | m[1];
+      this.srcMac[2 * i + 1] = (m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5];
+    });
+  }
+
+  /** Every entry becomes a miss (configure(), MTU change, neighbour change). */
+  invalidate(): void {
+    this.epoch = (this.epoch + 1) & 0xffffff;
+    if (this.epoch === 0) { this.epoch = 1; this.t6.fill(0); this.t4.fill(0); }
+    this.missEntry = -1;
+  }
+
+  /** Called before a lookup with the neighbour table's current generation. */
+  private checkNeighbors(gen: number): void {
+    if (gen !== this.neighGen) { this.neighGen = gen; this.invalidate(); }
+  }
+
+  // ---- IPv6 -> IPv4 --------------------------------------------------------------------------
+
+  /**
+   * IPv6 packet at buf[ip] (header checked by the shard: version 6, payload present) whose next
+   * header is TCP or UDP. Hit: translated in place, the Ethernet frame written; returns the frame
+   * length (this.port, this.frame tell where). Miss: 0, nothing written.
+   */
+  hit6(buf: Uint8Array, ip: number, payload: number, now: number, neighGen: number): number {
+    this.checkNeighbors(neighGen);
+    const proto = buf[ip + 6];
+    const k = this.key;
+    const s0 = word(buf, ip + 8), s1 = word(buf, ip + 12), s2 = word(buf, ip + 16), s3 = word(buf, ip + 20);
+    const d0 = word(buf, ip + 24), d1 = word(buf, ip + 28), d2 = word(buf, ip + 32), d3 = word(buf, ip + 36);
+    const ports = word(buf, ip + 40);
+    let h = Math.imul(s3 ^ ports, 0x9e3779b1) ^ Math.imul(s2 ^ d3, 0x85ebca6b) ^ Math.imul(s1 ^ s0 ^ proto, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h ^ d2 ^ d1 ^ d0, 0x27d4eb2f);
+    h ^= h >>> 13;
+    const b = (h & this.mask) & ~1;
+    const tag = (this.epoch << 8) | proto;
+    const t = this.t6;
+    let e = b * STRIDE;
+    if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
+      || t[e + K6_SRC + 1] !== s1 || t[e + K6_SRC] !== s0 || t[e + K6_DST + 3] !== d3 || t[e + K6_DST + 2] !== d2
+      || t[e + K6_DST + 1] !== d1 || t[e + K6_DST] !== d0) {
+      e += STRIDE;
+      if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
+        || t[e + K6_SRC + 1] !== s1 || t[e + K6_SRC] !== s0 || t[e + K6_DST + 3] !== d3 || t[e + K6_DST + 2] !== d2
+        || t[e + K6_DST + 1] !== d1 || t[e + K6_DST] !== d0) {
+        k[0] = tag; k[1] = s0; k[2] = s1; k[3] = s2; k[4] = s3; k[5] = d0; k[6] = d1; k[7] = d2; k[8] = d3; k[9] = ports;
+        this.missEntry = b * STRIDE;
+        this.missNew = true;
+        this.missFamily = 6;
+        return 0;
+      }
+    }
+    // A known key: if the checks below send the packet to the full path, it refreshes this entry.
+    this.missEntry = e;
+    this.missNew = false;
+    this.missFamily = 6;
+    // Conditions under which the full path would not take its plain exit.
+    const l4 = ip + 40;
+    if (payload < (proto === TCP ? 20 : 8)) return 0;             // l4-hdr-truncated
+    const ttl = buf[ip + 7];
+    if (ttl <= 1) return 0;                                         // Time Exceeded
+    const len4 = 20 + payload;
+    if (len4 > t[e + E_MAXLEN]) return 0;                           // fragment / Packet Too Big
+    const upd = t[e + E_NUPDATED];
+    if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;     // neighbour to re-solicit
+    const timer = this.refresh(t[e + E_SESSION], t[e + E_SEQ], proto, true, buf[l4 + 13], now);
+    if (timer < 0) return 0;
+    // Commit: from here on the packet is rewritten, as translate6to4 would.
+    const g = this.core.globals!, self = this.core.self;
+    if (timer !== TCP_KEEP) this.core.tables.expiry.touch(t[e + E_SESSION], timer, now);
+    const np = t[e + E_PORTS];
+    this.rewriteL4(buf, l4, proto, np, t[e + E_DELTA]);
+    const o = ip + 20;
+    const tos = g.overrideTos ? g.tos : ((buf[ip] & 0x0f) << 4) | (buf[ip + 1] >>> 4);
+    const id = self.nextId;
+    self.nextId = (id + 1) & 0xffff;
+    const frag = len4 > g.lowestIpv6Mtu - HDR_DELTA ? IPV4_DF : 0;
+    const sum = t[e + E6_IPSUM] + tos + len4 + id + frag + ((ttl - 1) << 8);
+    const check = ~fold(sum) & 0xffff;
+    buf[o] = 0x45; buf[o + 1] = tos; buf[o + 2] = len4 >>> 8; buf[o + 3] = len4;
+    buf[o + 4] = id >>> 8; buf[o + 5] = id; buf[o + 6] = frag >>> 8; buf[o + 7] = 0;
+    buf[o + 8] = ttl - 1; buf[o + 9] = proto; buf[o + 10] = check >>> 8; buf[o + 11] = check;
+    put32(buf, o + 12, t[e + E6_SRC4]);
+    put32(buf, o + 16, t[e + E6_DST4]);
+    this.ethernet(buf, o - 14, t, e, 0x0800);
+    this.counters[K_6TO4]++;
+    this.hits++;
+    this.missEntry = -1;
+    return len4 + 14;
+  }
+
+  /**
+   * After the full path translated the packet of the last miss to IPv4 and transmitted it: the
+   * core's session and tuple, the MAC the frame went to (bytes 0..5 at `frame`), the port index,
+   * the egress MTU and the neighbour's learn time (-1: static).
+   */
+  fill6(frame: number, buf: Uint8Array, pi: number, portMtu: number, neighUpdated: number, neighGen: number): void {
+    if (this.missEntry < 0 || this.missFamily !== 6 || neighGen !== this.neighGen) return;
+    const core = this.core, s = core.flowSession, tu = core.flowTuple;
+    if (s < 0) return;
+    const k = this.key, t = this.t6, e = this.missEntry;
+    this.missEntry = -1;
+    if (this.missNew) {
+      t.copyWithin(e + STRIDE, e, e + STRIDE); // the first way's entry moves to the second
+      for (let i = 0; i < 10; i++) t[e + i] = k[i];
+    } else {
+      for (let i = 0; i < 10; i++) k[i] = t[e + i];
+    }
+    const ports = k[9];
+    const oldSum = sum32(k[1]) + sum32(k[2]) + sum32(k[3]) + sum32(k[4]) + sum32(k[5]) + sum32(k[6]) + sum32(k[7])
+      + sum32(k[8]) + (ports >>> 16) + (ports & 0xffff);
+    const newSum = sum32(tu.src4) + sum32(tu.dst4) + tu.srcPort + tu.dstPort;
+    t[e + E_SESSION] = s;
+    t[e + E_SEQ] = core.tables.sessions.rec[s * S_STRIDE + S_SEQ];
+    t[e + E_PORTS] = (tu.srcPort << 16) | tu.dstPort;
+    t[e + E_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
+    t[e + E_PORT] = pi;
+    const mtu4 = core.self.mtu4;
+    t[e + E_MAXLEN] = Math.min(mtu4, portMtu, 0xffff);
+    t[e + E_MACHI] = (buf[frame] << 8) | buf[frame + 1];
+    t[e + E_MACLO] = word(buf, frame + 2);
+    t[e + E_NUPDATED] = neighUpdated;
+    t[e + E6_SRC4] = tu.src4 | 0;
+    t[e + E6_DST4] = tu.dst4 | 0;
+    t[e + E6_IPSUM] = 0x4500 + (k[0] & 0xff) + sum32(tu.src4) + sum32(tu.dst4);
+  }
+
+  // ---- IPv4 -> IPv6 --------------------------------------------------------------------------
+
+  /**
+   * Option-less IPv4 packet at buf[ip] (checked by the shard: version 4, IHL 5, Total Length
+   * present) with protocol TCP or UDP. Hit: translated in place and framed; returns the frame
+   * length. Miss: 0, nothing written.
+   */
+  hit4(buf: Uint8Array, ip: number, total: number, now: number, neighGen: number): number {
+    this.checkNeighbors(neighGen);
+    const proto = buf[ip + 9];
+    const src = word(buf, ip + 12), dst = word(buf, ip + 16), ports = word(buf, ip + 20);
+    let h = Math.imul(dst ^ ports, 0x9e3779b1) ^ Math.imul(src ^ proto, 0x85ebca6b);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x27d4eb2f);
+    h ^= h >>> 13;
+    const b = (h & this.mask) & ~1;
+    const tag = (this.epoch << 8) | proto;
+    const t = this.t4;
+    let e = b * STRIDE4;
+    if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
+      e += STRIDE4;
+      if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
+        const k = this.key;
+        k[0] = tag; k[1] = src; k[2] = dst; k[9] = ports;
+        this.missEntry = b * STRIDE4;
+        this.missNew = true;
+        this.missFamily = 4;
+        return 0;
+      }
+    }
+    this.missEntry = e;
+    this.missNew = false;
+    this.missFamily = 4;
+    const fragWord = (buf[ip + 6] << 8) | buf[ip + 7];
+    if ((fragWord & 0x3fff) !== 0) return 0;                        // a fragment
+    let hs = 0;
+    for (let i = 0; i < 20; i += 2) hs += (buf[ip + i] << 8) | buf[ip + i + 1];
+    if (fold(hs) !== 0xffff) return 0;                              // ipv4-bad-checksum
+    const l4Len = total - 20;
+    const l4 = ip + 20;
+    if (l4Len < (proto === TCP ? 20 : 8)) return 0;                 // l4-hdr-truncated
+    if (proto === UDP && buf[l4 + 6] === 0 && buf[l4 + 7] === 0) return 0; // checksum to compute
+    const ttl = buf[ip + 8];
+    if (ttl <= 1) return 0;
+    const len6 = 40 + l4Len;
+    if (len6 > t[e + ((fragWord & IPV4_DF) !== 0 ? E_MAXLEN : E4_MAXNODF)]) return 0;
+    const upd = t[e + E_NUPDATED];
+    if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;
+    const timer = this.refresh(t[e + E_SESSION], t[e + E_SEQ], proto, false, buf[l4 + 13], now);
+    if (timer < 0) return 0;
+    const g = this.core.globals!;
+    if (timer !== TCP_KEEP) this.core.tables.expiry.touch(t[e + E_SESSION], timer, now);
+    this.rewriteL4(buf, l4, proto, t[e + E_PORTS], t[e + E_DELTA]);
+    const tc = g.zeroizeTrafficClass ? 0 : buf[ip + 1];
+    const o = l4 - 40;
+    buf[o] = 0x60 | (tc >>> 4); buf[o + 1] = (tc & 0x0f) << 4; buf[o + 2] = 0; buf[o + 3] = 0;
+    buf[o + 4] = l4Len >>> 8; buf[o + 5] = l4Len; buf[o + 6] = proto; buf[o + 7] = ttl - 1;
+    for (let i = 0; i < 4; i++) put32(buf, o + 8 + 4 * i, t[e + E4_SRC6 + i]);
+    for (let i = 0; i < 4; i++) put32(buf, o + 24 + 4 * i, t[e + E4_DST6 + i]);
+    this.ethernet(buf, o - 14, t, e, 0x86dd);
+    this.counters[K_4TO6]++;
+    this.hits++;
+    this.missEntry = -1;
+    return len6 + 14;
+  }
+
+  fill4(frame: number, buf: Uint8Array, pi: number, portMtu: number, neighUpdated: number, neighGen: number): void {
+    if (this.missEntry < 0 || this.missFamily !== 4 || neighGen !== this.neighGen) return;
+    const core = this.core, s = core.flowSession, tu = core.flowTuple;
+    if (s < 0) return;
+    const k = this.key, t = this.t4, e = this.missEntry;
+    this.missEntry = -1;
+    if (this.missNew) {
+      t.copyWithin(e + STRIDE4, e, e + STRIDE4);
+      t[e] = k[0]; t[e + K4_SRC] = k[1]; t[e + K4_DST] = k[2]; t[e + K_PORTS] = k[9];
+    } else {
+      k[0] = t[e]; k[1] = t[e + K4_SRC]; k[2] = t[e + K4_DST]; k[9] = t[e + K_PORTS];
+    }
+    const ports = k[9];
+    const oldSum = sum32(k[1]) + sum32(k[2]) + (ports >>> 16) + (ports & 0xffff);
+    let newSum = tu.srcPort + tu.dstPort;
+    for (let i = 0; i < 4; i++) {
+      const a = word(tu.src6, 4 * i), d = word(tu.dst6, 4 * i);
+      t[e + E4_SRC6 + i] = a;
+      t[e + E4_DST6 + i] = d;
+      newSum += sum32(a) + sum32(d);
+    }
+    t[e + E_SESSION] = s;
+    t[e + E_SEQ] = core.tables.sessions.rec[s * S_STRIDE + S_SEQ];
+    t[e + E_PORTS] = (tu.srcPort << 16) | tu.dstPort;
+    t[e + E_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
+    t[e + E_PORT] = pi;
+    const mtu6 = core.self.mtu6, lowest = core.globals!.lowestIpv6Mtu;
+    const frag = Math.max(Math.min(lowest, mtu6), IPV6_MIN_MTU);
+    t[e + E_MAXLEN] = Math.min(mtu6, portMtu);
+    t[e + E4_MAXNODF] = Math.min(frag, portMtu);
+    t[e + E_MACHI] = (buf[frame] << 8) | buf[frame + 1];
+    t[e + E_MACLO] = word(buf, frame + 2);
+    t[e + E_NUPDATED] = neighUpdated;
+  }
+
+  // ---- shared ----------------------------------------------------------------------------------
+
+  /**
+   * RFC 6146 §3.5 "update" of the session for a hit: the timer class to touch (TCP_KEEP: none),
+   * or -1 when the full path must run (the session is gone or changed, or this TCP packet
+   * changes its state). Nothing is written here.
+   */
+  private refresh(s: number, seq: number, proto: number, from6: boolean, flags: number, now: number): number {
+    const r = this.core.tables.sessions.rec, p = s * S_STRIDE;
+    if (r[p + S_SEQ] !== seq) return -1;
+    if (proto !== TCP) return TimerClass.UDP;
+    const state = (r[p + S_MISC] >>> 8) & 0xff;
+    const tr = tcpTransition(state, from6, flags, this.core.globals!.handleRstDuringFinRcv);
+    if (tr === TCP_NO_SESSION || nextState(tr) !== state) return -1;
+    return nextTimer(tr);
+  }
+
+  /** New ports and RFC 1624 checksum update (translate/l4.ts rewriteL4 with a precomputed delta). */
+  private rewriteL4(buf: Uint8Array, l4: number, proto: number, np: number, delta: number): void {
+    const co = l4 + (proto === TCP ? 16 : 6);
+    const check = (buf[co] << 8) | buf[co + 1];
+    buf[l4] = np >>> 24; buf[l4 + 1] = np >>> 16; buf[l4 + 2] = np >>> 8; buf[l4 + 3] = np;
+    if (proto === UDP && check === 0) return;
+    let c = ~fold((~check & 0xffff) + delta) & 0xffff;
+    if (proto === UDP && c === 0) c = 0xffff;
+    buf[co] = c >>> 8; buf[co + 1] = c;
+  }
+
+  private ethernet(buf: Uint8Array, f: number, t: Int32Array, e: number, type: number): void {
+    const hi = t[e + E_MACHI], lo = t[e + E_MACLO], pi = t[e + E_PORT];
+    const shi = this.srcMac[2 * pi], slo = this.srcMac[2 * pi + 1];
+    buf[f] = hi >>> 8; buf[f + 1] = hi; put32(buf, f + 2, lo);
+    buf[f + 6] = shi >>> 8; buf[f + 7] = shi; put32(buf, f + 8, slo);
+    buf[f + 12] = type >>> 8; buf[f + 13] = type & 0xff;
+    this.port = pi;
+    this.frame = f;
+  }
+}
