@@ -11,6 +11,8 @@ status=0
 npx mocha --timeout 20000 'dist/test/unit/**/*.test.js' 'dist/test/rfc/**/*.test.js' 2>&1 | tee "$out" || status=1
 if [[ $(id -u) -eq 0 ]]; then
   npx mocha --timeout 120000 'dist/test/e2e/**/*.test.js' 2>&1 | tee -a "$out" || status=1
+  # The addon under AddressSanitizer (a separate build; about 30 s): the native e2e scenarios.
+  scripts/asan.sh 2>&1 | tee -a "$out" || status=1
 else
   echo "test: end-to-end tests need root (network namespaces, DPDK)"; status=1
 fi

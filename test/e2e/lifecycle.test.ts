@@ -107,7 +107,7 @@ describe('lifecycle: one daemon per control socket and per device', function () 
     assert.equal(sameDevices.code, 1, sameDevices.out);
     const line = startFailure(sameDevices.out);
     assert.equal(line.length, 1, sameDevices.out);
-    assert.match(line[0], new RegExp(`device 'net_af_packet0,iface=t6,qpairs=1' is already used by nat64 daemon pid ${net.daemon!.pid}`));
+    assert.match(line[0], new RegExp(`device 'net_af_packet0,iface=t6[^']*' is already used by nat64 daemon pid ${net.daemon!.pid}`));
     assert.equal(fs.existsSync(other), false);
     // Neither attempt touched the first daemon: its flow never stopped, its socket answers, it still runs.
     assert.ok(p.maxGapMs < 500 && p.received >= p.sent * 0.97, `flow ${p.received}/${p.sent}, gap ${p.maxGapMs} ms`);
@@ -118,8 +118,7 @@ describe('lifecycle: one daemon per control socket and per device', function () 
   it('a daemon that was killed (SIGKILL) leaves a stale lock that the next start takes over', async () => {
     net.daemon!.kill('SIGKILL');
     await net.exit;
-    await net.startDaemon();
-    assert.match(net.output, /control socket listening/);
+    await net.startDaemon(); // returns once the new daemon answers on its socket
     assert.equal(net.cli(['instance', 'add', 'example', '--pool6', '64:ff9b::/96']).status, 0);
     const p = await net.probe(0, 45001, 1);
     assert.ok(p.received >= p.sent * 0.9, `${p.received}/${p.sent}`);
