@@ -20,7 +20,7 @@ import { HELD_CAPACITY } from '../../src/dataplane/tables/layout';
 import { Prng } from './prng';
 import { buildCorpus, establish, type Seed } from './corpus';
 import { fixChecksums, mutate } from './mutate';
-import { CANARY, CANARY_BYTE, HEADROOM, MAX_PKT, MAX_SLACK, Rig, SINK_ROOM, SINK_SLOTS, SINK_STRIDE } from './rig';
+import { CANARY, CANARY_BYTE, HEADROOM, MAX_PKT, MAX_SLACK, NEXT_HOP_MAC, Rig, SINK_ROOM, SINK_SLOTS, SINK_STRIDE } from './rig';
 
 const OUTCOME: readonly CounterName[] = ['translated-6to4', 'translated-4to6', 'icmp-error-sent', 'ttl-expired', 'packet-too-big',
   'mtu-fragmented',
@@ -40,6 +40,11 @@ export interface FuzzOptions {
   seconds?: number;
   /** Session/BIB capacity per shard; default 2048 with 1 shard, 256 with more (table-full paths). */
   capacity?: number;
+  /**
+   * Packets go through each shard's flow cache first, as in shard.ts (default true): a hit is
+   * translated by the cache, a miss by the core, whose plain translations fill the cache.
+   */
+  flowCache?: boolean;
   /** Called every `progressEvery` packets (long runs print from it). */
   onProgress?: (s: FuzzStats) => void;
   progressEvery?: number;
@@ -67,6 +72,8 @@ export interface FuzzStats {
   maxBib: number;
   maxSessions: number;
   maxHeld: number;
+  /** Packets the flow caches translated (counted in the verdicts too). */
+  cacheHits: number;
   elapsedMs: number;
   failure: Failure | null;
 }
@@ -88,6 +95,11 @@ class Fuzzer {
   private readonly input = new Uint8Array(MAX_PKT);
   private readonly stats: FuzzStats;
   private seedName = '';
+  /** The output of the last call(): the core's out span, or the frame a cache hit wrote. */
+  private outOff = 0;
+  private outLen = 0;
+  /** The neighbour table's generation the caches see (bumped now and then: every entry misses). */
+  private neighGen = 0;
 
   constructor(private readonly o: FuzzOptions) {
     this.rig = new Rig(o.shards, o.capacity ?? (o.shards > 1 ? 256 : 2048));
@@ -95,7 +107,7 @@ class Fuzzer {
     this.before = this.rig.shards.map(() => new Float64Array(COUNTER_COUNT));
     this.stats = {
       packets: 0, secondPasses: 0, verdicts: { DROP: 0, EMIT4: 0, EMIT6: 0, HAIRPIN: 0, STORE: 0 }, counters: {},
-      maxBib: 0, maxSessions: 0, maxHeld: 0, elapsedMs: 0, failure: null,
+      maxBib: 0, maxSessions: 0, maxHeld: 0, cacheHits: 0, elapsedMs: 0, failure: null,
     };
     const lo = this.rig.off - HEADROOM - CANARY;
     this.rig.buf.fill(CANARY_BYTE, lo, lo + CANARY);
@@ -175,12 +187,11 @@ class Fuzzer {
     this.checkCanaries(off, cap);
     if (r === Result.HAIRPIN) {
       // RFC 6146 §3.8, as the shard worker does: the IPv4 output goes back in to the shard owning it.
-      const out = rig.shards[owner].core.out;
-      const off2 = out.off, len2 = out.len, cap2 = off + cap - off2;
+      const off2 = this.outOff, len2 = this.outLen, cap2 = off + cap - off2;
       const owner2 = rig.shards[0].core.ownerOf4(buf, off2, len2);
       if (!isShard(owner2, n)) throw new InvariantViolation('owner-range', `hairpin ownerOf4=${owner2}`);
       this.stats.secondPasses++;
-      const r2 = this.call(owner2, 4, off2, len2, cap2, rig.now);
+      const r2 = this.call(owner2, 4, off2, len2, cap2, rig.now, true);
       if (r2 === Result.HAIRPIN) throw new InvariantViolation('result', 'a hairpinned packet hairpinned again');
       this.checkResult(r2, 4, owner2, off2, cap2, pristine);
       this.checkCanaries(off, cap);
@@ -213,14 +224,50 @@ class Fuzzer {
     }
   }
 
-  private call(owner: number, family: 4 | 6, off: number, len: number, cap: number, now: number): Result {
-    const rig = this.rig;
+  /**
+   * One packet through shard `owner`: its flow cache when shard.ts would try it (second passes of
+   * hairpinning never do), else the core, then the cache fill shard.ts does after a plain
+   * translation that it transmitted (one output port of a random MTU, a static or learnt next hop).
+   */
+  private call(owner: number, family: 4 | 6, off: number, len: number, cap: number, now: number, secondPass = false): Result {
+    const rig = this.rig, buf = rig.buf, sh = rig.shards[owner];
     for (let s = 0; s < rig.n; s++) this.before[s].set(rig.shards[s].counters);
-    const core = rig.shards[owner].core;
+    const core = sh.core;
     let r: Result;
+    let tried = false, flen = 0;
     try {
-      r = family === 6 ? core.process6(rig.buf, off, len, cap, now) : core.process4(rig.buf, off, len, cap, now);
+      if (this.o.flowCache !== false && !secondPass) {
+        if (family === 6) {
+          const payload = (buf[off + 4] << 8) | buf[off + 5], nh = buf[off + 6];
+          tried = len >= 40 && buf[off] >>> 4 === 6 && 40 + payload <= len && (nh === 17 || nh === 6);
+          if (tried) flen = sh.flows.hit6(buf, off, payload, now, this.neighGen);
+        } else {
+          const total = (buf[off + 2] << 8) | buf[off + 3], ihl = (buf[off] & 15) * 4, proto = buf[off + 9];
+          tried = len >= 20 && buf[off] >>> 4 === 4 && ihl === 20 && total >= ihl && total <= len && (proto === 17 || proto === 6);
+          if (tried) flen = sh.flows.hit4(buf, off, total, now, this.neighGen);
+        }
+      }
+      if (flen > 0) {
+        r = family === 6 ? Result.EMIT4 : Result.EMIT6;
+        this.outOff = sh.flows.frame + 14;
+        this.outLen = flen - 14;
+        this.stats.cacheHits++;
+        // The cache wrote the Ethernet header: next hop and port MAC, the output family's type.
+        const f = sh.flows.frame;
+        for (let k = 0; k < 6; k++) {
+          if (buf[f + k] !== NEXT_HOP_MAC[k]) throw new InvariantViolation('cache-frame', `destination MAC byte ${k} is ${buf[f + k]}`);
+        }
+        if (((buf[f + 12] << 8) | buf[f + 13]) !== (family === 6 ? 0x0800 : 0x86dd)) {
+          throw new InvariantViolation('cache-frame', `EtherType ${((buf[f + 12] << 8) | buf[f + 13]).toString(16)}`);
+        }
+      } else {
+        r = family === 6 ? core.process6(buf, off, len, cap, now) : core.process4(buf, off, len, cap, now);
+        this.outOff = core.out.off;
+        this.outLen = core.out.len;
+        if (tried && r === (family === 6 ? Result.EMIT4 : Result.EMIT6) && core.flowSession >= 0) this.fill(sh, family, now);
+      }
     } catch (e) {
+      if (e instanceof InvariantViolation) throw e;
       throw new InvariantViolation('no-throw', `process${family} threw ${(e as Error)?.stack ?? String(e)}`);
     }
     const v = this.stats.verdicts;
@@ -231,6 +278,16 @@ class Fuzzer {
     if (family === 4 && r === Result.HAIRPIN) throw new InvariantViolation('result', 'process4 returned HAIRPIN');
     this.checkCounters(owner, family, r);
     return r;
+  }
+
+  /** shard.ts remember(): the frame went out on a port of MTU portMtu to a next hop (static, or learnt `age` s ago). */
+  private fill(sh: Rig['shards'][number], family: 4 | 6, now: number): void {
+    const r = this.r;
+    const portMtu = r.chance(0.7) ? 1500 : 1280 + r.int(400);
+    if (this.outLen > portMtu) return; // forward() drops it (packet-too-big): not transmitted, not remembered
+    const updated = r.chance(0.8) ? -1 : Math.floor(now / 1000) - r.int(40);
+    if (family === 6) sh.flows.fill6(0, NEXT_HOP_MAC, 0, portMtu, updated, this.neighGen);
+    else sh.flows.fill4(0, NEXT_HOP_MAC, 0, portMtu, updated, this.neighGen);
   }
 
   private checkCounters(owner: number, family: 4 | 6, r: Result): void {
@@ -274,8 +331,8 @@ class Fuzzer {
 
   private checkResult(r: Result, family: 4 | 6, owner: number, off: number, cap: number, pristine: boolean): void {
     if (r === Result.DROP || r === Result.STORE) return;
-    const out = this.rig.shards[owner].core.out, buf = this.rig.buf;
-    const o = out.off, n = out.len;
+    const buf = this.rig.buf;
+    const o = this.outOff, n = this.outLen;
     if (!Number.isInteger(o) || !Number.isInteger(n) || o < off - HEADROOM || n <= 0 || o + n > off + cap) {
       throw new InvariantViolation('out-window', `out ${o}+${n} outside [${off - HEADROOM}, ${off + cap}) (off ${off})`);
     }
@@ -321,6 +378,7 @@ class Fuzzer {
       this.checkTables();
     }
     if ((i & 8191) === 0) this.refresh();
+    if (this.r.chance(0.05)) this.neighGen++;
     if (this.o.onProgress && this.o.progressEvery && i % this.o.progressEvery === 0 && i > 0) {
       st.packets = i;
       this.o.onProgress(st);

@@ -67,7 +67,7 @@ function main(): void {
     for (const [n, v] of Object.entries(s.verdicts)) verdicts[n] = (verdicts[n] ?? 0) + v;
     console.log(`${shards} shard(s): ${s.packets} packets + ${s.secondPasses} hairpin second passes in ${(s.elapsedMs / 1000).toFixed(1)} s ` +
       `(${Math.round((s.packets + s.secondPasses) / (s.elapsedMs / 1000))} packets/s); max bib ${s.maxBib} sessions ${s.maxSessions} ` +
-      `held ${s.maxHeld}; heap ${heapStart.toFixed(1)} -> ${heapEnd.toFixed(1)} MiB`);
+      `held ${s.maxHeld}; flow cache hits ${s.cacheHits}; heap ${heapStart.toFixed(1)} -> ${heapEnd.toFixed(1)} MiB`);
     if (s.failure) {
       const f = s.failure;
       writeFileSync(a.out, `${f.hex}\n`);

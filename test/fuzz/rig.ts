@@ -9,6 +9,7 @@ import type { CoreConfig } from '../../src/dataplane/core-config';
 import { Nat64Core } from '../../src/dataplane/core';
 import type { PacketSink } from '../../src/dataplane/translate/fragment';
 import { allocateShardTables } from '../../src/dataplane/tables/shard-tables';
+import { FlowCache } from '../../src/dataplane/flow-cache';
 import { a4, a6 } from '../rfc/vectors/build';
 import { defaultGlobals } from '../rfc/vectors/harness';
 
@@ -84,15 +85,23 @@ export class FuzzSink implements PacketSink {
   }
 }
 
+/** The output port's MAC (the flow cache writes it as the frame's source). */
+export const PORT_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
+/** The next hop's MAC, where the shard's forward() would have written it (the flow cache copies it). */
+export const NEXT_HOP_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x42);
+
 export class Shard {
   readonly counters = new Float64Array(COUNTER_COUNT);
   readonly core: Nat64Core;
+  /** The shard worker's flow cache (src/dataplane/flow-cache.ts), in front of the core as in shard.ts. */
+  readonly flows: FlowCache;
 
   constructor(shard: number, shards: number, capacity: number, sink: FuzzSink) {
     this.core = new Nat64Core(shard, shards, allocateShardTables(capacity), this.counters);
     this.core.setSelf(a6('2001:db8::1'), a4(OWN4));
     this.core.setSink(sink);
     this.core.configure(userGuideConfig(), [a4(OWN4)]);
+    this.flows = new FlowCache(capacity, [PORT_MAC], this.core, this.counters);
   }
 }
 
