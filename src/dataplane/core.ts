@@ -22,7 +22,7 @@ import { ShardTables, type ShardTableBuffers } from './tables/shard-tables';
 import { Pool4 } from './tables/pool4';
 import { H_POOL6, H_POOL6_LEN, H_TIMEOUT, NIL } from './tables/layout';
 import { word } from './tables/hash';
-import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass } from './tables/expiry';
+import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass, expirySlack } from './tables/expiry';
 import { TcpState } from './tables/tcp-state';
 import { IncomingTuple, PROTO_ICMP, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
 import { FilteringAndUpdating } from './steps/filtering-and-updating';
@@ -148,6 +148,7 @@ export class Nat64Core implements TranslationCore {
     this.timeouts[TimerClass.TCP_EST] = g.tcpEstTimeout;
     this.timeouts[TimerClass.TCP_TRANS] = g.tcpTransTimeout;
     this.timeouts[TimerClass.TCP_SYN4] = TCP_INCOMING_SYN_MS;
+    for (let cls = 0; cls < TIMER_CLASSES; cls++) this.tables.expiry.slack[cls] = expirySlack(this.timeouts[cls]);
     this.publishForReaders();
     this.reconcile(cfg.bib, pool4);
     this.tables.held.filter((a) => this.pool4Set.has(a));
@@ -204,7 +205,10 @@ export class Nat64Core implements TranslationCore {
   }
 
   /**
-   * Session timeouts (RFC 6146 §3.5.1-§3.5.3, §4), then held IPv4 SYNs. An ESTABLISHED TCP
+   * Session timeouts (RFC 6146 §3.5.1-§3.5.3, §4), then held IPv4 SYNs. Lists are ordered by the
+   * time a session was queued, which may precede its last use by up to the class's slack
+   * (tables/expiry.ts): a head that is not due ends its class's scan, so a session is removed at
+   * most slack after its timeout, never before. An ESTABLISHED TCP
    * session that goes idle for TCP_EST is not deleted at once: the RFC has the NAT64 probe the
    * endpoints; we send no probe (no packet buffer here) and move it to TRANS instead, so it lives
    * TCP_TRANS more and any packet brings it back to ESTABLISHED.

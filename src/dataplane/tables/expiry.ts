@@ -12,10 +12,35 @@ export const TIMER_CLASS_NAMES = ['udp', 'icmp', 'tcp-est', 'tcp-trans', 'tcp-sy
 /** RFC 6146 §4 TCP_INCOMING_SYN: how long an IPv4-initiated SYN waits for the IPv6 side. */
 export const TCP_INCOMING_SYN_MS = 6000;
 
-/** Doubly linked lists threaded through the session records (S_PREV/S_NEXT), heads in the header. */
+/**
+ * How late a session may expire, per class, at most: a refresh moves the session to the tail of
+ * its list only when it crosses into a new slot of this length (see touch()). min(timeout / 16,
+ * EXPIRY_SLACK_MAX_MS): 6.25 % of short timeouts, 10 s of the long ones (UDP 5 min, TCP 2 h).
+ */
+export const EXPIRY_SLACK_MAX_MS = 10_000;
+export function expirySlack(timeoutMs: number): number {
+  return Math.min(timeoutMs / 16, EXPIRY_SLACK_MAX_MS);
+}
+
+/**
+ * Doubly linked lists threaded through the session records (S_PREV/S_NEXT), heads in the header.
+ *
+ * Lazy refresh (what VPP and Linux conntrack's GC do, with a bound): every refresh writes lastUse,
+ * but relinks the session (two neighbour records written, the most expensive part of a refresh
+ * at 64 k+ sessions, both cache misses) only when `now` falls in another slot of `slack[cls]` ms
+ * than the previous last use, or the class changes. So a session sits in its list at a "queued"
+ * time q with q <= lastUse < q + slack (same slot), and a list is ordered by q, not by lastUse.
+ * expire() (core.ts) still removes the head only when its lastUse + timeout <= now, and stops at a
+ * head that is not due: that head is due before q + slack + timeout, and every session behind it
+ * was queued no earlier than q, so no session is removed more than `slack` after its timeout
+ * (plus the expire() period). A session is never removed early: the test is on lastUse. slack 0
+ * (the default until configure()) relinks on every refresh: exact LRU order.
+ */
 export class ExpiryLists {
   private readonly rec: Int32Array;
   readonly lastUse: Float64Array;
+  /** Per timer class: the relink slot length in ms (0: relink on every refresh). Set by configure(). */
+  readonly slack = new Float64Array(TIMER_CLASSES);
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array) {
     this.rec = new Int32Array(b.session);
@@ -54,8 +79,18 @@ export class ExpiryLists {
     r[p + S_NEXT] = NIL;
   }
 
-  /** Refresh: the session was used now; it moves (possibly to another class) to the tail. */
+  /**
+   * Refresh: the session was used now. Same class and the same slack slot as its last use: only
+   * lastUse changes. Otherwise it moves (possibly to another class) to the tail.
+   */
   touch(i: number, cls: number, now: number): void {
+    if ((this.rec[i * S_STRIDE + S_MISC] & 0xff) === cls) {
+      const g = this.slack[cls];
+      if (g > 0 && Math.floor(now / g) === Math.floor(this.lastUse[i] / g)) {
+        this.lastUse[i] = now;
+        return;
+      }
+    }
     this.unlink(i);
     this.append(i, cls, now);
   }
