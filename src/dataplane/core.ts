@@ -73,9 +73,11 @@ export class Nat64Core implements TranslationCore {
   private pool6 = new Uint8Array(16);
   private pool6Len = 96;
   private pool4Set = new Set<number>();
+  /** pool4Set sorted ascending, for the per-packet membership test (binary search, no hashing). */
+  private pool4Sorted = new Uint32Array(0);
   private readonly timeouts = new Float64Array(TIMER_CLASSES);
   /** Made once: handed to the steps, no closure per packet. */
-  private readonly isPool4 = (a: number): boolean => this.pool4Set.has(a >>> 0);
+  private readonly isPool4 = (a: number): boolean => this.isPool4Address(a);
 
   constructor(private readonly shard: number, private readonly shards: number, buffers: ShardTableBuffers,
     private readonly counters: Float64Array) {
@@ -126,8 +128,10 @@ export class Nat64Core implements TranslationCore {
       this.cfg = null;
       this.enabled = false;
       this.pool4Set = new Set();
+      this.pool4Sorted = new Uint32Array(0);
       this.filtering.globals = null;
       this.filtering.pool4 = null;
+      this.tables.bib.occupancy = null;
       this.classifier.setStatic([]);
       this.removeWhere(() => true);
       this.tables.held.clear();
@@ -140,9 +144,11 @@ export class Nat64Core implements TranslationCore {
     this.pool6Len = g.pool6Len;
     // Ours for translation: pool4 (or the port addresses standing in for it) and static BIB addresses.
     this.pool4Set = new Set([...pool4.allAddresses(), ...cfg.bib.map((e) => e.ipv4 >>> 0)]);
+    this.pool4Sorted = Uint32Array.from(this.pool4Set).sort();
     this.classifier.setStatic(cfg.bib);
     this.filtering.globals = g;
     this.filtering.pool4 = pool4;
+    pool4.track(this.tables.bib);
     this.timeouts[TimerClass.UDP] = g.udpTimeout;
     this.timeouts[TimerClass.ICMP] = g.icmpTimeout;
     this.timeouts[TimerClass.TCP_EST] = g.tcpEstTimeout;
@@ -180,7 +186,7 @@ export class Nat64Core implements TranslationCore {
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse4(buf, off, len, p, c)) return Result.DROP;
     if (!determineIncoming4(buf, p, t, c)) return Result.DROP;
-    if (!this.pool4Set.has(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
+    if (!this.isPool4Address(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
     const s = this.filtering.filter4(t, now);
     if (s === NIL) {
       if (this.filtering.stored < 0) return Result.DROP;
@@ -199,7 +205,16 @@ export class Nat64Core implements TranslationCore {
 
   ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }
   ownerOf4(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf4(buf, off, len); }
-  isPool4Address(addr: number): boolean { return this.pool4Set.has(addr >>> 0); }
+  isPool4Address(addr: number): boolean {
+    const xs = this.pool4Sorted, a = addr >>> 0;
+    let lo = 0, hi = xs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1, x = xs[mid];
+      if (x === a) return true;
+      if (x < a) lo = mid + 1; else hi = mid - 1;
+    }
+    return false;
+  }
   inPool6(buf: Uint8Array, off: number): boolean {
     return this.cfg !== null && inPrefix(buf, off, this.pool6, this.pool6Len);
   }

@@ -109,6 +109,35 @@ describe('tables: pool4 slices', () => {
   });
 });
 
+describe('tables: pool4 free-port bitmap', () => {
+  it('allocate() with the bitmap (track) chooses exactly what BIB lookups choose, through inserts, removals and a re-track', () => {
+    const plain = pool(0, 1), fast = pool(0, 1);
+    fast.p.track(fast.t.bib);
+    const host = a6('2001:db8::77');
+    let x = 12345;
+    const rnd = (n: number) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 8) % n; };
+    const live: number[][] = [[], []];
+    for (let i = 0; i < 3000; i++) {
+      const proto = [6, 17, 1][rnd(3)];
+      if (rnd(3) === 0 && live[0].length > 0) {
+        const k = rnd(live[0].length);
+        plain.t.bib.remove(live[0][k]); fast.t.bib.remove(live[1][k]);
+        live[0].splice(k, 1); live[1].splice(k, 1);
+        continue;
+      }
+      if (i === 1500) fast.p.track(fast.t.bib); // configure() again: rebuilt from the BIB
+      const sport = 1000 + rnd(200);
+      const ok = [plain, fast].map(({ p, t }) => p.allocate(proto, t.bib, host, 0, sport, a4('198.51.100.1'), 80, 0b1011));
+      assert.equal(ok[1], ok[0]);
+      if (!ok[0]) continue;
+      assert.equal(fast.p.addr, plain.p.addr);
+      assert.equal(fast.p.port, plain.p.port);
+      live[0].push(plain.t.bib.insert(proto, host, 0, sport + i, plain.p.addr, plain.p.port, false));
+      live[1].push(fast.t.bib.insert(proto, host, 0, sport + i, fast.p.addr, fast.p.port, false));
+    }
+  });
+});
+
 function range1(a: number, b: number): number[] {
   const out: number[] = [];
   for (let i = a; i <= b; i++) out.push(i);

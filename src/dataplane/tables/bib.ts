@@ -6,6 +6,11 @@ import { finish, hashAddr6, mix, word } from './hash';
 import type { ShardTableBuffers } from './shard-tables';
 import { MappingEvent, type EventRing } from '../events';
 
+/** Told of every (protocol, IPv4 address, port) the BIB takes or frees (pool4's free-port bitmap). */
+export interface BibOccupancy {
+  mark(proto: number, addr4: number, port4: number, used: boolean): void;
+}
+
 /**
  * The Binding Information Base (RFC 6146 §3.1): (protocol, IPv6 transport address, IPv4
  * transport address, static flag), indexed both by the IPv6 side (6 -> 4 packets) and by the IPv4
@@ -19,6 +24,8 @@ export class Bib {
   private readonly mask: number;
   /** RFC 6888 mapping log (logging-bib): set by the shard while the global is on, else null. */
   log: EventRing | null = null;
+  /** pool4 of the current configuration (its per-port bitmap follows inserts and removals), or null. */
+  occupancy: BibOccupancy | null = null;
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array) {
     this.rec = new Int32Array(b.bib);
@@ -82,6 +89,7 @@ export class Bib {
     this.heads4[b4] = i;
     Atomics.add(r, p + B_SEQ, 1);
     h[H_B_COUNT]++;
+    if (this.occupancy !== null) this.occupancy.mark(proto, addr4, port4, true);
     if (this.log !== null) this.log.bib(MappingEvent.BIB_CREATE, r, p);
     return i;
   }
@@ -102,6 +110,7 @@ export class Bib {
     r[p + B_NEXT6] = this.header[H_B_FREE];
     this.header[H_B_FREE] = i;
     this.header[H_B_COUNT]--;
+    if (this.occupancy !== null) this.occupancy.mark(proto, r[p + B_V4], r[p + B_PORTS] & 0xffff, false);
   }
 
   inUse(i: number): boolean { return (this.rec[i * B_STRIDE + B_FLAGS] & BF_IN_USE) !== 0; }

@@ -1,7 +1,7 @@
 import type { Pool4Range } from '../core-config';
 import { H_POOL4_CURSOR, NIL } from './layout';
 import { finish, hashAddr6, mix } from './hash';
-import type { Bib } from './bib';
+import type { Bib, BibOccupancy } from './bib';
 
 /** Jool's default port range when pool4 is empty for a protocol (the port's own addresses are used). */
 export const DEFAULT_PORT_MIN = 61001;
@@ -72,9 +72,19 @@ class Slice {
  * configure()); the only mutable state, the allocation cursors, lives in the shared header so a
  * restarted worker continues the same sequence.
  */
-export class Pool4 {
+export class Pool4 implements BibOccupancy {
   private readonly slices: Slice[];
   private readonly addresses: Set<number>;
+  /**
+   * Per protocol slot, per address of its slice (in `addrs` order), 65536 bits: port in use by a
+   * BIB entry. Valid while this pool4 is the BIB's occupancy (track()); allocate() then tests a
+   * bit per candidate port instead of looking the BIB up (a hash bucket and a record: two cache
+   * misses at a large BIB). 8 KiB per address and protocol.
+   */
+  private readonly used: Int32Array[];
+  /** Per protocol slot: the slice's addresses as int32, ascending as unsigned (binary search). */
+  private readonly addrIndex: Uint32Array[];
+  private tracking: Bib | null = null;
   /** Result of allocate(): the chosen IPv4 transport address. */
   addr = 0;
   port = 0;
@@ -85,6 +95,39 @@ export class Pool4 {
     const pick = (p: Pool4Range[]) => (p.length > 0 ? p : fallback);
     this.slices = [pick(pools.TCP), pick(pools.UDP), pick(pools.ICMP)].map((p) => new Slice(p, shard, shards));
     this.addresses = new Set(this.slices.flatMap((s) => s.addrs));
+    this.used = this.slices.map((s) => new Int32Array(s.addrs.length * 2048));
+    this.addrIndex = this.slices.map((s) => Uint32Array.from(s.addrs));
+  }
+
+  /**
+   * Control path (configure()): from now on `bib` tells this pool4 of every entry it adds or
+   * removes; the bitmap starts from the entries already there.
+   */
+  track(bib: Bib): void {
+    for (const u of this.used) u.fill(0);
+    this.tracking = bib;
+    bib.occupancy = this;
+    for (let b = 0; b < bib.capacity; b++) if (bib.inUse(b)) this.mark(bib.proto(b), bib.addr4(b), bib.port4(b), true);
+  }
+
+  mark(proto: number, addr4: number, port4: number, inUse: boolean): void {
+    const slot = protoSlot(proto);
+    if (slot < 0) return;
+    const a = this.indexOf(slot, addr4 >>> 0);
+    if (a < 0) return;
+    const w = a * 2048 + (port4 >>> 5), bit = 1 << (port4 & 31), u = this.used[slot];
+    u[w] = inUse ? u[w] | bit : u[w] & ~bit;
+  }
+
+  private indexOf(slot: number, addr: number): number {
+    const xs = this.addrIndex[slot];
+    let lo = 0, hi = xs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1, x = xs[mid];
+      if (x === addr) return mid;
+      if (x < addr) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
   }
 
   hasAddress(addr: number): boolean { return this.addresses.has(addr >>> 0); }
@@ -150,6 +193,7 @@ export class Pool4 {
     // With an even shard count every port of the slice has the shard's parity: nothing to prefer.
     const parity = this.shards % 2 === 1 ? srcPort & 1 : -1;
     const first = this.pairedAddressIndex(proto, src6, o6);
+    const used = this.tracking === bib ? this.used[slot] : null;
     for (let j = 0; j < nAddr; j++) {
       const a = (first + j) % nAddr;
       // Pass 1: the source port's range (and parity); pass 2: any port of the address.
@@ -160,7 +204,8 @@ export class Pool4 {
         for (let i = 0; i < limit; i++) {
           const port = s.portAt(sub, a, (offset + cursor + i) % n, this.shards);
           if (pass === 0 && parity >= 0 && (port & 1) !== parity) continue;
-          if (bib.lookup4(proto, s.addrs[a], port) !== NIL) continue;
+          if (used !== null ? (used[a * 2048 + (port >>> 5)] & (1 << (port & 31))) !== 0
+            : bib.lookup4(proto, s.addrs[a], port) !== NIL) continue;
           this.header[H_POOL4_CURSOR + slot] = (cursor + i + 1) | 0;
           this.addr = s.addrs[a];
           this.port = port;
