@@ -13,6 +13,8 @@ if [[ $(id -u) -eq 0 ]]; then
   npx mocha --timeout 120000 'dist/test/e2e/**/*.test.js' 2>&1 | tee -a "$out" || status=1
   # The addon under AddressSanitizer (a separate build; about 30 s): the native e2e scenarios.
   scripts/asan.sh 2>&1 | tee -a "$out" || status=1
+  # A 30 s soak (session churn, memory, counter consistency); NAT64_SOAK_SECONDS=600 for a long one.
+  NAT64_SOAK_SECONDS="${NAT64_SOAK_SECONDS:-30}" npx mocha --timeout 0 dist/test/soak/soak.test.js 2>&1 | tee -a "$out" || status=1
 else
   echo "test: end-to-end tests need root (network namespaces, DPDK)"; status=1
 fi
