@@ -10,11 +10,16 @@
  * which fills the cache when its outcome was the plain one. The full path stays the reference:
  * a hit leaves the same bytes and bumps the same counters (test/unit/flow-cache.test.ts).
  *
- * Validity: an entry names its session and the session record's sequence number (tables/
- * session.ts bumps it on insert, remove and state change), so a session that expired, was removed
- * or changed state misses; everything else an entry depends on (configuration, MTUs, the
- * neighbour table) is checked through an epoch: configure()/MTU changes call invalidate(), and a
- * change of the neighbour table's generation invalidates every entry at the next lookup.
+ * Validity: the session table tells the cache (SessionWatcher) when a session is removed or its
+ * TCP state changes, and the cache clears the entries of that session at once (one per direction:
+ * a per-session back pointer), so a hit never reads the session record to check it, and a UDP hit
+ * does not read it at all. Everything else an entry depends on (configuration, MTUs, the neighbour
+ * table) is checked through an epoch: configure()/MTU changes call invalidate(), and a change of
+ * the neighbour table's generation invalidates every entry at the next lookup.
+ *
+ * Layout: one entry is 16 words, one 64-byte cache line: the key and what the rewrite needs; the
+ * output port, next hop MAC, neighbour age and MTU limits, shared by many flows, sit in a small
+ * next-hop table (a few hundred bytes, always in L1) that the entry indexes.
  *
  * Per shard, in the worker's own memory (not shared): it is derived state, rebuilt by misses after
  * a restart (docs/design.md). Two-way set associative: a new entry goes to the first way and
@@ -22,8 +27,9 @@
  */
 import { C } from './counters';
 import type { Nat64Core } from './core';
-import { S_MISC, S_SEQ, S_STRIDE } from './tables/layout';
+import { S_MISC, S_STRIDE } from './tables/layout';
 import { TimerClass } from './tables/expiry';
+import type { SessionWatcher } from './tables/session';
 import { TCP_KEEP, TCP_NO_SESSION, nextState, nextTimer, tcpTransition } from './tables/tcp-state';
 
 const UDP = 17;
@@ -36,34 +42,44 @@ const IPV6_MIN_MTU = 1280;
 const REACHABLE_SEC = 30;
 const K_6TO4 = C['translated-6to4'];
 const K_4TO6 = C['translated-4to6'];
-/** Largest table: 2^20 entries per direction (96 MB for 6->4, 128 MB for 4->6). */
+/** Largest table: 2^20 entries per direction (64 MB each). */
 const MAX_ENTRIES = 1 << 20;
 
-// 6->4 entry (Int32Array words).
-const STRIDE = 24;
+/** Entry: 16 Int32Array words, one cache line, both directions. */
+const STRIDE = 16;
 const E_TAG = 0;        // epoch << 8 | protocol; 0 = empty
+// 6->4: key, then value.
 const K6_SRC = 1;       // 4 words: IPv6 source
 const K6_DST = 5;       // 4 words: IPv6 destination
-const K_PORTS = 9;      // source port << 16 | destination port (both families)
-const E_SESSION = 10;
-const E_SEQ = 11;
-const E_PORTS = 12;     // new source port << 16 | new destination port
-const E_DELTA = 13;     // ~old sum + new sum of the transport checksum's changed words (RFC 1624)
-const E_PORT = 14;      // output port index
-const E_MAXLEN = 15;    // largest L3 packet that needs no fragmentation nor Packet Too Big (6->4; 4->6 with DF)
-const E_MACHI = 16;     // next hop MAC
-const E_MACLO = 17;
-const E_NUPDATED = 18;  // neighbour's learn time in s, -1 for a static neighbour
-const E6_SRC4 = 19;
-const E6_DST4 = 20;
-const E6_IPSUM = 21;    // IPv4 header words that do not change per packet (version/IHL, protocol, addresses)
-// 4->6 entry: key words (source, destination, ports) then the same value words, then addresses.
+const K6_PORTS = 9;     // source port << 16 | destination port
+const E6_SESSION = 10;
+const E6_PORTS = 11;    // new source port << 16 | new destination port
+const E6_DELTA = 12;    // ~old sum + new sum of the transport checksum's changed words (RFC 1624)
+const E6_NH = 13;       // next-hop record (word offset in nh)
+const E6_SRC4 = 14;
+const E6_DST4 = 15;
+// 4->6: key, then value.
 const K4_SRC = 1;
 const K4_DST = 2;
-const E4_MAXNODF = 19;  // 4->6 with DF clear: largest IPv6 packet before fragmentation
-const E4_SRC6 = 24;     // 4 words
-const E4_DST6 = 28;     // 4 words
-const STRIDE4 = 32;
+const K4_PORTS = 3;
+const E4_SESSION = 4;
+const E4_PORTS = 5;
+const E4_DELTA = 6;
+const E4_NH = 7;
+const E4_SRC6 = 8;      // 4 words
+const E4_DST6 = 12;     // 4 words
+
+// Next-hop record (Int32Array words): what many entries share.
+const NH_PORT = 0;      // output port index
+const NH_MACHI = 1;     // next hop MAC
+const NH_MACLO = 2;
+const NH_UPDATED = 3;   // neighbour's learn time in s, -1 for a static neighbour
+const NH_MAXLEN = 4;    // largest L3 packet that needs no fragmentation nor Packet Too Big (6->4; 4->6 with DF)
+const NH_MAXNODF = 5;   // 4->6 with DF clear: largest IPv6 packet before fragmentation
+const NH_FAMILY = 6;
+const NH_STRIDE = 8;
+/** Distinct next hops remembered at once; a full table starts over (invalidate()). */
+const NH_MAX = 64;
 
 /** One's-complement fold of a sum below 2^31 (packet/checksum.ts fold, for the small sums here). */
 function fold(acc: number): number {
@@ -82,7 +98,7 @@ function put32(b: Uint8Array, o: number, v: number): void {
 /** Sum of the two 16-bit halves of a 32-bit word. */
 function sum32(w: number): number { return (w >>> 16) + (w & 0xffff); }
 
-export class FlowCache {
+export class FlowCache implements SessionWatcher {
   private readonly t6: Int32Array;
   private readonly t4: Int32Array;
   private readonly mask: number;
@@ -91,6 +107,12 @@ export class FlowCache {
   private neighGen = 0;
   /** Source MAC per port index (two words). */
   private readonly srcMac: Int32Array;
+  /** Next-hop records (NH_STRIDE words each), nhCount in use; valid for the current epoch. */
+  private readonly nh = new Int32Array(NH_MAX * NH_STRIDE);
+  private nhCount = 0;
+  /** Per session slot: word offset + 1 of its 6->4 / 4->6 entry (0: none), for sessionChanged(). */
+  private readonly ent6: Int32Array;
+  private readonly ent4: Int32Array;
   /**
    * Set by a miss of hit6/hit4, for fill6/fill4: the first word of the entry to write, and whether
    * it is a new key (pushed into the set's first way) or an entry of the same key that could not
@@ -112,12 +134,16 @@ export class FlowCache {
     while (n < 2 * capacity && n < MAX_ENTRIES) n *= 2;
     this.mask = n - 1;
     this.t6 = new Int32Array(n * STRIDE);
-    this.t4 = new Int32Array(n * STRIDE4);
+    this.t4 = new Int32Array(n * STRIDE);
+    const sessions = core.tables.buffers.capacity;
+    this.ent6 = new Int32Array(sessions);
+    this.ent4 = new Int32Array(sessions);
     this.srcMac = new Int32Array(macs.length * 2);
     macs.forEach((m, i) => {
       this.srcMac[2 * i] = (m[0] << 8) | m[1];
       this.srcMac[2 * i + 1] = (m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5];
     });
+    core.tables.sessions.watcher = this;
   }
 
   /** Every entry becomes a miss (configure(), MTU change, neighbour change). */
@@ -125,11 +151,54 @@ export class FlowCache {
     this.epoch = (this.epoch + 1) & 0xffffff;
     if (this.epoch === 0) { this.epoch = 1; this.t6.fill(0); this.t4.fill(0); }
     this.missEntry = -1;
+    this.nhCount = 0;
+  }
+
+  /** SessionWatcher: session i was removed or changed state; its entries must not hit again. */
+  sessionChanged(i: number): void {
+    const e6 = this.ent6[i] - 1, e4 = this.ent4[i] - 1;
+    if (e6 >= 0) { if (this.t6[e6 + E6_SESSION] === i) this.t6[e6] = 0; this.ent6[i] = 0; }
+    if (e4 >= 0) { if (this.t4[e4 + E4_SESSION] === i) this.t4[e4] = 0; this.ent4[i] = 0; }
   }
 
   /** Called before a lookup with the neighbour table's current generation. */
   private checkNeighbors(gen: number): void {
     if (gen !== this.neighGen) { this.neighGen = gen; this.invalidate(); }
+  }
+
+  /** The next-hop record for these values (found or added), or -1 when the table had to start over. */
+  private nextHop(family: number, pi: number, buf: Uint8Array, frame: number, updated: number, maxLen: number,
+    maxNoDf: number): number {
+    const nh = this.nh, hi = (buf[frame] << 8) | buf[frame + 1], lo = word(buf, frame + 2);
+    for (let k = 0; k < this.nhCount; k++) {
+      const o = k * NH_STRIDE;
+      if (nh[o + NH_PORT] === pi && nh[o + NH_MACLO] === lo && nh[o + NH_MACHI] === hi && nh[o + NH_UPDATED] === updated
+        && nh[o + NH_MAXLEN] === maxLen && nh[o + NH_MAXNODF] === maxNoDf && nh[o + NH_FAMILY] === family) return o;
+    }
+    if (this.nhCount === NH_MAX) { this.invalidate(); return -1; }
+    const o = this.nhCount++ * NH_STRIDE;
+    nh[o + NH_PORT] = pi; nh[o + NH_MACHI] = hi; nh[o + NH_MACLO] = lo; nh[o + NH_UPDATED] = updated;
+    nh[o + NH_MAXLEN] = maxLen; nh[o + NH_MAXNODF] = maxNoDf; nh[o + NH_FAMILY] = family;
+    return o;
+  }
+
+  /**
+   * The first way of the set at e takes a new entry: the entry there (if any) moves to the second
+   * way (and its session's back pointer with it); the second way's entry is dropped.
+   */
+  private push(t: Int32Array, e: number, sessionWord: number, back: Int32Array): void {
+    if (t[e] === 0) return; // an empty (or cleared) first way: the second keeps its entry
+    t.copyWithin(e + STRIDE, e, e + STRIDE);
+    const s = t[e + sessionWord];
+    if (back[s] === e + 1) back[s] = e + STRIDE + 1;
+  }
+
+  /** Entry e now caches session s: a previous entry of s in this direction is cleared. */
+  private own(t: Int32Array, e: number, sessionWord: number, back: Int32Array, s: number): void {
+    const old = back[s] - 1;
+    if (old >= 0 && old !== e && t[old + sessionWord] === s) t[old] = 0;
+    t[e + sessionWord] = s;
+    back[s] = e + 1;
   }
 
   // ---- IPv6 -> IPv4 --------------------------------------------------------------------------
@@ -154,11 +223,11 @@ export class FlowCache {
     const tag = (this.epoch << 8) | proto;
     const t = this.t6;
     let e = b * STRIDE;
-    if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
+    if (t[e] !== tag || t[e + K6_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
       || t[e + K6_SRC + 1] !== s1 || t[e + K6_SRC] !== s0 || t[e + K6_DST + 3] !== d3 || t[e + K6_DST + 2] !== d2
       || t[e + K6_DST + 1] !== d1 || t[e + K6_DST] !== d0) {
       e += STRIDE;
-      if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
+      if (t[e] !== tag || t[e + K6_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
         || t[e + K6_SRC + 1] !== s1 || t[e + K6_SRC] !== s0 || t[e + K6_DST + 3] !== d3 || t[e + K6_DST + 2] !== d2
         || t[e + K6_DST + 1] !== d1 || t[e + K6_DST] !== d0) {
         k[0] = tag; k[1] = s0; k[2] = s1; k[3] = s2; k[4] = s3; k[5] = d0; k[6] = d1; k[7] = d2; k[8] = d3; k[9] = ports;
@@ -178,29 +247,35 @@ export class FlowCache {
     const ttl = buf[ip + 7];
     if (ttl <= 1) return 0;                                         // Time Exceeded
     const len4 = 20 + payload;
-    if (len4 > t[e + E_MAXLEN]) return 0;                           // fragment / Packet Too Big
-    const upd = t[e + E_NUPDATED];
+    const nh = this.nh, n = t[e + E6_NH];
+    if (len4 > nh[n + NH_MAXLEN]) return 0;                         // fragment / Packet Too Big
+    const upd = nh[n + NH_UPDATED];
     if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;     // neighbour to re-solicit
-    const timer = this.refresh(t[e + E_SESSION], t[e + E_SEQ], proto, true, buf[l4 + 13], now);
-    if (timer < 0) return 0;
+    const s = t[e + E6_SESSION];
+    if (proto === TCP) {
+      const timer = this.tcpRefresh(s, true, buf[l4 + 13]);
+      if (timer < 0) return 0;
+      if (timer !== TCP_KEEP) this.core.tables.expiry.touch(s, timer, now);
+    } else {
+      this.core.tables.expiry.touchInClass(s, TimerClass.UDP, now); // a UDP session never changes class
+    }
     // Commit: from here on the packet is rewritten, as translate6to4 would.
     const g = this.core.globals!, self = this.core.self;
-    if (timer !== TCP_KEEP) this.core.tables.expiry.touch(t[e + E_SESSION], timer, now);
-    const np = t[e + E_PORTS];
-    this.rewriteL4(buf, l4, proto, np, t[e + E_DELTA]);
+    this.rewriteL4(buf, l4, proto, t[e + E6_PORTS], t[e + E6_DELTA]);
     const o = ip + 20;
     const tos = g.overrideTos ? g.tos : ((buf[ip] & 0x0f) << 4) | (buf[ip + 1] >>> 4);
     const id = self.nextId;
     self.nextId = (id + 1) & 0xffff;
     const frag = len4 > g.lowestIpv6Mtu - HDR_DELTA ? IPV4_DF : 0;
-    const sum = t[e + E6_IPSUM] + tos + len4 + id + frag + ((ttl - 1) << 8);
+    const src4 = t[e + E6_SRC4], dst4 = t[e + E6_DST4];
+    const sum = 0x4500 + proto + sum32(src4) + sum32(dst4) + tos + len4 + id + frag + ((ttl - 1) << 8);
     const check = ~fold(sum) & 0xffff;
     buf[o] = 0x45; buf[o + 1] = tos; buf[o + 2] = len4 >>> 8; buf[o + 3] = len4;
     buf[o + 4] = id >>> 8; buf[o + 5] = id; buf[o + 6] = frag >>> 8; buf[o + 7] = 0;
     buf[o + 8] = ttl - 1; buf[o + 9] = proto; buf[o + 10] = check >>> 8; buf[o + 11] = check;
-    put32(buf, o + 12, t[e + E6_SRC4]);
-    put32(buf, o + 16, t[e + E6_DST4]);
-    this.ethernet(buf, o - 14, t, e, 0x0800);
+    put32(buf, o + 12, src4);
+    put32(buf, o + 16, dst4);
+    this.ethernet(buf, o - 14, n, 0x0800);
     this.counters[K_6TO4]++;
     this.hits++;
     this.missEntry = -1;
@@ -216,10 +291,12 @@ export class FlowCache {
     if (this.missEntry < 0 || this.missFamily !== 6 || neighGen !== this.neighGen) return;
     const core = this.core, s = core.flowSession, tu = core.flowTuple;
     if (s < 0) return;
+    const n = this.nextHop(6, pi, buf, frame, neighUpdated, Math.min(core.self.mtu4, portMtu, 0xffff), 0);
+    if (n < 0) return;
     const k = this.key, t = this.t6, e = this.missEntry;
     this.missEntry = -1;
     if (this.missNew) {
-      t.copyWithin(e + STRIDE, e, e + STRIDE); // the first way's entry moves to the second
+      this.push(t, e, E6_SESSION, this.ent6);
       for (let i = 0; i < 10; i++) t[e + i] = k[i];
     } else {
       for (let i = 0; i < 10; i++) k[i] = t[e + i];
@@ -228,19 +305,12 @@ export class FlowCache {
     const oldSum = sum32(k[1]) + sum32(k[2]) + sum32(k[3]) + sum32(k[4]) + sum32(k[5]) + sum32(k[6]) + sum32(k[7])
       + sum32(k[8]) + (ports >>> 16) + (ports & 0xffff);
     const newSum = sum32(tu.src4) + sum32(tu.dst4) + tu.srcPort + tu.dstPort;
-    t[e + E_SESSION] = s;
-    t[e + E_SEQ] = core.tables.sessions.rec[s * S_STRIDE + S_SEQ];
-    t[e + E_PORTS] = (tu.srcPort << 16) | tu.dstPort;
-    t[e + E_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
-    t[e + E_PORT] = pi;
-    const mtu4 = core.self.mtu4;
-    t[e + E_MAXLEN] = Math.min(mtu4, portMtu, 0xffff);
-    t[e + E_MACHI] = (buf[frame] << 8) | buf[frame + 1];
-    t[e + E_MACLO] = word(buf, frame + 2);
-    t[e + E_NUPDATED] = neighUpdated;
+    this.own(t, e, E6_SESSION, this.ent6, s);
+    t[e + E6_PORTS] = (tu.srcPort << 16) | tu.dstPort;
+    t[e + E6_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
+    t[e + E6_NH] = n;
     t[e + E6_SRC4] = tu.src4 | 0;
     t[e + E6_DST4] = tu.dst4 | 0;
-    t[e + E6_IPSUM] = 0x4500 + (k[0] & 0xff) + sum32(tu.src4) + sum32(tu.dst4);
   }
 
   // ---- IPv4 -> IPv6 --------------------------------------------------------------------------
@@ -261,13 +331,13 @@ export class FlowCache {
     const b = (h & this.mask) & ~1;
     const tag = (this.epoch << 8) | proto;
     const t = this.t4;
-    let e = b * STRIDE4;
-    if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
-      e += STRIDE4;
-      if (t[e] !== tag || t[e + K_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
+    let e = b * STRIDE;
+    if (t[e] !== tag || t[e + K4_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
+      e += STRIDE;
+      if (t[e] !== tag || t[e + K4_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
         const k = this.key;
-        k[0] = tag; k[1] = src; k[2] = dst; k[9] = ports;
-        this.missEntry = b * STRIDE4;
+        k[0] = tag; k[1] = src; k[2] = dst; k[3] = ports;
+        this.missEntry = b * STRIDE;
         this.missNew = true;
         this.missFamily = 4;
         return 0;
@@ -288,21 +358,29 @@ export class FlowCache {
     const ttl = buf[ip + 8];
     if (ttl <= 1) return 0;
     const len6 = 40 + l4Len;
-    if (len6 > t[e + ((fragWord & IPV4_DF) !== 0 ? E_MAXLEN : E4_MAXNODF)]) return 0;
-    const upd = t[e + E_NUPDATED];
+    const nh = this.nh, n = t[e + E4_NH];
+    if (len6 > nh[n + ((fragWord & IPV4_DF) !== 0 ? NH_MAXLEN : NH_MAXNODF)]) return 0;
+    const upd = nh[n + NH_UPDATED];
     if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;
-    const timer = this.refresh(t[e + E_SESSION], t[e + E_SEQ], proto, false, buf[l4 + 13], now);
-    if (timer < 0) return 0;
+    const s = t[e + E4_SESSION];
+    if (proto === TCP) {
+      const timer = this.tcpRefresh(s, false, buf[l4 + 13]);
+      if (timer < 0) return 0;
+      if (timer !== TCP_KEEP) this.core.tables.expiry.touch(s, timer, now);
+    } else {
+      this.core.tables.expiry.touchInClass(s, TimerClass.UDP, now);
+    }
     const g = this.core.globals!;
-    if (timer !== TCP_KEEP) this.core.tables.expiry.touch(t[e + E_SESSION], timer, now);
-    this.rewriteL4(buf, l4, proto, t[e + E_PORTS], t[e + E_DELTA]);
+    this.rewriteL4(buf, l4, proto, t[e + E4_PORTS], t[e + E4_DELTA]);
     const tc = g.zeroizeTrafficClass ? 0 : buf[ip + 1];
     const o = l4 - 40;
     buf[o] = 0x60 | (tc >>> 4); buf[o + 1] = (tc & 0x0f) << 4; buf[o + 2] = 0; buf[o + 3] = 0;
     buf[o + 4] = l4Len >>> 8; buf[o + 5] = l4Len; buf[o + 6] = proto; buf[o + 7] = ttl - 1;
-    for (let i = 0; i < 4; i++) put32(buf, o + 8 + 4 * i, t[e + E4_SRC6 + i]);
-    for (let i = 0; i < 4; i++) put32(buf, o + 24 + 4 * i, t[e + E4_DST6 + i]);
-    this.ethernet(buf, o - 14, t, e, 0x86dd);
+    put32(buf, o + 8, t[e + E4_SRC6]); put32(buf, o + 12, t[e + E4_SRC6 + 1]);
+    put32(buf, o + 16, t[e + E4_SRC6 + 2]); put32(buf, o + 20, t[e + E4_SRC6 + 3]);
+    put32(buf, o + 24, t[e + E4_DST6]); put32(buf, o + 28, t[e + E4_DST6 + 1]);
+    put32(buf, o + 32, t[e + E4_DST6 + 2]); put32(buf, o + 36, t[e + E4_DST6 + 3]);
+    this.ethernet(buf, o - 14, n, 0x86dd);
     this.counters[K_4TO6]++;
     this.hits++;
     this.missEntry = -1;
@@ -313,15 +391,19 @@ export class FlowCache {
     if (this.missEntry < 0 || this.missFamily !== 4 || neighGen !== this.neighGen) return;
     const core = this.core, s = core.flowSession, tu = core.flowTuple;
     if (s < 0) return;
+    const mtu6 = core.self.mtu6, lowest = core.globals!.lowestIpv6Mtu;
+    const frag = Math.max(Math.min(lowest, mtu6), IPV6_MIN_MTU);
+    const n = this.nextHop(4, pi, buf, frame, neighUpdated, Math.min(mtu6, portMtu), Math.min(frag, portMtu));
+    if (n < 0) return;
     const k = this.key, t = this.t4, e = this.missEntry;
     this.missEntry = -1;
     if (this.missNew) {
-      t.copyWithin(e + STRIDE4, e, e + STRIDE4);
-      t[e] = k[0]; t[e + K4_SRC] = k[1]; t[e + K4_DST] = k[2]; t[e + K_PORTS] = k[9];
+      this.push(t, e, E4_SESSION, this.ent4);
+      t[e] = k[0]; t[e + K4_SRC] = k[1]; t[e + K4_DST] = k[2]; t[e + K4_PORTS] = k[3];
     } else {
-      k[0] = t[e]; k[1] = t[e + K4_SRC]; k[2] = t[e + K4_DST]; k[9] = t[e + K_PORTS];
+      k[0] = t[e]; k[1] = t[e + K4_SRC]; k[2] = t[e + K4_DST]; k[3] = t[e + K4_PORTS];
     }
-    const ports = k[9];
+    const ports = k[3];
     const oldSum = sum32(k[1]) + sum32(k[2]) + (ports >>> 16) + (ports & 0xffff);
     let newSum = tu.srcPort + tu.dstPort;
     for (let i = 0; i < 4; i++) {
@@ -330,32 +412,22 @@ export class FlowCache {
       t[e + E4_DST6 + i] = d;
       newSum += sum32(a) + sum32(d);
     }
-    t[e + E_SESSION] = s;
-    t[e + E_SEQ] = core.tables.sessions.rec[s * S_STRIDE + S_SEQ];
-    t[e + E_PORTS] = (tu.srcPort << 16) | tu.dstPort;
-    t[e + E_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
-    t[e + E_PORT] = pi;
-    const mtu6 = core.self.mtu6, lowest = core.globals!.lowestIpv6Mtu;
-    const frag = Math.max(Math.min(lowest, mtu6), IPV6_MIN_MTU);
-    t[e + E_MAXLEN] = Math.min(mtu6, portMtu);
-    t[e + E4_MAXNODF] = Math.min(frag, portMtu);
-    t[e + E_MACHI] = (buf[frame] << 8) | buf[frame + 1];
-    t[e + E_MACLO] = word(buf, frame + 2);
-    t[e + E_NUPDATED] = neighUpdated;
+    this.own(t, e, E4_SESSION, this.ent4, s);
+    t[e + E4_PORTS] = (tu.srcPort << 16) | tu.dstPort;
+    t[e + E4_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
+    t[e + E4_NH] = n;
   }
 
   // ---- shared ----------------------------------------------------------------------------------
 
   /**
-   * RFC 6146 §3.5 "update" of the session for a hit: the timer class to touch (TCP_KEEP: none),
-   * or -1 when the full path must run (the session is gone or changed, or this TCP packet
-   * changes its state). Nothing is written here.
+   * RFC 6146 §3.5 "update" of a TCP session for a hit: the timer class to touch (TCP_KEEP: none),
+   * or -1 when the full path must run (this packet changes the session's state). The entry is
+   * valid (sessionChanged() clears it on removal and on every state change), so the state read
+   * here is the one the entry was made under. Nothing is written here.
    */
-  private refresh(s: number, seq: number, proto: number, from6: boolean, flags: number, now: number): number {
-    const r = this.core.tables.sessions.rec, p = s * S_STRIDE;
-    if (r[p + S_SEQ] !== seq) return -1;
-    if (proto !== TCP) return TimerClass.UDP;
-    const state = (r[p + S_MISC] >>> 8) & 0xff;
+  private tcpRefresh(s: number, from6: boolean, flags: number): number {
+    const state = (this.core.tables.sessions.rec[s * S_STRIDE + S_MISC] >>> 8) & 0xff;
     const tr = tcpTransition(state, from6, flags, this.core.globals!.handleRstDuringFinRcv);
     if (tr === TCP_NO_SESSION || nextState(tr) !== state) return -1;
     return nextTimer(tr);
@@ -372,8 +444,8 @@ export class FlowCache {
     buf[co] = c >>> 8; buf[co + 1] = c;
   }
 
-  private ethernet(buf: Uint8Array, f: number, t: Int32Array, e: number, type: number): void {
-    const hi = t[e + E_MACHI], lo = t[e + E_MACLO], pi = t[e + E_PORT];
+  private ethernet(buf: Uint8Array, f: number, n: number, type: number): void {
+    const nh = this.nh, hi = nh[n + NH_MACHI], lo = nh[n + NH_MACLO], pi = nh[n + NH_PORT];
     const shi = this.srcMac[2 * pi], slo = this.srcMac[2 * pi + 1];
     buf[f] = hi >>> 8; buf[f + 1] = hi; put32(buf, f + 2, lo);
     buf[f + 6] = shi >>> 8; buf[f + 7] = shi; put32(buf, f + 8, slo);

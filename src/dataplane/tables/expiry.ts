@@ -94,4 +94,18 @@ export class ExpiryLists {
     this.unlink(i);
     this.append(i, cls, now);
   }
+
+  /**
+   * touch() for a session the caller knows to be in class cls already (the flow cache's UDP hits:
+   * a UDP session never changes class): the session record is not read unless it must move.
+   */
+  touchInClass(i: number, cls: number, now: number): void {
+    const g = this.slack[cls];
+    if (g > 0 && Math.floor(now / g) === Math.floor(this.lastUse[i] / g)) {
+      this.lastUse[i] = now;
+      return;
+    }
+    this.unlink(i);
+    this.append(i, cls, now);
+  }
 }

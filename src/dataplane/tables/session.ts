@@ -8,6 +8,11 @@ import type { ShardTableBuffers } from './shard-tables';
 import { MappingEvent, type EventRing } from '../events';
 import { B_STRIDE } from './layout';
 
+/** Told when a session is removed or its TCP state changes (the shard's flow cache drops its entries). */
+export interface SessionWatcher {
+  sessionChanged(i: number): void;
+}
+
 /**
  * The session table (RFC 6146 §3.2). A session is (BIB entry, remote IPv4 transport address):
  * the IPv6 remote is pool6 + the remote IPv4 address (RFC 6052), so it is not stored. Two
@@ -21,6 +26,8 @@ export class Sessions {
   private readonly mask: number;
   /** RFC 6888 mapping log (logging-session): set by the shard while the global is on, else null. */
   log: EventRing | null = null;
+  /** The shard worker's flow cache, or null. */
+  watcher: SessionWatcher | null = null;
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array, private readonly bib: Bib,
     private readonly expiry: ExpiryLists) {
@@ -95,6 +102,7 @@ export class Sessions {
     this.unlink(this.heads, S_HNEXT, this.bucket(bib, a, r[p + S_MISC] >>> 16), i);
     this.unlink(this.addrHeads, S_ANEXT, this.addrBucket(bib, a), i);
     this.expiry.unlink(i);
+    if (this.watcher !== null) this.watcher.sessionChanged(i);
     Atomics.add(r, p + S_SEQ, 1);
     r[p + S_BIB] = NIL;
     Atomics.add(r, p + S_SEQ, 1);
@@ -118,6 +126,7 @@ export class Sessions {
     Atomics.add(r, p + S_SEQ, 1);
     r[p + S_MISC] = (r[p + S_MISC] & ~0xff00) | (state << 8);
     Atomics.add(r, p + S_SEQ, 1);
+    if (this.watcher !== null) this.watcher.sessionChanged(i);
   }
 
   private bucket(bib: number, r4: number, rport: number): number {
