@@ -42,8 +42,8 @@ const IPV6_MIN_MTU = 1280;
 const REACHABLE_SEC = 30;
 const K_6TO4 = C['translated-6to4'];
 const K_4TO6 = C['translated-4to6'];
-/** Largest table: 2^20 entries per direction (64 MB each). */
-const MAX_ENTRIES = 1 << 20;
+/** Largest table: 2^21 entries per direction (128 MB each): 2 per session up to 1 M sessions (~90 % of random flows held). */
+const MAX_ENTRIES = 1 << 21;
 
 /** Entry: 16 Int32Array words, one cache line, both directions. */
 const STRIDE = 16;
@@ -54,8 +54,16 @@ const K6_DST = 5;       // 4 words: IPv6 destination
 const K6_PORTS = 9;     // source port << 16 | destination port
 const E6_SESSION = 10;
 const E6_PORTS = 11;    // new source port << 16 | new destination port
-const E6_DELTA = 12;    // ~old sum + new sum of the transport checksum's changed words (RFC 1624)
-const E6_NH = 13;       // next-hop record (word offset in nh)
+/**
+ * ~old sum + new sum of the transport checksum's changed words (RFC 1624, < 2^17) | the next-hop
+ * record's word offset in nh << 17.
+ */
+const E6_DELTA_NH = 12;
+/**
+ * UDP: the expiry slot (tables/expiry.ts) of the session's last use when this entry last saw it,
+ * int32; NO_SLOT: unknown. A hit in that slot writes lastUse without reading it (see udpTouch).
+ */
+const E6_SLOT = 13;
 const E6_SRC4 = 14;
 const E6_DST4 = 15;
 // 4->6: key, then value.
@@ -64,8 +72,8 @@ const K4_DST = 2;
 const K4_PORTS = 3;
 const E4_SESSION = 4;
 const E4_PORTS = 5;
-const E4_DELTA = 6;
-const E4_NH = 7;
+const E4_DELTA_NH = 6;
+const E4_SLOT = 7;
 const E4_SRC6 = 8;      // 4 words
 const E4_DST6 = 12;     // 4 words
 
@@ -80,6 +88,10 @@ const NH_FAMILY = 6;
 const NH_STRIDE = 8;
 /** Distinct next hops remembered at once; a full table starts over (invalidate()). */
 const NH_MAX = 64;
+const DELTA_BITS = 17;
+const DELTA_MASK = (1 << DELTA_BITS) - 1;
+/** Never an expiry slot an entry records (a real one is floor(now / slack) | 0 with slack > 0). */
+const NO_SLOT = -0x80000000;
 
 /** One's-complement fold of a sum below 2^31 (packet/checksum.ts fold, for the small sums here). */
 function fold(acc: number): number {
@@ -247,7 +259,8 @@ export class FlowCache implements SessionWatcher {
     const ttl = buf[ip + 7];
     if (ttl <= 1) return 0;                                         // Time Exceeded
     const len4 = 20 + payload;
-    const nh = this.nh, n = t[e + E6_NH];
+    const dnh = t[e + E6_DELTA_NH];
+    const nh = this.nh, n = dnh >>> DELTA_BITS;
     if (len4 > nh[n + NH_MAXLEN]) return 0;                         // fragment / Packet Too Big
     const upd = nh[n + NH_UPDATED];
     if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;     // neighbour to re-solicit
@@ -257,11 +270,11 @@ export class FlowCache implements SessionWatcher {
       if (timer < 0) return 0;
       if (timer !== TCP_KEEP) this.core.tables.expiry.touch(s, timer, now);
     } else {
-      this.core.tables.expiry.touchInClass(s, TimerClass.UDP, now); // a UDP session never changes class
+      this.udpTouch(t, e + E6_SLOT, s, now);
     }
     // Commit: from here on the packet is rewritten, as translate6to4 would.
     const g = this.core.globals!, self = this.core.self;
-    this.rewriteL4(buf, l4, proto, t[e + E6_PORTS], t[e + E6_DELTA]);
+    this.rewriteL4(buf, l4, proto, t[e + E6_PORTS], dnh & DELTA_MASK);
     const o = ip + 20;
     const tos = g.overrideTos ? g.tos : ((buf[ip] & 0x0f) << 4) | (buf[ip + 1] >>> 4);
     const id = self.nextId;
@@ -307,8 +320,8 @@ export class FlowCache implements SessionWatcher {
     const newSum = sum32(tu.src4) + sum32(tu.dst4) + tu.srcPort + tu.dstPort;
     this.own(t, e, E6_SESSION, this.ent6, s);
     t[e + E6_PORTS] = (tu.srcPort << 16) | tu.dstPort;
-    t[e + E6_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
-    t[e + E6_NH] = n;
+    t[e + E6_DELTA_NH] = ((~fold(oldSum) & 0xffff) + fold(newSum)) | (n << DELTA_BITS);
+    t[e + E6_SLOT] = this.slotOf(s);
     t[e + E6_SRC4] = tu.src4 | 0;
     t[e + E6_DST4] = tu.dst4 | 0;
   }
@@ -358,7 +371,8 @@ export class FlowCache implements SessionWatcher {
     const ttl = buf[ip + 8];
     if (ttl <= 1) return 0;
     const len6 = 40 + l4Len;
-    const nh = this.nh, n = t[e + E4_NH];
+    const dnh = t[e + E4_DELTA_NH];
+    const nh = this.nh, n = dnh >>> DELTA_BITS;
     if (len6 > nh[n + ((fragWord & IPV4_DF) !== 0 ? NH_MAXLEN : NH_MAXNODF)]) return 0;
     const upd = nh[n + NH_UPDATED];
     if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;
@@ -368,10 +382,10 @@ export class FlowCache implements SessionWatcher {
       if (timer < 0) return 0;
       if (timer !== TCP_KEEP) this.core.tables.expiry.touch(s, timer, now);
     } else {
-      this.core.tables.expiry.touchInClass(s, TimerClass.UDP, now);
+      this.udpTouch(t, e + E4_SLOT, s, now);
     }
     const g = this.core.globals!;
-    this.rewriteL4(buf, l4, proto, t[e + E4_PORTS], t[e + E4_DELTA]);
+    this.rewriteL4(buf, l4, proto, t[e + E4_PORTS], dnh & DELTA_MASK);
     const tc = g.zeroizeTrafficClass ? 0 : buf[ip + 1];
     const o = l4 - 40;
     buf[o] = 0x60 | (tc >>> 4); buf[o + 1] = (tc & 0x0f) << 4; buf[o + 2] = 0; buf[o + 3] = 0;
@@ -414,11 +428,32 @@ export class FlowCache implements SessionWatcher {
     }
     this.own(t, e, E4_SESSION, this.ent4, s);
     t[e + E4_PORTS] = (tu.srcPort << 16) | tu.dstPort;
-    t[e + E4_DELTA] = (~fold(oldSum) & 0xffff) + fold(newSum);
-    t[e + E4_NH] = n;
+    t[e + E4_DELTA_NH] = ((~fold(oldSum) & 0xffff) + fold(newSum)) | (n << DELTA_BITS);
+    t[e + E4_SLOT] = this.slotOf(s);
   }
 
   // ---- shared ----------------------------------------------------------------------------------
+
+  /**
+   * The refresh of a UDP session on a hit: expiry.touchInClass(s, UDP, now), without reading
+   * lastUse when the entry knows the session's last use is already in now's slot. The entry's
+   * slot is never ahead of the truth (time only moves on, and every refresh through this entry
+   * records it), so when it equals now's slot so does lastUse's, and touchInClass would only
+   * have written lastUse: the store needs no load before it (no dependent cache miss).
+   */
+  private udpTouch(t: Int32Array, w: number, s: number, now: number): void {
+    const exp = this.core.tables.expiry, g = exp.slack[TimerClass.UDP];
+    const cur = g > 0 ? Math.floor(now / g) | 0 : NO_SLOT;
+    if (cur !== NO_SLOT && t[w] === cur) { exp.lastUse[s] = now; return; }
+    exp.touchInClass(s, TimerClass.UDP, now); // a UDP session never changes class
+    t[w] = cur;
+  }
+
+  /** Expiry slot of session s's last use (fill: the full path has just refreshed it, or kept it). */
+  private slotOf(s: number): number {
+    const exp = this.core.tables.expiry, g = exp.slack[TimerClass.UDP];
+    return g > 0 ? Math.floor(exp.lastUse[s] / g) | 0 : NO_SLOT;
+  }
 
   /**
    * RFC 6146 §3.5 "update" of a TCP session for a hit: the timer class to touch (TCP_KEEP: none),
