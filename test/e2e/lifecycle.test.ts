@@ -129,7 +129,12 @@ describe('lifecycle: start-up failures say why in one line and leave nothing beh
   this.timeout(180000);
   const net = new RelNet({ prefix: 'n64rlf', shards: 1 });
   before(async () => { await net.up(); await net.stop(); });
-  after(async () => { await net.down(); });
+  after(async () => {
+    await net.down();
+    // EAL's runtime directory of a failed file-backed init (config and memseg maps, no memory): EAL
+    // leaves it, and the daemon must not remove it (it could be another process's with the same prefix).
+    for (const p of ['n64rlfm', 'n64rlfd']) fs.rmSync(`/var/run/dpdk/${p}`, { recursive: true, force: true });
+  });
 
   const cases: Array<[string, (c: any) => void, RegExp]> = [
     ['no free hugepages (more memory than the host has)', (c) => { c.dataplane.eal = [...fileBacked('n64rlfm'), '-m', '1000000']; }, /rte_eal_init failed: .*no usable hugepages\? reserve 2 MB pages/],
