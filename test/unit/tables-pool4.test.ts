@@ -138,6 +138,34 @@ describe('tables: pool4 free-port bitmap', () => {
   });
 });
 
+describe('tables: pool4 free-port counts', () => {
+  for (const shards of [1, 2]) {
+    it(`${shards} shard(s): the count follows inserts and removals, and an exhausted pool4 fails without probing`, () => {
+      const { p, t } = pool(0, shards);
+      p.track(t.bib);
+      const addr = a4('203.0.113.2');
+      const slice = p.slicePorts(6, addr).length;
+      assert.equal(p.freePorts(6, addr), slice);
+      const host = a6('2001:db8::99');
+      const made: number[] = [];
+      // Fill both TCP addresses: allocate() walks the paired address, then the other.
+      for (let i = 0; ; i++) {
+        if (!p.allocate(6, t.bib, host, 0, 2000 + i, a4('198.51.100.1'), 80, 0b1011)) break;
+        made.push(t.bib.insert(6, host, 0, 2000 + i, p.addr, p.port, false));
+      }
+      assert.equal(made.length, p.slicePorts(6, a4('203.0.113.1')).length + slice);
+      assert.equal(p.freePorts(6, addr), 0);
+      assert.equal(p.freePorts(6, a4('203.0.113.1')), 0);
+      // A port outside pool4 (a static entry elsewhere) never changes the count.
+      p.mark(6, addr, 5000, true);
+      assert.equal(p.freePorts(6, addr), 0);
+      t.bib.remove(made[made.length - 1]);
+      assert.equal(p.freePorts(6, addr) + p.freePorts(6, a4('203.0.113.1')), 1);
+      assert.equal(p.allocate(6, t.bib, host, 0, 9999, a4('198.51.100.1'), 80, 0b1011), true);
+    });
+  }
+});
+
 function range1(a: number, b: number): number[] {
   const out: number[] = [];
   for (let i = a; i <= b; i++) out.push(i);

@@ -82,6 +82,12 @@ export class Pool4 implements BibOccupancy {
    * misses at a large BIB). 8 KiB per address and protocol.
    */
   private readonly used: Int32Array[];
+  /**
+   * Per protocol slot, per address: ports of this shard's slice not used by a BIB entry. An
+   * exhausted address is skipped without probing (a flood of new flows against a full pool4 must
+   * cost O(1) each, not thousands of probes, or it starves the flows that already have mappings).
+   */
+  private readonly free: Int32Array[];
   /** Per protocol slot: the slice's addresses as int32, ascending as unsigned (binary search). */
   private readonly addrIndex: Uint32Array[];
   private tracking: Bib | null = null;
@@ -96,6 +102,7 @@ export class Pool4 implements BibOccupancy {
     this.slices = [pick(pools.TCP), pick(pools.UDP), pick(pools.ICMP)].map((p) => new Slice(p, shard, shards));
     this.addresses = new Set(this.slices.flatMap((s) => s.addrs));
     this.used = this.slices.map((s) => new Int32Array(s.addrs.length * 2048));
+    this.free = this.slices.map((s) => Int32Array.from(s.total[ALL]));
     this.addrIndex = this.slices.map((s) => Uint32Array.from(s.addrs));
   }
 
@@ -105,6 +112,7 @@ export class Pool4 implements BibOccupancy {
    */
   track(bib: Bib): void {
     for (const u of this.used) u.fill(0);
+    this.slices.forEach((sl, slot) => this.free[slot].set(sl.total[ALL]));
     this.tracking = bib;
     bib.occupancy = this;
     for (let b = 0; b < bib.capacity; b++) if (bib.inUse(b)) this.mark(bib.proto(b), bib.addr4(b), bib.port4(b), true);
@@ -116,7 +124,26 @@ export class Pool4 implements BibOccupancy {
     const a = this.indexOf(slot, addr4 >>> 0);
     if (a < 0) return;
     const w = a * 2048 + (port4 >>> 5), bit = 1 << (port4 & 31), u = this.used[slot];
+    if (((u[w] & bit) !== 0) === inUse) return;
     u[w] = inUse ? u[w] | bit : u[w] & ~bit;
+    if (this.inSlice(slot, a, port4)) this.free[slot][a] += inUse ? -1 : 1;
+  }
+
+  /** Is `port` one of the ports this shard may allocate on address a (its slice of the ranges)? */
+  private inSlice(slot: number, a: number, port: number): boolean {
+    const rs = this.slices[slot].ranges[ALL][a], shards = this.shards;
+    for (let j = 0; j < rs.length; j += 2) {
+      const first = rs[j], last = first + (rs[j + 1] - 1) * shards;
+      if (port >= first && port <= last && (port - first) % shards === 0) return true;
+    }
+    return false;
+  }
+
+  /** Free ports of this shard's slice on `addr` for `proto` (tests, diagnostics). */
+  freePorts(proto: number, addr: number): number {
+    const slot = protoSlot(proto);
+    const a = slot < 0 ? -1 : this.indexOf(slot, addr >>> 0);
+    return a < 0 ? 0 : this.free[slot][a];
   }
 
   private indexOf(slot: number, addr: number): number {
@@ -194,8 +221,10 @@ export class Pool4 implements BibOccupancy {
     const parity = this.shards % 2 === 1 ? srcPort & 1 : -1;
     const first = this.pairedAddressIndex(proto, src6, o6);
     const used = this.tracking === bib ? this.used[slot] : null;
+    const free = used !== null ? this.free[slot] : null;
     for (let j = 0; j < nAddr; j++) {
       const a = (first + j) % nAddr;
+      if (free !== null && free[a] <= 0) continue;
       // Pass 1: the source port's range (and parity); pass 2: any port of the address.
       for (let pass = 0; pass < 2; pass++) {
         const sub = pass === 0 ? (wantLow ? LOW : HIGH) : ALL;
