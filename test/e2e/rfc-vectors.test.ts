@@ -269,6 +269,47 @@ for (const shards of [1, 2]) {
       assert.equal(counters()['bib4-not-found'], before + 1);
     });
 
+    it('RFC 7915 §5.1: Flow Label ignored; Hop-by-Hop and Destination Options headers skipped (Protocol = last Next Header)', async () => {
+      const pkt = ipv6({ src: H6, dst: R6, nh: PROTO.UDP, l4: udp(40001, 7001, DATA), hop: 64, flow: 0x12345,
+        ext: [[PROTO.HOPOPTS, [1, 4, 0, 0, 0, 0]], [PROTO.DSTOPTS, [1, 12, ...new Array(12).fill(0)]]] });
+      const [o4] = await exchange(send6(pkt), [at4(to4(PROTO.UDP, [22, u16(7001)]))]);
+      assertSamePacket(one(o4, 'UDP at the IPv4 node'), ipv4({ src: P4, dst: H4, proto: PROTO.UDP, l4: udp(udpPort, 7001, DATA), ttl: 63 }), ID_BYTES);
+    });
+
+    it('RFC 7915 §4.1: IPv4 options are ignored (not translated)', async () => {
+      const pkt = ipv4({ src: H4, dst: P4, proto: PROTO.UDP, l4: udp(7001, udpPort, DATA), ttl: 64, options: [1, 1, 1, 0] });
+      const [o6] = await exchange(send4(pkt), [at6(to6(PROTO.UDP, R6, [40, u16(7001)]))]);
+      assertSamePacket(one(o6, 'UDP at the IPv6 node'), ipv6({ src: R6, dst: H6, nh: PROTO.UDP, l4: udp(7001, 40001, DATA), hop: 63 }));
+    });
+
+    it('RFC 7915 §5.1: DF = 0 up to lowest-ipv6-mtu - 20 (1260 bytes), DF = 1 above', async () => {
+      const sized = (total: number) => ipv6({ src: H6, dst: R6, nh: PROTO.UDP, l4: udp(40001, 7001, new Array(total - 28).fill(0x5a)), hop: 64 });
+      const [o4] = await exchange(send6(sized(1260), sized(1261)), [at4(to4(PROTO.UDP, [22, u16(7001)]), { max: 2 })]);
+      assert.equal(o4.length, 2);
+      const bySize = new Map(o4.map((f) => [f.l3.length, f.l3]));
+      assert.equal(bySize.get(1260)![6] & 0xe0, 0, 'DF clear at 1260 bytes');
+      assert.equal(bySize.get(1261)![6] & 0xe0, 0x40, 'DF set at 1261 bytes');
+      assert.ok(l4SumOk4(bySize.get(1261)!));
+    });
+
+    it('RFC 7915 §5.1 override-tos / RFC 6146 §3.5.3 drop-icmpv6-info, switched on with global update', async () => {
+      const g = (k: string, v: string) => assert.equal(net.cli(['-i', 'example', 'global', 'update', k, v]).status, 0, k);
+      g('override-tos', 'true'); g('tos', '32');
+      g('drop-icmpv6-info', 'true');
+      try {
+        const [o4] = await exchange(send6(ipv6({ src: H6, dst: R6, nh: PROTO.UDP, l4: udp(40001, 7001, DATA), hop: 64, tc: 0xb8 })),
+          [at4(to4(PROTO.UDP, [22, u16(7001)]))]);
+        assertSamePacket(one(o4, 'UDP at the IPv4 node'), ipv4({ src: P4, dst: H4, proto: PROTO.UDP, l4: udp(udpPort, 7001, DATA), ttl: 63, tos: 32 }), ID_BYTES);
+        const before = counters()['icmp-info-filtered'] ?? 0;
+        const [e4] = await exchange(send6(ipv6({ src: H6, dst: R6, nh: PROTO.ICMPV6, l4: echo(128, 0x4343, 1, DATA), hop: 64 })),
+          [at4(to4(PROTO.ICMP), { timeoutMs: 1000 })]);
+        assert.equal(e4.length, 0, 'echo request filtered');
+        assert.equal(counters()['icmp-info-filtered'], before + 1);
+      } finally {
+        g('override-tos', 'false'); g('tos', '0'); g('drop-icmpv6-info', 'false');
+      }
+    });
+
     it('the daemon is still running after every vector', () => {
       assert.equal(net.cli(['instance', 'display']).status, 0, net.daemonOutput.slice(-2000));
     });
