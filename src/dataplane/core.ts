@@ -31,9 +31,11 @@ import { translatingThePacket4, translatingThePacket6 } from './steps/translatin
 import { handlingHairpinning, isHairpinned4, willHairpin } from './steps/handling-hairpinning';
 import type { PacketSink } from './translate/fragment';
 import type { HeldSynListener } from './tables/held-syn';
-import { buildIcmp4Error } from './translate/icmp-error-build';
+import { buildIcmp4Error, buildIcmp6Error } from './translate/icmp-error-build';
 
 const ICMP4_DEST_UNREACH = 3;
+const ICMP6_DEST_UNREACH = 1;
+const ICMP6_PARAM_PROBLEM = 4;
 const ICMP4_PORT_UNREACH = 3;
 
 const K_NO_INSTANCE = C['no-instance'];
@@ -103,6 +105,14 @@ export class Nat64Core implements TranslationCore {
    * buffers and transmit path. Without one, a packet that needs fragmenting is dropped
    * (fragment-alloc-failed).
    */
+  /**
+   * Answer the offending IPv6 packet with an ICMPv6 error. Its reason counter was already bumped;
+   * the builder adds what became of the error (icmp-error-sent, -rate-limited or -suppressed).
+   */
+  private answer6(buf: Uint8Array, off: number, len: number, type: number, code: number, param: number): Result {
+    return buildIcmp6Error(buf, off, len, type, code, param, this.self, this.out, this.counters);
+  }
+
   /** After Result.STORE: the held-SYN slot the packet belongs to. */
   storedSlot = -1;
 
@@ -166,10 +176,18 @@ export class Nat64Core implements TranslationCore {
     this.flowSession = -1;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
-    if (!parse6(buf, off, len, p, c)) return Result.DROP;
+    if (!parse6(buf, off, len, p, c)) {
+      // RFC 7915 §5.1: a Routing header with Segments Left != 0 is not translated, and a Parameter
+      // Problem pointing at Segments Left SHOULD be returned.
+      return p.badPointer >= 0 ? this.answer6(buf, off, len, ICMP6_PARAM_PROBLEM, 0, p.badPointer) : Result.DROP;
+    }
     if (!determineIncoming6(buf, p, this.pool6, this.pool6Len, g.pool6Strict, t, c)) return Result.DROP;
     const s = this.filtering.filter6(buf, t, now);
-    if (s === NIL) return Result.DROP;
+    if (s === NIL) {
+      // RFC 6146 §3.5.1.1 / §3.5.3: no IPv4 transport address: "SHOULD send an ICMPv6 Destination
+      // Unreachable error message with Code 3 (Address Unreachable)".
+      return this.filtering.exhausted ? this.answer6(buf, off, len, ICMP6_DEST_UNREACH, 3, 0) : Result.DROP;
+    }
     outgoing6to4(this.tables, s, t, tuple);
     const r = handlingHairpinning(translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
       willHairpin(tuple, t.isError, this.isPool4)), tuple, t.isError, this.isPool4);

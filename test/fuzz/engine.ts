@@ -29,6 +29,8 @@ const IS_OUTCOME = new Uint8Array(COUNTER_COUNT);
 for (const n of OUTCOME) IS_OUTCOME[C[n]] = 1;
 const K_6TO4 = C['translated-6to4'], K_4TO6 = C['translated-4to6'], K_SENT = C['icmp-error-sent'], K_TTL = C['ttl-expired'];
 const K_STORED = C['tcp-v4-syn-stored'];
+const K_EXT = C['ext-header-unsupported'], K_EXHAUSTED = C['pool4-exhausted'];
+const K_SUPPRESSED = C['icmp-error-suppressed'], K_RATE_LIMITED = C['icmp-error-rate-limited'];
 const K_TOO_BIG = C['packet-too-big'], K_FRAGMENTED = C['mtu-fragmented'];
 
 export interface FuzzOptions {
@@ -179,10 +181,13 @@ class Fuzzer {
       const mine = family === 6 ? a : b;
       if (owner < 0) owner = mine; else if (mine !== owner) agree = false;
     }
+    const sentBefore = rig.shards[owner].counters[K_SENT];
     const r = this.call(owner, family, off, len, cap, rig.now);
     // A packet the core accepts must have the same owner whichever shard classified it (a packet
-    // that does not parse stays where it is, by design).
-    if (!agree && r !== Result.DROP) throw new InvariantViolation('owner-agreement', `shards disagree on the owner of a translated packet`);
+    // that does not parse stays where it is, by design, and may only be answered statelessly with
+    // an ICMP error, e.g. a Parameter Problem for a Routing header).
+    const answered = rig.shards[owner].counters[K_SENT] !== sentBefore;
+    if (!agree && r !== Result.DROP && !answered) throw new InvariantViolation('owner-agreement', `shards disagree on the owner of a translated packet`);
     this.checkResult(r, family, owner, off, cap, pristine);
     this.checkCanaries(off, cap);
     if (r === Result.HAIRPIN) {
@@ -312,10 +317,15 @@ class Fuzzer {
           throw new InvariantViolation('counters', `STORE must bump tcp-v4-syn-stored only, got {${changed}}`);
         }
       } else if (r === Result.DROP) {
+        // One drop reason; a reason that calls for an ICMP error (TTL, MTU, Routing header, pool4
+        // exhausted) also gets what became of the error when it was not sent (suppressed, rate-limited).
+        const unsent = a[K_SUPPRESSED] - b[K_SUPPRESSED] + a[K_RATE_LIMITED] - b[K_RATE_LIMITED];
+        const errorReason = a[K_TTL] - b[K_TTL] + a[K_TOO_BIG] - b[K_TOO_BIG] + a[K_EXT] - b[K_EXT] + a[K_EXHAUSTED] - b[K_EXHAUSTED];
         let reason = -1;
-        for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k]) reason = k;
-        if (total !== 1 || IS_OUTCOME[reason] === 1) {
-          throw new InvariantViolation('counters', `DROP must bump exactly one drop reason, got {${changed}}`);
+        for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k] && k !== K_SUPPRESSED && k !== K_RATE_LIMITED) reason = k;
+        const ok = unsent === 0 ? total === 1 && IS_OUTCOME[reason] !== 1 : unsent === 1 && errorReason === 1 && total === 2;
+        if (!ok) {
+          throw new InvariantViolation('counters', `DROP must bump exactly one drop reason (and the fate of its ICMP error), got {${changed}}`);
         }
       } else if (translated) {
         const k = family === 6 ? K_6TO4 : K_4TO6;
@@ -323,8 +333,9 @@ class Fuzzer {
         if (total !== 1 + frag || frag > 1 || a[k] - b[k] !== 1) {
           throw new InvariantViolation('counters', `translated: want ${COUNTERS[k].name}+1 (and mtu-fragmented+1) only, got {${changed}}`);
         }
-      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 || a[K_TTL] - b[K_TTL] + a[K_TOO_BIG] - b[K_TOO_BIG] !== 1) {
-        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and ttl-expired+1 or packet-too-big+1, got {${changed}}`);
+      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 ||
+        a[K_TTL] - b[K_TTL] + a[K_TOO_BIG] - b[K_TOO_BIG] + a[K_EXT] - b[K_EXT] + a[K_EXHAUSTED] - b[K_EXHAUSTED] !== 1) {
+        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and one reason (ttl-expired, packet-too-big, ext-header-unsupported, pool4-exhausted), got {${changed}}`);
       }
     }
   }

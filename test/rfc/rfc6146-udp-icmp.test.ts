@@ -112,12 +112,17 @@ describe('RFC 6146 §3.5.1 UDP through the core', () => {
     assert.equal(core.tables.bib.count, 1);
   });
 
-  it('pool4 exhaustion drops with pool4-exhausted', () => {
+  it('§3.5.1.1: pool4 exhaustion drops the packet (pool4-exhausted) and answers ICMPv6 Destination Unreachable, Address Unreachable', () => {
     const cfg = makeConfig({}, [], { UDP: [{ address: a4(POOL4), portMin: 7000, portMax: 7000, mark: 0 }] });
     const { core, c } = makeCore(cfg);
     assert.equal(run(core, 6, udp6(X, 5000, Y6, 53), 0).r, Result.EMIT4);
-    assert.equal(run(core, 6, udp6(X, 5001, Y6, 53), 0).r, Result.DROP);
+    const o = run(core, 6, udp6(X, 5001, Y6, 53), 0);
+    assert.equal(o.r, Result.EMIT6);
+    assert.equal(o.pkt[6], PROTO.ICMPV6);
+    assert.deepEqual([o.pkt[40], o.pkt[41]], [1, 3], 'type 1 (Destination Unreachable), code 3 (Address Unreachable)');
+    assert.deepEqual(Array.from(o.pkt.subarray(24, 40)), Array.from(a6(X)), 'back to the sender');
     assert.equal(n(c, 'pool4-exhausted'), 1);
+    assert.equal(n(c, 'icmp-error-sent'), 1);
   });
 });
 

@@ -19,7 +19,7 @@ describe('exhaustion recovers when sessions expire', () => {
     const { core, c } = makeCore(makeConfig({ udpTimeout: TIMEOUT }, [], { UDP: r3 }));
     let now = 1000;
     for (let p = 1; p <= 3; p++) assert.equal(run(core, 6, flow(5000 + p), now).r, Result.EMIT4);
-    assert.equal(run(core, 6, flow(5004), now).r, Result.DROP);
+    assert.equal(run(core, 6, flow(5004), now).r, Result.EMIT6, 'not translated: Address Unreachable back to the node');
     assert.equal(n(c, 'pool4-exhausted'), 1);
     for (let p = 1; p <= 3; p++) assert.equal(run(core, 6, flow(5000 + p), now + 10).r, Result.EMIT4, 'existing flows keep working');
     // Load drops: nothing for longer than the timeout, then expiry frees the BIB entries and ports.

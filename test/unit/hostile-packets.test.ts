@@ -160,8 +160,11 @@ describe('hostile packets: each dropped with its own counter', () => {
       const frag: [number, number[]] = [PROTO.FRAGMENT, [0, 0, 0, 0, 0, 1]];
       dropped(feed(rig, 6, udp6({ ext: [frag, frag] })), 'ipv6-hdr-truncated');
     });
-    it('a Routing header with Segments Left: ext-header-unsupported', () => {
-      dropped(feed(rig, 6, udp6({ ext: [[PROTO.ROUTING, [0, 1, 0, 0, 0, 0]]] })), 'ext-header-unsupported');
+    it('a Routing header with Segments Left: not translated (ext-header-unsupported), answered with Parameter Problem (RFC 7915 §5.1)', () => {
+      const f = feed(rig, 6, udp6({ ext: [[PROTO.ROUTING, [0, 1, 0, 0, 0, 0]]] }));
+      assert.deepEqual({ r: f.r, delta: f.delta }, { r: Result.EMIT6, delta: { 'ext-header-unsupported': 1, 'icmp-error-sent': 1 } });
+      // Type 4 code 0, pointer = Segments Left: 40 (IPv6 header) + 3 (its offset in the Routing header).
+      assert.deepEqual([f.out[40], f.out[41], (f.out[44] << 24) | (f.out[45] << 16) | (f.out[46] << 8) | f.out[47]], [4, 0, 43]);
     });
     it('ESP, AH, Mobility: ext-header-unsupported; No Next Header: unknown-l4-proto', () => {
       for (const nh of [50, 51, 135]) dropped(feed(rig, 6, ipv6({ src: X, dst: Y6, nh, l4: new Uint8Array(16) })), 'ext-header-unsupported');
@@ -215,9 +218,10 @@ describe('hostile packets: each dropped with its own counter', () => {
       const inner = ipv4({ src: OWN4, dst: Y4, proto: PROTO.ICMP, l4: icmp(3, 3, 0, f.udpOut4!) });
       dropped(feed(rig, 4, ipv4({ src: '198.51.100.1', dst: OWN4, proto: PROTO.ICMP, l4: icmp(11, 0, 0, inner) })), 'icmp-error-inner-bad');
     });
-    it('no Time Exceeded about an ICMP error whose hop limit runs out: icmp-error-suppressed', () => {
+    it('no Time Exceeded about an ICMP error whose hop limit runs out: ttl-expired, icmp-error-suppressed', () => {
       const p = ipv6({ src: X, dst: Y6, nh: PROTO.ICMPV6, hop: 1, l4: icmp(1, 4, 0, f.udpOut6!) });
-      dropped(feed(rig, 6, p), 'icmp-error-suppressed');
+      const fed = feed(rig, 6, p);
+      assert.deepEqual({ r: fed.r, delta: fed.delta }, { r: Result.DROP, delta: { 'ttl-expired': 1, 'icmp-error-suppressed': 1 } });
     });
   });
 

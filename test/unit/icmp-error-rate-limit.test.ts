@@ -47,7 +47,7 @@ describe('ICMP error rate limit (RFC 4443 §2.4(f))', () => {
     }
     const limited = run(rig, 6, hop1());
     assert.equal(limited.r, Result.DROP);
-    assert.deepEqual(limited.delta, { 'icmp-error-rate-limited': 1 });
+    assert.deepEqual(limited.delta, { 'icmp-error-rate-limited': 1, 'ttl-expired': 1 }, 'the reason is counted, and the fate of its error');
     icmpErrorBucket.refill(10); // 10 ms at 100/s: one token
     assert.equal(run(rig, 6, hop1()).r, Result.EMIT6);
     assert.equal(run(rig, 6, hop1()).r, Result.DROP);
@@ -64,8 +64,8 @@ describe('ICMP error rate limit (RFC 4443 §2.4(f))', () => {
     const ptb = run(rig, 6, big);
     assert.equal(ptb.r, Result.EMIT6);
     assert.deepEqual(ptb.delta, { 'icmp-error-sent': 1, 'packet-too-big': 1 });
-    assert.deepEqual(run(rig, 4, ttl4).delta, { 'icmp-error-rate-limited': 1 });
-    assert.deepEqual(run(rig, 6, big).delta, { 'icmp-error-rate-limited': 1 });
+    assert.deepEqual(run(rig, 4, ttl4).delta, { 'icmp-error-rate-limited': 1, 'ttl-expired': 1 });
+    assert.deepEqual(run(rig, 6, big).delta, { 'icmp-error-rate-limited': 1, 'packet-too-big': 1 });
     // Translation itself is never rate-limited.
     assert.equal(run(rig, 6, ipv6({ src: X, dst: Y6, nh: PROTO.UDP, l4: udp(5000, 53) })).r, Result.EMIT4);
   });
@@ -73,7 +73,7 @@ describe('ICMP error rate limit (RFC 4443 §2.4(f))', () => {
   it('a suppressed error (RFC 4443 §2.4(e)) does not spend a token', () => {
     icmpErrorBucket.configure(1, 1, 0);
     const toMulticast = ipv6({ src: 'ff02::1', dst: Y6, nh: PROTO.UDP, hop: 1, l4: udp(5000, 53) });
-    assert.deepEqual(run(rig, 6, toMulticast).delta, { 'icmp-error-suppressed': 1 });
+    assert.deepEqual(run(rig, 6, toMulticast).delta, { 'icmp-error-suppressed': 1, 'ttl-expired': 1 });
     assert.equal(run(rig, 6, hop1()).r, Result.EMIT6);
   });
 

@@ -35,11 +35,14 @@ export class FilteringAndUpdating {
   pool4: Pool4 | null = null;
   /** Set by filter4: the held-SYN slot that now stores the packet (RFC 6146 §3.5.2.2), else -1. */
   stored = -1;
+  /** Set by filter6: no IPv4 transport address could be allocated for this packet. */
+  exhausted = false;
 
   constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
 
   /** IPv6 -> IPv4 (§3.5.1 UDP, §3.5.2 TCP, §3.5.3 ICMP query). */
   filter6(buf: Uint8Array, t: IncomingTuple, now: number): number {
+    this.exhausted = false;
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
     const proto = t.proto;
     // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop".
@@ -57,6 +60,7 @@ export class FilteringAndUpdating {
       // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4.
       if (!this.pool4!.allocate(proto, bibs, buf, t.addr6Off, t.port6, t.remote4, t.remotePort, g.fArgs)) {
         c[K_POOL4_EXHAUSTED]++;
+        this.exhausted = true; // the core answers Address Unreachable (§3.5.1.1)
         return NIL;
       }
       bib = bibs.insert(proto, buf, t.addr6Off, t.port6, this.pool4!.addr, this.pool4!.port, false);

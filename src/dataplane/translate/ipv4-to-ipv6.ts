@@ -43,7 +43,7 @@ export function translate4to6(
   // RFC 7915 §4.1 "Hop Limit" / RFC 1812 §5.3.1: never forward a datagram whose TTL reaches 0.
   if (decrementTtl && p.ttl <= 1) {
     const r = buildIcmp4Error(buf, off, len, ICMP_TIME_EXCEEDED, 0, 0, self, out, counters);
-    if (r !== Result.DROP) counters[K_TTL]++;
+    counters[K_TTL]++; // the reason, whether or not the error could be sent
     return r;
   }
   const hop = decrementTtl ? p.ttl - 1 : p.ttl;
@@ -63,7 +63,7 @@ export function translate4to6(
   if (mtu === MtuVerdict.TOO_BIG) {
     // RFC 1191 / RFC 7915 §4: the low 16 bits of the second word carry the Next-Hop MTU.
     const r = buildIcmp4Error(buf, off, len, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtuReport.value, self, out, counters);
-    if (r !== Result.DROP) counters[K_TOO_BIG]++;
+    counters[K_TOO_BIG]++; // the reason, whether or not the error could be sent
     return r;
   }
   if (p.proto === IPPROTO_ICMP) {

@@ -45,7 +45,7 @@ export function translate6to4(
   // RFC 7915 §5.1 "Hop Limit" / RFC 8200: a router never forwards a packet whose hop limit would reach 0.
   if (decrementTtl && p.ttl <= 1) {
     const r = buildIcmp6Error(buf, off, len, ICMP6_TIME_EXCEEDED, 0, 0, self, out, counters);
-    if (r !== Result.DROP) counters[K_TTL]++;
+    counters[K_TTL]++; // the reason, whether or not the error could be sent
     return r;
   }
   const ttl = decrementTtl ? p.ttl - 1 : p.ttl;
@@ -68,7 +68,7 @@ export function translate6to4(
   if (mtu === MtuVerdict.TOO_BIG) {
     // RFC 7915 §5 / RFC 6146 §3.7: the IPv6 source learns the size that fits (RFC 8201).
     const r = buildIcmp6Error(buf, off, len, ICMP6_PACKET_TOO_BIG, 0, mtuReport.value, self, out, counters);
-    if (r !== Result.DROP) counters[K_TOO_BIG]++;
+    counters[K_TOO_BIG]++; // the reason, whether or not the error could be sent
     return r;
   }
   // RFC 791: Total Length is 16 bits. An IPv6 packet with a Fragment Header is fragmented whatever
@@ -76,7 +76,7 @@ export function translate6to4(
   // at all: Packet Too Big with the largest IPv6 packet that translates.
   if (IPV4_HDR_LEN + p.l4Len > IPV4_MAX_LEN) {
     const r = buildIcmp6Error(buf, off, len, ICMP6_PACKET_TOO_BIG, 0, IPV4_MAX_LEN - IPV4_HDR_LEN + p.hdrLen, self, out, counters);
-    if (r !== Result.DROP) counters[K_TOO_BIG]++;
+    counters[K_TOO_BIG]++; // the reason, whether or not the error could be sent
     return r;
   }
   if (p.proto === IPPROTO_ICMPV6) {
