@@ -41,6 +41,10 @@ export interface DataplaneConfig {
   icmpErrorsPerSecond?: number;
   /** Token bucket size of that limit (errors sent back to back). Default 50. */
   icmpErrorBurst?: number;
+  /** Datagrams being reassembled at once, per shard (each up to 8 fragments). Default 256. */
+  reassemblyDatagrams?: number;
+  /** Time a fragmented datagram may take to complete, in ms. Default 2000. */
+  reassemblyTimeoutMs?: number;
 }
 
 /** One instance as written in Jool's atomic configuration format (validated, still textual). */

@@ -14,6 +14,7 @@ export const DEFAULT_EAL = ['--no-pci', '--in-memory', '--iova-mode=va', '--no-t
 /** icmpErrors*: per shard, like Linux's icmp_msgs_per_sec / icmp_msgs_burst (RFC 4443 §2.4(f)). */
 export const DEFAULTS = {
   shards: 1, mtu: 1500, mbufs: 16383, sessionsPerShard: 65536, icmpErrorsPerSecond: 1000, icmpErrorBurst: 50,
+  reassemblyDatagrams: 256, reassemblyTimeoutMs: 2000,
 } as const;
 const MAX_SHARDS = 64;
 
@@ -72,7 +73,8 @@ function str(v: unknown, field: string): string {
 function validateDataplane(raw: unknown): DataplaneConfig {
   const f = 'dataplane';
   const d = expectObject(raw, f);
-  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'mbufDataRoom', 'sessionsPerShard', 'icmpErrorsPerSecond', 'icmpErrorBurst'], f);
+  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'mbufDataRoom', 'sessionsPerShard', 'icmpErrorsPerSecond', 'icmpErrorBurst',
+    'reassemblyDatagrams', 'reassemblyTimeoutMs'], f);
   const eal = d.eal === undefined ? [...DEFAULT_EAL] : expectArray(d.eal, `${f}.eal`).map((a, i) => str(a, `${f}.eal[${i}]`));
   const ports = expectArray(requireField(d, 'ports', f), `${f}.ports`).map((p, i) => validatePort(p, `${f}.ports[${i}]`));
   if (ports.length === 0) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports: at least one port is needed`);
@@ -91,6 +93,8 @@ function validateDataplane(raw: unknown): DataplaneConfig {
     sessionsPerShard: int(d.sessionsPerShard, `${f}.sessionsPerShard`, 1024, 1 << 24, DEFAULTS.sessionsPerShard),
     icmpErrorsPerSecond: int(d.icmpErrorsPerSecond, `${f}.icmpErrorsPerSecond`, 0, 1 << 24, DEFAULTS.icmpErrorsPerSecond),
     icmpErrorBurst: int(d.icmpErrorBurst, `${f}.icmpErrorBurst`, 1, 1 << 24, DEFAULTS.icmpErrorBurst),
+    reassemblyDatagrams: int(d.reassemblyDatagrams, `${f}.reassemblyDatagrams`, 1, 1 << 20, DEFAULTS.reassemblyDatagrams),
+    reassemblyTimeoutMs: int(d.reassemblyTimeoutMs, `${f}.reassemblyTimeoutMs`, 100, 60000, DEFAULTS.reassemblyTimeoutMs),
   };
 }
 

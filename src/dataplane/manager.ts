@@ -61,6 +61,8 @@ export class Dataplane implements DataplaneApi {
     this.cfg = cfg;
     native.ealInit(cfg.eal);
     native.mempoolCreate(cfg.mbufs, cfg.mbufDataRoom ?? DEFAULT_MBUF_DATA_ROOM);
+    // Before any shard exists: each shard's reassembly table is sized from these.
+    native.fragConfigure({ maxFlows: cfg.reassemblyDatagrams ?? 256, timeoutMs: cfg.reassemblyTimeoutMs ?? 2000 });
     const neighbors = createNeighborBuffer();
     const neigh = new NeighborTable(neighbors);
     const rxPairs: Array<Array<{ portId: number; queue: number }>> = Array.from({ length: cfg.shards }, () => []);

@@ -36,6 +36,8 @@ describe('config: a good file', () => {
     assert.equal(c.dataplane.shards, 1);
     assert.equal(c.dataplane.mbufs, 16383);
     assert.equal(c.dataplane.mbufDataRoom, 5120);
+    assert.equal(c.dataplane.reassemblyDatagrams, 256);
+    assert.equal(c.dataplane.reassemblyTimeoutMs, 2000);
     assert.equal(c.dataplane.sessionsPerShard, 65536);
     assert.equal(c.dataplane.ports[0].mtu, 1500);
     assert.deepEqual(c.dataplane.ports[1].routes, []);
@@ -91,6 +93,7 @@ describe('config: every error names its field', () => {
     rejects((c) => { c.dataplane.shards = 1.5; }, 'E_CONFIG_FIELD', 'dataplane.shards');
     rejects((c) => { c.dataplane.mbufs = 10; }, 'E_CONFIG_FIELD', 'dataplane.mbufs');
     rejects((c) => { c.dataplane.mbufDataRoom = 512; }, 'E_CONFIG_FIELD', 'dataplane.mbufDataRoom');
+    rejects((c) => { c.dataplane.reassemblyTimeoutMs = 10; }, 'E_CONFIG_FIELD', 'dataplane.reassemblyTimeoutMs');
     rejects((c) => { c.dataplane.sessionsPerShard = '1'; }, 'E_CONFIG_FIELD', 'dataplane.sessionsPerShard');
     rejects((c) => { c.dataplane.ports[0].mtu = 1000; }, 'E_CONFIG_FIELD', 'dataplane.ports[0].mtu'); // IPv6 port: >= 1280
   });
