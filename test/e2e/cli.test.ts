@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DemoNetwork } from '../../src/demo/run-demo';
 import { httpCheck, pingCheck, udpCheck } from '../../src/demo/checks';
-import { JOOL_NAT64_SAMPLE } from './fixtures/jool-nat64-sample';
+import { JOOL_NAT64_SAMPLE } from '../fixtures/jool-nat64-sample';
 
 type Row = Record<string, unknown>;
 
