@@ -84,13 +84,7 @@ export class ExpiryLists {
    * lastUse changes. Otherwise it moves (possibly to another class) to the tail.
    */
   touch(i: number, cls: number, now: number): void {
-    if ((this.rec[i * S_STRIDE + S_MISC] & 0xff) === cls) {
-      const g = this.slack[cls];
-      if (g > 0 && Math.floor(now / g) === Math.floor(this.lastUse[i] / g)) {
-        this.lastUse[i] = now;
-        return;
-      }
-    }
+    if ((this.rec[i * S_STRIDE + S_MISC] & 0xff) === cls) { this.touchInClass(i, cls, now); return; }
     this.unlink(i);
     this.append(i, cls, now);
   }
