@@ -5,6 +5,9 @@
  *
  *   in:            [IPv4 20+opt][ICMP 8][quoted IPv4 20+opt][quoted transport ...]
  *   out: [IPv6 40][ICMPv6 8][quoted IPv6 40][quoted transport ...] (<= 1280 bytes)
+ *
+ * An RFC 4884 extension structure after the quote is moved to follow the re-padded quote
+ * (icmp-ext.ts), with the length attribute rewritten in 64-bit words.
  */
 import { C } from '../counters';
 import type { CoreGlobals } from '../core-config';
@@ -16,6 +19,7 @@ import { IPPROTO_ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, writeIpv6Fixed } from '../p
 import type { Parsed } from '../packet/parse';
 import { embed } from '../rfc6052';
 import { writeIpv6From4 } from './headers';
+import { extensionStart, placeExtension } from './icmp-ext';
 import { IcmpMapping, map4to6 } from './icmp-map';
 import { rewriteL4 } from './l4';
 import type { Self, Tuple } from './tuple';
@@ -29,7 +33,7 @@ const m = new IcmpMapping();
 
 export function icmpError4to6(
   buf: Uint8Array, p: Parsed, t: Tuple, g: CoreGlobals, self: Self, out: OutSpan, counters: Float64Array,
-  hop: number,
+  hop: number, cap: number,
 ): Result {
   const q = p.inner;
   if (!map4to6(p.icmpType, p.icmpCode, get32(buf, p.l4Off + 4), q.totalLen, g, self, m)) {
@@ -43,6 +47,17 @@ export function icmpError4to6(
   }
   const l4 = q.l4Off;
   const end = p.off + p.totalLen;
+  // RFC 4884: Destination Unreachable, Time Exceeded and Parameter Problem may carry an extension
+  // structure after an "original datagram" field of buf[icmp + 5] 32-bit words. The quoted packet
+  // then ends at that field (its zero padding is not quoted data).
+  const t4 = p.icmpType;
+  let ext = t4 === 3 || t4 === 11 || t4 === 12 ? extensionStart(buf, p.l4Off, end, buf[p.l4Off + 5], 4) : -1;
+  let dataEnd = end;
+  if (ext >= 0) {
+    const qEnd = q.off + q.avail;
+    dataEnd = qEnd < ext ? qEnd : ext;
+    if (dataEnd < l4 + ICMP_HDR) { ext = -1; dataEnd = end; } // field cuts the quoted header: none
+  }
   const newAddrs = sumAddr6(t.src6, 0) + sumAddr6(t.dst6, 0);
   if (q.proto === IPPROTO_ICMP) {
     const type6 = q.icmpType === 8 ? 128 : q.icmpType === 0 ? 129 : -1;
@@ -50,16 +65,27 @@ export function icmpError4to6(
       counters[K_INNER]++;
       return Result.DROP;
     }
-    rewriteL4(buf, l4, end, q.proto, 0, newAddrs + sumPseudoTail(q.l4Len, IPPROTO_ICMPV6), t.srcPort, t.dstPort, type6);
+    rewriteL4(buf, l4, dataEnd, q.proto, 0, newAddrs + sumPseudoTail(q.l4Len, IPPROTO_ICMPV6), t.srcPort, t.dstPort, type6);
   } else {
-    rewriteL4(buf, l4, end, q.proto, sumAddr4(q.src4) + sumAddr4(q.dst4), newAddrs, t.srcPort, t.dstPort, 0);
+    rewriteL4(buf, l4, dataEnd, q.proto, sumAddr4(q.src4) + sumAddr4(q.dst4), newAddrs, t.srcPort, t.dstPort, 0);
   }
   // The quoted header keeps its declared length and TTL. A quoted first fragment loses its MF
   // flag here: no Fragment Header is synthesised inside an error.
   writeIpv6From4(buf, l4 - IPV6_HDR_LEN, q, t.src6, t.dst6, q.l4Len, q.ttl, g);
-  let len6 = 2 * IPV6_HDR_LEN + ICMP_HDR + (end - l4);
-  if (len6 > IPV6_MIN_MTU) len6 = IPV6_MIN_MTU; // RFC 7915 §4.2 / RFC 4443 §2.4(c)
   const icmp = l4 - IPV6_HDR_LEN - ICMP_HDR;
+  let word = m.word;
+  let len6 = 2 * IPV6_HDR_LEN + ICMP_HDR + (dataEnd - l4);
+  // RFC 7915 §4.2 / RFC 4884 §4.2: only ICMPv6 Destination Unreachable and Time Exceeded carry an
+  // extension (octet 4, 64-bit words); for the others it is dropped with the padding.
+  if (ext >= 0 && (m.type === 1 || m.type === 3)) {
+    const field = placeExtension(buf, icmp, IPV6_HDR_LEN + (dataEnd - l4), ext, end, 8,
+      IPV6_MIN_MTU - IPV6_HDR_LEN, p.off + cap);
+    if (field >= 0) {
+      word = (word | ((field >>> 3) << 24)) >>> 0;
+      len6 = IPV6_HDR_LEN + ICMP_HDR + field + (end - ext);
+    }
+  }
+  if (len6 > IPV6_MIN_MTU) len6 = IPV6_MIN_MTU; // RFC 7915 §4.2 / RFC 4443 §2.4(c)
   const o = icmp - IPV6_HDR_LEN;
   // Outer: from the IPv4 router's embedded address back to the IPv6 host that sent the quoted packet.
   writeIpv6Fixed(buf, o, g.zeroizeTrafficClass ? 0 : p.tos, len6 - IPV6_HDR_LEN, IPPROTO_ICMPV6, hop);
@@ -68,7 +94,7 @@ export function icmpError4to6(
   buf[icmp] = m.type;
   buf[icmp + 1] = m.code;
   put16(buf, icmp + 2, 0);
-  put32(buf, icmp + 4, m.word);
+  put32(buf, icmp + 4, word);
   const pseudo = sumAddr6(buf, o + 8) + sumAddr6(buf, o + 24) + sumPseudoTail(len6 - IPV6_HDR_LEN, IPPROTO_ICMPV6);
   put16(buf, icmp + 2, finish(sumBytes(buf, icmp, len6 - IPV6_HDR_LEN, pseudo)));
   out.off = o;

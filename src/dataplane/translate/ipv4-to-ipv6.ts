@@ -51,7 +51,7 @@ export function translate4to6(
   const end = p.off + p.totalLen;
   let type6 = -1;
   if (p.proto === IPPROTO_ICMP) {
-    if (p.isIcmpError) return icmpError4to6(buf, p, t, g, self, out, counters, hop);
+    if (p.isIcmpError) return icmpError4to6(buf, p, t, g, self, out, counters, hop, cap);
     // RFC 7915 §4.2: Echo Request/Reply only; the other informational types are obsolete or single-hop.
     type6 = p.icmpType === ICMP_ECHO_REQUEST ? 128 : p.icmpType === ICMP_ECHO_REPLY ? 129 : -1;
     if (type6 < 0) {

@@ -32,7 +32,8 @@ const ICMP6_TIME_EXCEEDED = 3;
  * Translates the parsed IPv6 packet p (buf[off, off+len)) to IPv4 with the outgoing tuple t.
  * EMIT4 with `out` on success (counts translated-6to4); EMIT6 with an ICMPv6 Time Exceeded when
  * the hop limit expires (counts ttl-expired); DROP with one counter otherwise.
- * `cap` is unused: the IPv4 packet is never longer than the IPv6 one.
+ * `cap`: buf[off, off+cap) is writable; only an RFC 4884 extension re-padded in an ICMP error can
+ * move past the end of the packet (icmp-ext.ts).
  *
  * `mtu4` is the egress MTU (a hairpinned packet never leaves: the caller passes 65535). Larger
  * packets get ICMPv6 Packet Too Big when DF would be set, else leave as IPv4 fragments
@@ -51,7 +52,7 @@ export function translate6to4(
   const ttl = decrementTtl ? p.ttl - 1 : p.ttl;
   let type4 = -1;
   if (p.proto === IPPROTO_ICMPV6) {
-    if (p.isIcmpError) return icmpError6to4(buf, p, t, g, self, out, counters, ttl);
+    if (p.isIcmpError) return icmpError6to4(buf, p, t, g, self, out, counters, ttl, cap);
     // RFC 6146 §3.5.3: a NAT64 may filter ICMPv6 informational messages (Jool's drop-icmpv6-info).
     if (g.dropIcmpv6Info) {
       counters[K_INFO]++;

@@ -126,3 +126,23 @@ export function ipv4(o: V4Opts): Uint8Array {
 }
 
 export { a4bytes };
+
+/**
+ * RFC 4884 §7/§8: an ICMP Extension Structure, version 2 header (checksum over the whole
+ * structure) followed by objects [Class-Num, C-Type, payload] with their 16-bit Length.
+ */
+export function icmpExtension(objects: Array<[number, number, number[]]>): Uint8Array {
+  const body: number[] = [];
+  for (const [classNum, cType, payload] of objects) body.push(...u16(4 + payload.length), classNum, cType, ...payload);
+  const s = Uint8Array.from([0x20, 0, 0, 0, ...body]);
+  const c = inetChecksum(s);
+  s[2] = c >> 8; s[3] = c & 0xff;
+  return s;
+}
+
+/** The bytes followed by zeros up to `len` (RFC 4884 "original datagram" padding). */
+export function zeroPad(b: Uint8Array, len: number): Uint8Array {
+  const out = new Uint8Array(Math.max(len, b.length));
+  out.set(b);
+  return out;
+}
