@@ -26,6 +26,7 @@ import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass, expirySlack } from './t
 import { TcpState } from './tables/tcp-state';
 import { IncomingTuple, PROTO_ICMP, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
 import { FilteringAndUpdating } from './steps/filtering-and-updating';
+import { sendTcpProbe } from './steps/tcp-probe';
 import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
 import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
 import { handlingHairpinning, isHairpinned4, willHairpin } from './steps/handling-hairpinning';
@@ -43,6 +44,7 @@ const K_POOL4_MISMATCH = C['pool4-mismatch'];
 const K_SESSION_EXPIRED = C['session-expired'];
 const K_BIB_EXPIRED = C['bib-expired'];
 const K_SYN_EXPIRED = C['tcp-v4-syn-expired'];
+const K_TCP_PROBE = C['tcp-probe-sent'];
 /** Sessions handled per expire() call at most: bounded pause between bursts. */
 const EXPIRE_BUDGET = 1024;
 
@@ -128,6 +130,12 @@ export class Nat64Core implements TranslationCore {
   portUnreachable4(buf: Uint8Array, off: number, len: number): Result {
     return buildIcmp4Error(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_PORT_UNREACH, 0, this.self, this.out, this.counters);
   }
+
+  /** The arena the sink's buffers live in (for the TCP probe, which the core writes itself). */
+  private probeBuf: Uint8Array | null = null;
+
+  /** Where sink.alloc() offsets point: the shard's packet arena. */
+  setSinkBuffer(buf: Uint8Array): void { this.probeBuf = buf; }
 
   setSink(sink: PacketSink | null): void {
     this.self.sink = sink;
@@ -255,8 +263,12 @@ export class Nat64Core implements TranslationCore {
         const s = exp.head(cls);
         if (s === NIL || exp.lastUse[s] + timeout > now || budget-- <= 0) break;
         if (cls === TimerClass.TCP_EST && sessions.state(s) === TcpState.ESTABLISHED) {
+          // §3.5.2.2: probe the endpoint; its answer brings the session back to ESTABLISHED,
+          // silence lets it expire after tcp-trans-timeout.
           sessions.setState(s, TcpState.TRANS);
           exp.touch(s, TimerClass.TCP_TRANS, now);
+          const sink = this.self.sink;
+          if (sink !== null && this.probeBuf !== null && sendTcpProbe(tables, s, this.pool6, this.pool6Len, sink, this.probeBuf)) c[K_TCP_PROBE]++;
           continue;
         }
         this.removeSession(s);

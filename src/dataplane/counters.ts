@@ -80,6 +80,7 @@ export const COUNTERS = [
   { name: 'frag-ring-full', explain: 'Dropped: reassembled datagram could not be queued back to the shard (hand-off ring full).' },
   // Stored IPv4 SYNs (RFC 6146 §3.5.2.2)
   { name: 'tcp-v4-syn-retransmit', explain: 'Dropped: retransmission of an IPv4 SYN that is already stored (the first copy is kept).' },
+  { name: 'tcp-probe-sent', explain: 'ESTABLISHED TCP session idle for tcp-est-timeout: probe (empty ACK, seq 0) sent to the IPv6 endpoint, session moved to TRANS (RFC 6146 §3.5.2.2).' },
   { name: 'tcp-v4-syn-lost', explain: 'A stored IPv4 SYN whose packet was no longer held (its shard restarted): no Port Unreachable could be sent.' },
   // RFC 4443 §2.4(f) / RFC 1812 §4.3.2.8 (translate/icmp-rate-limit.ts)
   { name: 'icmp-error-rate-limited', explain: 'ICMP error not sent: over the shard\'s rate (dataplane.icmpErrorsPerSecond / icmpErrorBurst, RFC 4443 §2.4(f)). The packet\'s drop reason is counted too.' },

@@ -92,6 +92,7 @@ export class Shard implements HeldSynListener {
     this.mailbox = new MailboxServer(init.mailbox);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSink(this.fragmentSink());
+    this.core.setSinkBuffer(this.buf);
     this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c);
     this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;

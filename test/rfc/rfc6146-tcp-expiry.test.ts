@@ -2,7 +2,8 @@
 import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
 import { TcpState } from '../../src/dataplane/tables/tcp-state';
-import { ipv4, ipv6, PROTO, tcp, udp } from './vectors/build';
+import { a6, ipv4, ipv6, PROTO, tcp, udp } from './vectors/build';
+import { l4SumOk6 } from './vectors/check';
 import { POOL4, makeConfig, makeCore, n, nonZero, run, staticEntry, u16At, u32At } from '../unit/helpers/core-harness';
 
 const X = '2001:db8::8';
@@ -135,18 +136,35 @@ describe('RFC 6146 §3.5.2 TCP through the core', () => {
     assert.equal(n(c, 'tcp-v4-syn-expired'), 0);
   });
 
-  it('an ESTABLISHED session idle for tcp-est-timeout moves to TRANS (no probe), then expires after tcp-trans-timeout', () => {
-    const { core } = makeCore(makeConfig({ tcpEstTimeout: 10000, tcpTransTimeout: 1000 }));
+  it('an ESTABLISHED session idle for tcp-est-timeout is probed (empty ACK, seq 0, to the IPv6 endpoint) and moves to TRANS; an answer revives it, silence expires it', () => {
+    const { core, c } = makeCore(makeConfig({ tcpEstTimeout: 10000, tcpTransTimeout: 1000 }));
+    const arena = new Uint8Array(4096);
+    const sent: Uint8Array[] = [];
+    core.setSinkBuffer(arena);
+    core.setSink({ room: 2000, alloc: () => 1000, send: (family, off, len) => { assert.equal(family, 6); sent.push(arena.slice(off, off + len)); } });
     const syn = run(core, 6, tcp6(SYN), 0);
     run(core, 4, tcp4(SYN | ACK, u32At(syn.pkt, 12), u16At(syn.pkt, 20)), 0);
     const s = onlySession(core);
     core.expire(10000);
     assert.equal(core.tables.sessions.state(s), TcpState.TRANS);
-    run(core, 6, tcp6(ACK), 10500); // traffic revives it
+    assert.equal(n(c, 'tcp-probe-sent'), 1);
+    // §3.5.2.2: "a TCP segment for the connection with no data ... sequence number and acknowledgment
+    // number are set to zero. All flags but the ACK flag are set to zero."
+    assert.equal(sent.length, 1);
+    const p = sent[0];
+    assert.deepEqual(Array.from(p.subarray(24, 40)), Array.from(a6(X)), 'to the IPv6 node');
+    assert.deepEqual(Array.from(p.subarray(8, 24)), Array.from(a6('64:ff9b::c633:6407')), 'from the pool6 address of the IPv4 peer');
+    assert.equal(p[6], PROTO.TCP);
+    assert.equal(u16At(p, 40), 80, 'source port: the IPv4 peer\'s');
+    assert.equal(u16At(p, 42), 40000, 'destination port: the node\'s');
+    assert.deepEqual([u32At(p, 44), u32At(p, 48), p[53]], [0, 0, ACK]);
+    assert.ok(l4SumOk6(p), 'valid TCP checksum');
+    run(core, 6, tcp6(ACK), 10500); // the endpoint's answer revives it
     assert.equal(core.tables.sessions.state(s), TcpState.ESTABLISHED);
     core.expire(20499);
     assert.equal(core.tables.sessions.state(s), TcpState.ESTABLISHED);
-    core.expire(20500);
+    core.expire(20500); // probed again; no answer this time
+    assert.equal(n(c, 'tcp-probe-sent'), 2);
     core.expire(21500);
     assert.equal(core.tables.sessions.count, 0);
   });
