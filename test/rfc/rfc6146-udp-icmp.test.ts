@@ -127,6 +127,16 @@ describe('RFC 6146 §3.5.1 UDP through the core', () => {
 });
 
 describe('RFC 6146 §3.5.3 ICMP query through the core', () => {
+  it('§3.5.3: no free ICMP identifier: the echo request is dropped (pool4-exhausted) and answered with ICMPv6 Address Unreachable', () => {
+    const cfg = makeConfig({}, [], { ICMP: [{ address: a4(POOL4), portMin: 7000, portMax: 7000, mark: 0 }] });
+    const { core, c } = makeCore(cfg);
+    assert.equal(run(core, 6, ipv6({ src: X, dst: Y6, nh: PROTO.ICMPV6, l4: echo(128, 1, 1) }), 0).r, Result.EMIT4);
+    const o = run(core, 6, ipv6({ src: X, dst: Y6, nh: PROTO.ICMPV6, l4: echo(128, 2, 1) }), 0);
+    assert.equal(o.r, Result.EMIT6);
+    assert.deepEqual([o.pkt[40], o.pkt[41]], [1, 3]);
+    assert.equal(n(c, 'pool4-exhausted'), 1);
+  });
+
   it('an ICMPv6 echo request maps its identifier; the echo reply comes back with the original one', () => {
     const { core, c } = makeCore();
     const o = run(core, 6, ipv6({ src: X, dst: Y6, nh: PROTO.ICMPV6, l4: echo(128, 0x1234, 1) }), 0);
