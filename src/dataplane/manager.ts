@@ -7,7 +7,7 @@ import type { CoreConfig } from './core-config';
 import { COUNTERS, createCounterBuffer } from './counters';
 import { createEventBuffer, EventReader, formatMappingLine, LOG_DROPPED } from './events';
 import { parseMac } from './l2/ethernet';
-import type { PortRuntime } from './l2/interfaces';
+import { word6, type PortRuntime } from './l2/interfaces';
 import { createNeighborBuffer, NeighborTable } from './l2/neighbors';
 import { createMailbox, MailboxClient } from './mailbox';
 import type { BibRow, DataplaneApi, PortRow, Protocol, SessionRow } from './manager-api';
@@ -81,8 +81,7 @@ export class Dataplane implements DataplaneApi {
         if (isV4(n.address)) neigh.learn(4, parseIPv4(n.address) | 0, 0, 0, 0, i, mac, 0, Date.now(), true);
         else {
           const a = parseIPv6(n.address);
-          const w = [0, 4, 8, 12].map((o) => (a[o] << 24) | (a[o + 1] << 16) | (a[o + 2] << 8) | a[o + 3]);
-          neigh.learn(6, w[0], w[1], w[2], w[3], i, mac, 0, Date.now(), true);
+          neigh.learn(6, word6(a, 0, 0), word6(a, 0, 1), word6(a, 0, 2), word6(a, 0, 3), i, mac, 0, Date.now(), true);
         }
       }
     });

@@ -311,7 +311,7 @@ export class Shard implements HeldSynListener {
     if (len < ETH_HLEN + 20 || (buf[ip] >>> 4) !== 4 || ihl < 20 || total < ihl || ETH_HLEN + total > len) {
       c[C['ipv4-hdr-truncated']]++; return;
     }
-    const dst = ((buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19]) >>> 0;
+    const dst = get32(buf, ip + 16);
     const proto = buf[ip + 9];
     const tried = this.enabled && ihl === 20 && (proto === 17 || proto === 6);
     if (tried) {
