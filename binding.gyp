@@ -9,6 +9,7 @@
         "native/frag.cc",
         "native/gen.cc",
         "native/io.cc",
+        "native/memory.cc",
         "native/mempool.cc",
         "native/port.cc",
         "native/shard.cc"

@@ -22,7 +22,7 @@ export function flows6(n: number, proto: Proto, shards: number, steer: Steer): F
   for (let k = 0; k < n; k++) {
     f.addr[k] = clientHost(k);
     f.port[k] = clientPort(k);
-    f.queue[k] = steer === 'owner' ? hashOwner6(PROTO_NUMBER[proto], clientAddress6(k), 0, clientPort(k), shards) : k % shards;
+    f.queue[k] = steer === 'owner' && shards > 1 ? hashOwner6(PROTO_NUMBER[proto], clientAddress6(k), 0, clientPort(k), shards) : k % shards;
   }
   return f;
 }

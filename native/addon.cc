@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "frag.h"
 #include "gen.h"
+#include "memory.h"
 #include "mempool.h"
 
 #include <rte_mbuf.h>
@@ -457,6 +458,34 @@ Napi::Value FragExpire(const Napi::CallbackInfo &info) {
   });
 }
 
+// A typed array's memory (its own or a SharedArrayBuffer's) as transparent huge pages; see memory.h.
+Napi::Value AdviseHugePages(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsTypedArray()) fail(code::kArg, "adviseHugePages: a typed array is required");
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    napi_value ab;
+    void *data = nullptr;
+    size_t length = 0, offset = 0;
+    napi_typedarray_type type;
+    if (napi_get_typedarray_info(env, ta, &type, &length, &data, &ab, &offset) != napi_ok || data == nullptr) return Napi::Number::New(env, 0);
+    return Napi::Number::New(env, static_cast<double>(adviseHugePages(data, ta.ByteLength())));
+  });
+}
+
+// Where a typed array's first element sits within a 4 KB page: JS lays tables out on cache lines.
+Napi::Value PageOffset(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsTypedArray()) fail(code::kArg, "pageOffset: a typed array is required");
+    napi_value ab;
+    void *data = nullptr;
+    size_t length = 0, offset = 0;
+    napi_typedarray_type type;
+    if (napi_get_typedarray_info(env, info[0], &type, &length, &data, &ab, &offset) != napi_ok)
+      fail(code::kArg, "pageOffset: not a typed array");
+    return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & 4095));
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ealInit", Napi::Function::New(env, EalInit, "ealInit"));
   exports.Set("ealInitialized", Napi::Function::New(env, EalInitialized, "ealInitialized"));
@@ -479,6 +508,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
   exports.Set("fragConfigure", Napi::Function::New(env, FragConfigure, "fragConfigure"));
   exports.Set("fragReassemble", Napi::Function::New(env, FragReassemble, "fragReassemble"));
+  exports.Set("pageOffset", Napi::Function::New(env, PageOffset, "pageOffset"));
+  exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("fragExpire", Napi::Function::New(env, FragExpire, "fragExpire"));
   exports.Set("genPortCreate", Napi::Function::New(env, GenPortCreate, "genPortCreate"));
   exports.Set("genAttach", Napi::Function::New(env, GenAttach, "genAttach"));

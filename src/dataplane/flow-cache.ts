@@ -103,8 +103,52 @@ function word(b: Uint8Array, o: number): number {
   return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24; b[o + 1] = v >>> 16; b[o + 2] = v >>> 8; b[o + 3] = v;
+/**
+ * First way of the set of a 6->4 key (even: the second way follows), before the table's mask.
+ * Each varying word through its own multiplier: XOR-ing two fields first (address ^ ports)
+ * makes whole families of flows collide exactly when their bits overlap. Not hashed, to keep the
+ * burst prefetch short (FlowCache.prefetch6): the source's first word (a /32 allocation, the same
+ * for a whole data centre) and the destination's first word (pool6 prefix bits for every prefix
+ * length of RFC 6052 §2.2: the IPv4 address starts in the second word at the earliest). The key
+ * compare still covers all of them.
+ */
+function set6(s1: number, s2: number, s3: number, d1: number, d2: number, d3: number, ports: number,
+  proto: number): number {
+  let h = Math.imul(s3, 0x9e3779b1) + Math.imul(ports, 0x85ebca6b) + Math.imul(d3, 0xc2b2ae35)
+    + Math.imul(s2, 0x27d4eb2f) + Math.imul(s1 ^ proto, 0x165667b1);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ d2 ^ d1, 0x27d4eb2f);
+  h ^= h >>> 13;
+  return h & ~1;
+}
+
+/**
+ * The same for a 4->6 key. Not dst ^ ports: a pool4 address and its ports overlap in the low
+ * bits, and whole families of flows then share a set (23 % of 64 k flows missed that way).
+ */
+function set4(src: number, dst: number, ports: number, proto: number): number {
+  let h = Math.imul(dst, 0x9e3779b1) + Math.imul(ports, 0x85ebca6b) + Math.imul(src ^ proto, 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x27d4eb2f);
+  h ^= h >>> 13;
+  return h & ~1;
+}
+
+/** What the native addon offers for laying out big tables (src/native/types.ts). */
+export interface TableMemory {
+  adviseHugePages(view: ArrayBufferView): number;
+  pageOffset(view: ArrayBufferView): number;
+}
+
+const LINE = 64;
+
+/** `words` zeroed Int32 words starting on a cache line, on huge pages where the kernel allows. */
+function entryTable(words: number, memory?: TableMemory): Int32Array {
+  if (!memory) return new Int32Array(words);
+  const raw = new Int32Array(words + LINE / 4);
+  memory.adviseHugePages(raw); // before the first write, or the kernel would map 4 KB pages
+  const skip = ((LINE - (memory.pageOffset(raw) % LINE)) % LINE) / 4;
+  return raw.subarray(skip, skip + words);
 }
 
 /** Sum of the two 16-bit halves of a 32-bit word. */
@@ -138,16 +182,27 @@ export class FlowCache implements SessionWatcher {
   port = 0;
   frame = 0;
   hits = 0;
+  /** udpTouch's expiry slot of `slotNow` (NaN: none yet; the slack is fixed per table). */
+  private slotNow = NaN;
+  private slot = NO_SLOT;
+  private viewOf: Uint8Array | null = null;
+  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
+  /**
+   * `memory` (the native addon in a shard; absent in tests): puts each entry on one cache line of
+   * its own and the tables on transparent huge pages. Without it V8's allocation leaves a table
+   * 16-byte aligned, so most entries straddle two lines (two cache misses per lookup instead of
+   * one), and 4 KB pages make every lookup at 64 k+ flows a TLB miss as well.
+   */
   constructor(capacity: number, macs: Uint8Array[], private readonly core: Nat64Core,
-    private readonly counters: Float64Array) {
+    private readonly counters: Float64Array, memory?: TableMemory) {
     // Four entries per session slot: with two ways, ~97 % of randomly chosen flows hit at a full
     // table (~90 % with two per slot, the most MAX_ENTRIES gives at 1 M sessions).
     let n = 2;
     while (n < 4 * capacity && n < MAX_ENTRIES) n *= 2;
     this.mask = n - 1;
-    this.t6 = new Int32Array(n * STRIDE);
-    this.t4 = new Int32Array(n * STRIDE);
+    this.t6 = entryTable(n * STRIDE, memory);
+    this.t4 = entryTable(n * STRIDE, memory);
     const sessions = core.tables.buffers.capacity;
     this.ent6 = new Int32Array(sessions);
     this.ent4 = new Int32Array(sessions);
@@ -165,6 +220,7 @@ export class FlowCache implements SessionWatcher {
     if (this.epoch === 0) { this.epoch = 1; this.t6.fill(0); this.t4.fill(0); }
     this.missEntry = -1;
     this.nhCount = 0;
+    this.slotNow = NaN; // the timeouts (and so the expiry slack) may have changed
   }
 
   /** SessionWatcher: session i was removed or changed state; its entries must not hit again. */
@@ -214,6 +270,38 @@ export class FlowCache implements SessionWatcher {
     back[s] = e + 1;
   }
 
+  // ---- burst prefetch --------------------------------------------------------------------------
+
+  /**
+   * Loads the first word of the set a TCP/UDP packet's key maps to, and nothing else. The shard
+   * calls this for every frame of a burst before it translates any: JS has no prefetch
+   * instruction, but these loads are independent of one another, so the CPU keeps several of
+   * their cache misses in flight at once instead of paying them one after the other inside
+   * hit6/hit4 (at 64 k+ flows the entry is a random line of a 16-128 MB table). The caller folds
+   * the (meaningless) result into a value it keeps so that the loads are not optimised away.
+   */
+  prefetch6(buf: Uint8Array, ip: number): number {
+    const v = this.view(buf);
+    const b = set6(v.getInt32(ip + 12), v.getInt32(ip + 16), v.getInt32(ip + 20), v.getInt32(ip + 28),
+      v.getInt32(ip + 32), v.getInt32(ip + 36), v.getInt32(ip + 40), buf[ip + 6]) & this.mask;
+    return this.t6[b * STRIDE];
+  }
+
+  /** prefetch6 for an option-less IPv4 packet. */
+  prefetch4(buf: Uint8Array, ip: number): number {
+    const v = this.view(buf);
+    return this.t4[(set4(v.getInt32(ip + 12), v.getInt32(ip + 16), v.getInt32(ip + 20), buf[ip + 9]) & this.mask) * STRIDE];
+  }
+
+  /** A DataView over buf (made again only when the caller's buffer changes: tests). */
+  private view(buf: Uint8Array): DataView<ArrayBufferLike> {
+    if (buf !== this.viewOf) {
+      this.viewOf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.dv;
+  }
+
   // ---- IPv6 -> IPv4 --------------------------------------------------------------------------
 
   /**
@@ -223,19 +311,13 @@ export class FlowCache implements SessionWatcher {
    */
   hit6(buf: Uint8Array, ip: number, payload: number, now: number, neighGen: number): number {
     this.checkNeighbors(neighGen);
+    const v = this.view(buf);
     const proto = buf[ip + 6];
     const k = this.key;
-    const s0 = word(buf, ip + 8), s1 = word(buf, ip + 12), s2 = word(buf, ip + 16), s3 = word(buf, ip + 20);
-    const d0 = word(buf, ip + 24), d1 = word(buf, ip + 28), d2 = word(buf, ip + 32), d3 = word(buf, ip + 36);
-    const ports = word(buf, ip + 40);
-    // Each varying word through its own multiplier: XOR-ing two fields first (address ^ ports)
-    // makes whole families of flows collide exactly when their bits overlap.
-    let h = Math.imul(s3, 0x9e3779b1) + Math.imul(ports, 0x85ebca6b) + Math.imul(d3, 0xc2b2ae35)
-      + Math.imul(s2, 0x27d4eb2f) + Math.imul(s1 ^ s0 ^ proto, 0x165667b1);
-    h ^= h >>> 15;
-    h = Math.imul(h ^ d2 ^ d1 ^ d0, 0x27d4eb2f);
-    h ^= h >>> 13;
-    const b = (h & this.mask) & ~1;
+    const s0 = v.getInt32(ip + 8), s1 = v.getInt32(ip + 12), s2 = v.getInt32(ip + 16), s3 = v.getInt32(ip + 20);
+    const d0 = v.getInt32(ip + 24), d1 = v.getInt32(ip + 28), d2 = v.getInt32(ip + 32), d3 = v.getInt32(ip + 36);
+    const ports = v.getInt32(ip + 40);
+    const b = set6(s1, s2, s3, d1, d2, d3, ports, proto) & this.mask;
     const tag = (this.epoch << 8) | proto;
     const t = this.t6;
     let e = b * STRIDE;
@@ -278,21 +360,21 @@ export class FlowCache implements SessionWatcher {
     }
     // Commit: from here on the packet is rewritten, as translate6to4 would.
     const g = this.core.globals!, self = this.core.self;
-    this.rewriteL4(buf, l4, proto, t[e + E6_PORTS], dnh & DELTA_MASK);
+    this.rewriteL4(v, l4, proto, t[e + E6_PORTS], dnh & DELTA_MASK);
     const o = ip + 20;
-    const tos = g.overrideTos ? g.tos : ((buf[ip] & 0x0f) << 4) | (buf[ip + 1] >>> 4);
+    const tos = g.overrideTos ? g.tos : (v.getUint16(ip) >>> 4) & 0xff;
     const id = self.nextId;
     self.nextId = (id + 1) & 0xffff;
     const frag = len4 > g.lowestIpv6Mtu - HDR_DELTA ? IPV4_DF : 0;
     const src4 = t[e + E6_SRC4], dst4 = t[e + E6_DST4];
-    const sum = 0x4500 + proto + sum32(src4) + sum32(dst4) + tos + len4 + id + frag + ((ttl - 1) << 8);
-    const check = ~fold(sum) & 0xffff;
-    buf[o] = 0x45; buf[o + 1] = tos; buf[o + 2] = len4 >>> 8; buf[o + 3] = len4;
-    buf[o + 4] = id >>> 8; buf[o + 5] = id; buf[o + 6] = frag >>> 8; buf[o + 7] = 0;
-    buf[o + 8] = ttl - 1; buf[o + 9] = proto; buf[o + 10] = check >>> 8; buf[o + 11] = check;
-    put32(buf, o + 12, src4);
-    put32(buf, o + 16, dst4);
-    this.ethernet(buf, o - 14, n, 0x0800);
+    const ttlProto = ((ttl - 1) << 8) | proto;
+    const sum = 0x4500 + tos + len4 + id + frag + ttlProto + sum32(src4) + sum32(dst4);
+    v.setInt32(o, (0x4500 | tos) << 16 | len4);
+    v.setInt32(o + 4, id << 16 | frag);
+    v.setInt32(o + 8, ttlProto << 16 | (~fold(sum) & 0xffff));
+    v.setInt32(o + 12, src4);
+    v.setInt32(o + 16, dst4);
+    this.ethernet(v, o - 14, n, 0x0800);
     this.counters[K_6TO4]++;
     this.hits++;
     this.missEntry = -1;
@@ -339,15 +421,10 @@ export class FlowCache implements SessionWatcher {
    */
   hit4(buf: Uint8Array, ip: number, total: number, now: number, neighGen: number): number {
     this.checkNeighbors(neighGen);
+    const v = this.view(buf);
     const proto = buf[ip + 9];
-    const src = word(buf, ip + 12), dst = word(buf, ip + 16), ports = word(buf, ip + 20);
-    // Not dst ^ ports: a pool4 address and its ports overlap in the low bits, and whole families
-    // of flows then share a set (23 % of 64 k flows missed that way).
-    let h = Math.imul(dst, 0x9e3779b1) + Math.imul(ports, 0x85ebca6b) + Math.imul(src ^ proto, 0xc2b2ae35);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x27d4eb2f);
-    h ^= h >>> 13;
-    const b = (h & this.mask) & ~1;
+    const src = v.getInt32(ip + 12), dst = v.getInt32(ip + 16), ports = v.getInt32(ip + 20);
+    const b = set4(src, dst, ports, proto) & this.mask;
     const tag = (this.epoch << 8) | proto;
     const t = this.t4;
     let e = b * STRIDE;
@@ -365,16 +442,15 @@ export class FlowCache implements SessionWatcher {
     this.missEntry = e;
     this.missNew = false;
     this.missFamily = 4;
-    const fragWord = (buf[ip + 6] << 8) | buf[ip + 7];
+    const fragWord = v.getUint16(ip + 6);
     if ((fragWord & 0x3fff) !== 0) return 0;                        // a fragment
-    let hs = 0;
-    for (let i = 0; i < 20; i += 2) hs += (buf[ip + i] << 8) | buf[ip + i + 1];
-    if (fold(hs) !== 0xffff) return 0;                              // ipv4-bad-checksum
+    const w0 = v.getInt32(ip), w2 = v.getInt32(ip + 8);
+    if (fold(sum32(w0) + sum32(v.getInt32(ip + 4)) + sum32(w2) + sum32(src) + sum32(dst)) !== 0xffff) return 0; // ipv4-bad-checksum
     const l4Len = total - 20;
     const l4 = ip + 20;
     if (l4Len < (proto === TCP ? 20 : 8)) return 0;                 // l4-hdr-truncated
-    if (proto === UDP && buf[l4 + 6] === 0 && buf[l4 + 7] === 0) return 0; // checksum to compute
-    const ttl = buf[ip + 8];
+    if (proto === UDP && v.getUint16(l4 + 6) === 0) return 0;      // checksum to compute
+    const ttl = w2 >>> 24;
     if (ttl <= 1) return 0;
     const len6 = 40 + l4Len;
     const dnh = t[e + E4_DELTA_NH];
@@ -391,16 +467,16 @@ export class FlowCache implements SessionWatcher {
       this.udpTouch(t, e + E4_SLOT, s, now);
     }
     const g = this.core.globals!;
-    this.rewriteL4(buf, l4, proto, t[e + E4_PORTS], dnh & DELTA_MASK);
-    const tc = g.zeroizeTrafficClass ? 0 : buf[ip + 1];
+    this.rewriteL4(v, l4, proto, t[e + E4_PORTS], dnh & DELTA_MASK);
+    const tc = g.zeroizeTrafficClass ? 0 : (w0 >>> 16) & 0xff;
     const o = l4 - 40;
-    buf[o] = 0x60 | (tc >>> 4); buf[o + 1] = (tc & 0x0f) << 4; buf[o + 2] = 0; buf[o + 3] = 0;
-    buf[o + 4] = l4Len >>> 8; buf[o + 5] = l4Len; buf[o + 6] = proto; buf[o + 7] = ttl - 1;
-    put32(buf, o + 8, t[e + E4_SRC6]); put32(buf, o + 12, t[e + E4_SRC6 + 1]);
-    put32(buf, o + 16, t[e + E4_SRC6 + 2]); put32(buf, o + 20, t[e + E4_SRC6 + 3]);
-    put32(buf, o + 24, t[e + E4_DST6]); put32(buf, o + 28, t[e + E4_DST6 + 1]);
-    put32(buf, o + 32, t[e + E4_DST6 + 2]); put32(buf, o + 36, t[e + E4_DST6 + 3]);
-    this.ethernet(buf, o - 14, n, 0x86dd);
+    v.setInt32(o, 0x60000000 | tc << 20);
+    v.setInt32(o + 4, l4Len << 16 | proto << 8 | (ttl - 1));
+    v.setInt32(o + 8, t[e + E4_SRC6]); v.setInt32(o + 12, t[e + E4_SRC6 + 1]);
+    v.setInt32(o + 16, t[e + E4_SRC6 + 2]); v.setInt32(o + 20, t[e + E4_SRC6 + 3]);
+    v.setInt32(o + 24, t[e + E4_DST6]); v.setInt32(o + 28, t[e + E4_DST6 + 1]);
+    v.setInt32(o + 32, t[e + E4_DST6 + 2]); v.setInt32(o + 36, t[e + E4_DST6 + 3]);
+    this.ethernet(v, o - 14, n, 0x86dd);
     this.counters[K_4TO6]++;
     this.hits++;
     this.missEntry = -1;
@@ -448,8 +524,13 @@ export class FlowCache implements SessionWatcher {
    * have written lastUse: the store needs no load before it (no dependent cache miss).
    */
   private udpTouch(t: Int32Array, w: number, s: number, now: number): void {
-    const exp = this.core.tables.expiry, g = exp.slack[TimerClass.UDP];
-    const cur = g > 0 ? Math.floor(now / g) | 0 : NO_SLOT;
+    const exp = this.core.tables.expiry;
+    if (now !== this.slotNow) { // once per burst (the shard's clock is read per burst), not per packet
+      const g = exp.slack[TimerClass.UDP];
+      this.slotNow = now;
+      this.slot = g > 0 ? Math.floor(now / g) | 0 : NO_SLOT;
+    }
+    const cur = this.slot;
     if (cur !== NO_SLOT && t[w] === cur) { exp.lastUse[s] = now; return; }
     exp.touchInClass(s, TimerClass.UDP, now); // a UDP session never changes class
     t[w] = cur;
@@ -475,22 +556,21 @@ export class FlowCache implements SessionWatcher {
   }
 
   /** New ports and RFC 1624 checksum update (translate/l4.ts rewriteL4 with a precomputed delta). */
-  private rewriteL4(buf: Uint8Array, l4: number, proto: number, np: number, delta: number): void {
+  private rewriteL4(v: DataView<ArrayBufferLike>, l4: number, proto: number, np: number, delta: number): void {
     const co = l4 + (proto === TCP ? 16 : 6);
-    const check = (buf[co] << 8) | buf[co + 1];
-    buf[l4] = np >>> 24; buf[l4 + 1] = np >>> 16; buf[l4 + 2] = np >>> 8; buf[l4 + 3] = np;
+    const check = v.getUint16(co);
+    v.setInt32(l4, np);
     if (proto === UDP && check === 0) return;
     let c = ~fold((~check & 0xffff) + delta) & 0xffff;
     if (proto === UDP && c === 0) c = 0xffff;
-    buf[co] = c >>> 8; buf[co + 1] = c;
+    v.setUint16(co, c);
   }
 
-  private ethernet(buf: Uint8Array, f: number, n: number, type: number): void {
-    const nh = this.nh, hi = nh[n + NH_MACHI], lo = nh[n + NH_MACLO], pi = nh[n + NH_PORT];
-    const shi = this.srcMac[2 * pi], slo = this.srcMac[2 * pi + 1];
-    buf[f] = hi >>> 8; buf[f + 1] = hi; put32(buf, f + 2, lo);
-    buf[f + 6] = shi >>> 8; buf[f + 7] = shi; put32(buf, f + 8, slo);
-    buf[f + 12] = type >>> 8; buf[f + 13] = type & 0xff;
+  private ethernet(v: DataView<ArrayBufferLike>, f: number, n: number, type: number): void {
+    const nh = this.nh, pi = nh[n + NH_PORT];
+    v.setUint16(f, nh[n + NH_MACHI]); v.setInt32(f + 2, nh[n + NH_MACLO]);
+    v.setUint16(f + 6, this.srcMac[2 * pi]); v.setInt32(f + 8, this.srcMac[2 * pi + 1]);
+    v.setUint16(f + 12, type);
     this.port = pi;
     this.frame = f;
   }

@@ -90,7 +90,7 @@ export class Dataplane implements DataplaneApi {
       const counters = createCounterBuffer();
       const mailbox = createMailbox();
       const events = createEventBuffer();
-      const tables = allocateShardTables(cfg.sessionsPerShard);
+      const tables = allocateShardTables(cfg.sessionsPerShard, native.adviseHugePages);
       const init: ShardInit = {
         shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables,
         counters, mailbox, neighbors, events, instance: null,

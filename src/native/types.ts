@@ -162,6 +162,14 @@ export interface NativeAddon {
   fragReassemble(shard: number, mbuf: number, family: number): FragResult;
   /** Drops timed-out datagrams; returns how many fragments timeouts freed since the last call. */
   fragExpire(shard: number): number;
+  /**
+   * madvise(MADV_HUGEPAGE) over the 2 MB-aligned part of a typed array's memory (its own buffer or
+   * a SharedArrayBuffer): big randomly-accessed tables then stop missing the TLB. Returns the bytes
+   * advised; 0 when nothing could be (never throws for that). Any thread.
+   */
+  adviseHugePages(view: ArrayBufferView): number;
+  /** Offset of a typed array's first element within its 4 KB page (to align tables on cache lines). */
+  pageOffset(view: ArrayBufferView): number;
   /** Stop every port, free rings, rte_eal_cleanup (releases hugepages). Idempotent. */
   shutdown(): void;
 

@@ -36,8 +36,12 @@ export class TableError extends Error {
 const I32 = Int32Array.BYTES_PER_ELEMENT;
 const F64 = Float64Array.BYTES_PER_ELEMENT;
 
-/** Control path: allocate and initialise (free lists threaded, indexes empty) one shard's tables. */
-export function allocateShardTables(requested: number): ShardTableBuffers {
+/**
+ * Control path: allocate and initialise (free lists threaded, indexes empty) one shard's tables.
+ * `advise` sees every buffer before its first write (the data plane asks for transparent huge
+ * pages there: lookups at random in tables of tens of MB otherwise miss the TLB as well).
+ */
+export function allocateShardTables(requested: number, advise?: (view: ArrayBufferView) => void): ShardTableBuffers {
   if (!Number.isInteger(requested) || requested < 1 || requested > 1 << 24) {
     throw new TableError('ERR_TABLE_CAPACITY', `table capacity must be an integer in 1..16777216, got ${requested}`);
   }
@@ -55,6 +59,12 @@ export function allocateShardTables(requested: number): ShardTableBuffers {
     held: new SharedArrayBuffer(HELD_CAPACITY * HS_STRIDE * I32),
     heldTime: new SharedArrayBuffer(HELD_CAPACITY * F64),
   };
+  if (advise) {
+    for (const k of Object.keys(buffers) as Array<keyof ShardTableBuffers>) {
+      const b = buffers[k];
+      if (b instanceof SharedArrayBuffer) advise(new Uint8Array(b));
+    }
+  }
   initialise(buffers);
   return buffers;
 }
