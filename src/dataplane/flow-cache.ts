@@ -143,7 +143,7 @@ export interface TableMemory {
 const LINE = 64;
 
 /** `words` zeroed Int32 words starting on a cache line, on huge pages where the kernel allows. */
-function entryTable(words: number, memory?: TableMemory): Int32Array {
+export function entryTable(words: number, memory?: TableMemory): Int32Array {
   if (!memory) return new Int32Array(words);
   const raw = new Int32Array(words + LINE / 4);
   memory.adviseHugePages(raw); // before the first write, or the kernel would map 4 KB pages

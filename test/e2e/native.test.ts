@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync }
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ADDON_PATH, isNativeError, loadNative, native } from '../../src/native';
+import { entryTable } from '../../src/dataplane/flow-cache';
 
 const FIXTURES = join(__dirname, 'fixtures');
 
@@ -47,6 +48,32 @@ describe('native addon (DPDK)', function () {
 
   before(function () {
     assert.ok(existsSync(ADDON_PATH), `${ADDON_PATH} missing: run npm run build:native`);
+  });
+
+  describe('table memory (flow cache layout; no EAL needed)', () => {
+    it('pageOffset gives where a typed array starts within its page', () => {
+      const a = new Int32Array(1 << 16);
+      const base = native.pageOffset(a);
+      assert.ok(base >= 0 && base < 4096);
+      assert.equal(native.pageOffset(a.subarray(3)), (base + 12) % 4096);
+      assert.throws(() => native.pageOffset({} as ArrayBufferView), (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
+    });
+
+    it('entryTable starts on a cache line whatever V8 returned, and advises huge pages over big tables', () => {
+      let advised = 0;
+      const memory = {
+        pageOffset: (v: ArrayBufferView) => native.pageOffset(v),
+        adviseHugePages: (v: ArrayBufferView) => { advised = native.adviseHugePages(v); return advised; },
+      };
+      for (const words of [16, 1 << 10, 1 << 22]) {
+        const t = entryTable(words, memory);
+        assert.equal(t.length, words);
+        assert.equal(native.pageOffset(t) % 64, 0, `${words} words: entry 0 at page offset ${native.pageOffset(t)}`);
+        assert.ok(t.every((w) => w === 0));
+      }
+      assert.ok(advised >= 12 << 20, `16 MB table: ${advised} bytes advised`); // all but the unaligned ends
+      assert.equal(native.adviseHugePages(new Uint8Array(4096)), 0); // no whole 2 MB page inside
+    });
   });
 
   describe('loopback through net_ring0, rx in a worker thread', () => {
