@@ -64,7 +64,8 @@ for (const shards of [1, 2]) {
         output: r.stdout + r.stderr }, net);
       // The IPv6 requests are reassembled by native/frag.cc. net_af_packet joins its sockets in a
       // fanout group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel hands it IPv4 replies already
-      // reassembled (native IPv4 reassembly is exercised by drivers without that, e.g. net_tap, PCI NICs).
+      // reassembled: native IPv4 reassembly is tested end to end by reassembly-tap.test.ts, whose
+      // IPv4 port is a net_tap device (fragments reach DPDK as the IPv4 node sent them).
       assert.ok(counter(net, 'frag-reassembled') >= 3, `IPv6 requests reassembled: ${net.cli(['stats', 'display', '--json']).stdout}`);
       assert.ok(counter(net, 'mtu-fragmented') >= 6, 'both directions fragmented');
     });

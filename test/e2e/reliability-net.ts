@@ -99,7 +99,9 @@ export class RelNet {
     if (!d || d.exitCode !== null) return { code: d?.exitCode ?? null, ms: 0 };
     const t0 = Date.now();
     d.kill(signal);
-    const code = await Promise.race([this.exit, sleep(timeoutMs).then(() => 'timeout' as const)]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([this.exit, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); })]);
+    clearTimeout(timer); // a pending timer would keep mocha alive for timeoutMs after the last test
     if (code === 'timeout') d.kill('SIGKILL');
     return { code, ms: Date.now() - t0 };
   }
