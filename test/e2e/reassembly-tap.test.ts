@@ -1,5 +1,5 @@
 /**
- * Native IPv4 reassembly end to end (issue #3; RFC 6146 §3.4, RFC 7915 §5.1.1): the translator's
+ * Native IPv4 reassembly end to end (issue #3; RFC 6146 §3.4, RFC 7915 §4.1): the translator's
  * IPv4 port is a DPDK net_tap device instead of net_af_packet. net_af_packet joins its sockets in a
  * PACKET_FANOUT group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel reassembles IPv4 before DPDK
  * sees it (test/e2e/mtu-fragments.test.ts); a TAP device hands DPDK every frame as the IPv4 node's
@@ -174,7 +174,7 @@ for (const shards of [1, 2]) {
       assert.equal(since(c0)('frag-reassembled'), 1, context());
     });
 
-    it('RFC 7915 §5.1.1: ping -6 -s 1600, whose IPv4 echo replies come back as fragments: every reply reassembled and translated', () => {
+    it('RFC 6146 §3.4 / RFC 7915 §4.1: ping -6 -s 1600, whose IPv4 echo replies come back as fragments: every reply reassembled and translated', () => {
       const t = net.t;
       const c0 = net.counters();
       const r = spawnSync('ip', ['netns', 'exec', t.v6Nodes[0].ns, 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', '-s', '1600', mapped(t)],
