@@ -37,6 +37,8 @@ export const GLOBALS: Readonly<Record<string, GlobalDef>> = {
   'address-dependent-filtering': { kind: 'bool', default: false },
   'drop-icmpv6-info': { kind: 'bool', default: false },
   'drop-externally-initiated-tcp': { kind: 'bool', default: false },
+  // Not a Jool key: RFC 7915 §4.4/§5.4 "administratively prohibited" errors for policy discards (default off: policy drops are silent).
+  'icmp-admin-prohibited': { kind: 'bool', default: false },
   'udp-timeout': { kind: 'time', default: 5 * MIN, min: 2 * MIN, minReason: 'RFC 6146 §3.5.1 requires at least 2 minutes' },
   'tcp-est-timeout': { kind: 'time', default: 120 * MIN, min: 120 * MIN, minReason: 'RFC 6146 §3.5.2.2 requires at least 2 hours' },
   'tcp-trans-timeout': { kind: 'time', default: 4 * MIN, min: 4 * MIN, minReason: 'RFC 6146 §3.5.2.2 requires at least 4 minutes' },
@@ -187,6 +189,7 @@ export function toCoreGlobals(values: GlobalValues): CoreGlobals {
     dropIcmpv6Info: b('drop-icmpv6-info'),
     dropExternallyInitiatedTcp: b('drop-externally-initiated-tcp'),
     handleRstDuringFinRcv: b('handle-rst-during-fin-rcv'),
+    icmpAdminProhibited: b('icmp-admin-prohibited'),
     maximumSimultaneousOpens: n('maximum-simultaneous-opens'),
     udpTimeout: n('udp-timeout'),
     icmpTimeout: n('icmp-timeout'),

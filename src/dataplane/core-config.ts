@@ -38,6 +38,11 @@ export interface CoreGlobals {
   dropIcmpv6Info: boolean;
   dropExternallyInitiatedTcp: boolean;
   handleRstDuringFinRcv: boolean;
+  /**
+   * icmp-admin-prohibited (not a Jool key): answer the policy discards listed in docs/design.md
+   * ("ICMP errors the translator originates") with ICMPv4 3/13 / ICMPv6 1/1 (RFC 7915 §4.4/§5.4).
+   */
+  icmpAdminProhibited: boolean;
   maximumSimultaneousOpens: number;
   udpTimeout: number;      // ms, Jool default 5 min
   icmpTimeout: number;     // ms, Jool default 1 min

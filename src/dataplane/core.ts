@@ -38,6 +38,12 @@ const ICMP4_DEST_UNREACH = 3;
 const ICMP6_DEST_UNREACH = 1;
 const ICMP6_PARAM_PROBLEM = 4;
 const ICMP4_PORT_UNREACH = 3;
+/** RFC 7915 §4.4: Destination Unreachable, Communication Administratively Prohibited. */
+const ICMP4_ADMIN_PROHIBITED = 13;
+/** RFC 7915 §5.4: Destination Unreachable, Communication with destination administratively prohibited. */
+const ICMP6_ADMIN_PROHIBITED = 1;
+const ICMP4_ECHO_REQUEST = 8;
+const IPPROTO_ICMPV6 = 58;
 
 const K_NO_INSTANCE = C['no-instance'];
 const K_POOL4_MISMATCH = C['pool4-mismatch'];
@@ -79,6 +85,8 @@ export class Nat64Core implements TranslationCore {
   private pool4Set = new Set<number>();
   /** pool4Set sorted ascending, for the per-packet membership test (binary search, no hashing). */
   private pool4Sorted = new Uint32Array(0);
+  /** The translator's own IPv4 port addresses, sorted (the shard answers echo requests to them). */
+  private ownSorted = new Uint32Array(0);
   private readonly timeouts = new Float64Array(TIMER_CLASSES);
   /** Made once: handed to the steps, no closure per packet. */
   private readonly isPool4 = (a: number): boolean => this.isPool4Address(a);
@@ -115,6 +123,39 @@ export class Nat64Core implements TranslationCore {
     return buildIcmp6Error(buf, off, len, type, code, param, this.self, this.out, this.counters);
   }
 
+  /** The same for an offending IPv4 packet (RFC 1812 §4.3.2.7 decides when not to answer). */
+  private answer4(buf: Uint8Array, off: number, len: number, type: number, code: number, param: number): Result {
+    return buildIcmp4Error(buf, off, len, type, code, param, this.self, this.out, this.counters);
+  }
+
+  /**
+   * RFC 7915 §5.4: an IPv6 packet the translator refused (t.refused: filtering, pool6-strict) gets
+   * ICMPv6 Destination Unreachable code 1 when icmp-admin-prohibited is on, "unless the discarded
+   * packet is itself an ICMPv6 message". The builder applies RFC 4443 §2.4(e) and the rate limit.
+   * docs/design.md lists which drops are refusals and why the others are not.
+   */
+  private prohibited6(buf: Uint8Array, off: number, len: number, g: CoreConfig['globals']): Result {
+    if (!g.icmpAdminProhibited || this.parsed.proto === IPPROTO_ICMPV6) return Result.DROP;
+    return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADMIN_PROHIBITED, 0);
+  }
+
+  /**
+   * RFC 7915 §4.4 / RFC 6146 §3.5.1, §3.5.3: an IPv4 packet the translator refused gets ICMPv4
+   * Destination Unreachable code 13 when icmp-admin-prohibited is on (never an ICMPv4 error:
+   * errors are never refused, they fail their lookup silently). Not from one of our own addresses
+   * (the second pass of a hairpinned packet comes from our pool4: the error would be addressed to
+   * ourselves), and not an echo request to one of our own addresses (the shard answers it as the
+   * host's, as Jool leaves it to the kernel).
+   */
+  private prohibited4(buf: Uint8Array, off: number, len: number, g: CoreConfig['globals']): Result {
+    const p = this.parsed;
+    if (!g.icmpAdminProhibited || isHairpinned4(p.src4, this.isPool4) || sortedHas(this.ownSorted, p.src4) ||
+        (p.proto === PROTO_ICMP && p.icmpType === ICMP4_ECHO_REQUEST && sortedHas(this.ownSorted, p.dst4))) {
+      return Result.DROP;
+    }
+    return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_ADMIN_PROHIBITED, 0);
+  }
+
   /** After Result.STORE: the held-SYN slot the packet belongs to. */
   storedSlot = -1;
 
@@ -128,7 +169,7 @@ export class Nat64Core implements TranslationCore {
    * error to the IPv4 sender" — built in place around the stored SYN at buf[off, off+len), into out.
    */
   portUnreachable4(buf: Uint8Array, off: number, len: number): Result {
-    return buildIcmp4Error(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_PORT_UNREACH, 0, this.self, this.out, this.counters);
+    return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_PORT_UNREACH, 0);
   }
 
   /** The arena the sink's buffers live in (for the TCP probe, which the core writes itself). */
@@ -147,6 +188,7 @@ export class Nat64Core implements TranslationCore {
       this.enabled = false;
       this.pool4Set = new Set();
       this.pool4Sorted = new Uint32Array(0);
+      this.ownSorted = new Uint32Array(0);
       this.filtering.globals = null;
       this.filtering.pool4 = null;
       this.tables.bib.occupancy = null;
@@ -163,6 +205,7 @@ export class Nat64Core implements TranslationCore {
     // Ours for translation: pool4 (or the port addresses standing in for it) and static BIB addresses.
     this.pool4Set = new Set([...pool4.allAddresses(), ...cfg.bib.map((e) => e.ipv4 >>> 0)]);
     this.pool4Sorted = Uint32Array.from(this.pool4Set).sort();
+    this.ownSorted = Uint32Array.from(ownIpv4, (a) => a >>> 0).sort();
     this.classifier.setStatic(cfg.bib);
     this.filtering.globals = g;
     this.filtering.pool4 = pool4;
@@ -189,12 +232,15 @@ export class Nat64Core implements TranslationCore {
       // Problem pointing at Segments Left SHOULD be returned.
       return p.badPointer >= 0 ? this.answer6(buf, off, len, ICMP6_PARAM_PROBLEM, 0, p.badPointer) : Result.DROP;
     }
-    if (!determineIncoming6(buf, p, this.pool6, this.pool6Len, g.pool6Strict, t, c)) return Result.DROP;
+    if (!determineIncoming6(buf, p, this.pool6, this.pool6Len, g.pool6Strict, t, c)) {
+      return t.refused ? this.prohibited6(buf, off, len, g) : Result.DROP;
+    }
     const s = this.filtering.filter6(buf, t, now);
     if (s === NIL) {
       // RFC 6146 §3.5.1.1 / §3.5.3: no IPv4 transport address: "SHOULD send an ICMPv6 Destination
       // Unreachable error message with Code 3 (Address Unreachable)".
-      return this.filtering.exhausted ? this.answer6(buf, off, len, ICMP6_DEST_UNREACH, 3, 0) : Result.DROP;
+      if (this.filtering.exhausted) return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, 3, 0);
+      return t.refused ? this.prohibited6(buf, off, len, g) : Result.DROP;
     }
     outgoing6to4(this.tables, s, t, tuple);
     const r = handlingHairpinning(translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
@@ -215,7 +261,7 @@ export class Nat64Core implements TranslationCore {
     if (!this.isPool4Address(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
     const s = this.filtering.filter4(t, now);
     if (s === NIL) {
-      if (this.filtering.stored < 0) return Result.DROP;
+      if (this.filtering.stored < 0) return t.refused ? this.prohibited4(buf, off, len, g) : Result.DROP;
       this.storedSlot = this.filtering.stored;
       return Result.STORE;
     }
@@ -231,16 +277,7 @@ export class Nat64Core implements TranslationCore {
 
   ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }
   ownerOf4(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf4(buf, off, len); }
-  isPool4Address(addr: number): boolean {
-    const xs = this.pool4Sorted, a = addr >>> 0;
-    let lo = 0, hi = xs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1, x = xs[mid];
-      if (x === a) return true;
-      if (x < a) lo = mid + 1; else hi = mid - 1;
-    }
-    return false;
-  }
+  isPool4Address(addr: number): boolean { return sortedHas(this.pool4Sorted, addr); }
   inPool6(buf: Uint8Array, off: number): boolean {
     return this.cfg !== null && inPrefix(buf, off, this.pool6, this.pool6Len);
   }
@@ -337,6 +374,18 @@ export class Nat64Core implements TranslationCore {
     h[H_POOL6_LEN] = this.pool6Len;
     for (let cls = 0; cls < TIMER_CLASSES; cls++) h[H_TIMEOUT + cls] = Math.min(this.timeouts[cls], 0x7fffffff);
   }
+}
+
+/** Binary search of an unsigned address in an ascending array (per packet: no hashing, no allocation). */
+function sortedHas(xs: Uint32Array, addr: number): boolean {
+  const a = addr >>> 0;
+  let lo = 0, hi = xs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1, x = xs[mid];
+    if (x === a) return true;
+    if (x < a) lo = mid + 1; else hi = mid - 1;
+  }
+  return false;
 }
 
 function staticKey(e: StaticBibEntry): string {

@@ -269,6 +269,41 @@ for (const shards of [1, 2]) {
       assert.equal(counters()['bib4-not-found'], before + 1);
     });
 
+    it('RFC 7915 §4.4: with icmp-admin-prohibited (global update) that packet is answered with ICMPv4 3/13 quoting it; a real UDP socket gets EHOSTUNREACH', async () => {
+      const used = new Set((JSON.parse(net.cli(['-i', 'example', 'session', 'display', '--json', '--udp']).stdout) as Array<{ ipv4LocalPort: number }>)
+        .map((s) => s.ipv4LocalPort));
+      let port = 62100;
+      while (used.has(port)) port++;
+      const g = (v: string) => assert.equal(net.cli(['-i', 'example', 'global', 'update', 'icmp-admin-prohibited', v]).status, 0);
+      g('true');
+      try {
+        const before = counters();
+        const pkt = udpOn(port)(DATA);
+        const [e4, o6] = await exchange(send4(pkt), [
+          at4(to4(PROTO.ICMP, [20, [3, 13]])),
+          at6([[6, [PROTO.UDP]]], { timeoutMs: 1000 }),
+        ]);
+        const got = one(e4, 'ICMPv4 Destination Unreachable 13 at the IPv4 node');
+        fromTranslator(e4, mac4, h4Mac);
+        assertSamePacket(got, ipv4({ src: P4, dst: H4, proto: PROTO.ICMP, ttl: 64, l4: icmp(3, 13, 0, pkt) }), ID_BYTES);
+        assert.ok(ipv4HeaderOk(got) && l4SumOk4(got));
+        assert.equal(o6.length, 0, 'nothing translated');
+        const after = counters();
+        assert.equal(after['bib4-not-found'], (before['bib4-not-found'] ?? 0) + 1);
+        assert.equal(after['icmp-error-sent'], (before['icmp-error-sent'] ?? 0) + 1);
+        // The IPv4 node's own stack: a connected UDP socket learns "administratively prohibited"
+        // (Linux maps ICMP 3/13 to EHOSTUNREACH).
+        const client = 'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(3)\n' +
+          's.connect((sys.argv[1],int(sys.argv[2])))\ns.send(b"x")\ntry:\n s.recv(100); print("answer")\n' +
+          'except socket.timeout: print("timeout")\nexcept OSError as e: print(e.errno)';
+        let port2 = port + 1;
+        while (used.has(port2)) port2++;
+        assert.equal(nsExec(h4, ['python3', '-c', client, P4, String(port2)]).trim(), '113', 'EHOSTUNREACH');
+      } finally {
+        g('false');
+      }
+    });
+
     it('RFC 7915 §5.1: Flow Label ignored; Hop-by-Hop and Destination Options headers skipped (Protocol = last Next Header)', async () => {
       const pkt = ipv6({ src: H6, dst: R6, nh: PROTO.UDP, l4: udp(40001, 7001, DATA), hop: 64, flow: 0x12345,
         ext: [[PROTO.HOPOPTS, [1, 4, 0, 0, 0, 0]], [PROTO.DSTOPTS, [1, 12, ...new Array(12).fill(0)]]] });

@@ -10,11 +10,18 @@
  *                                      mtu-fragmented when it left in fragments, nothing else;
  *   an ICMP error the core originates (EMIT6 from process6, EMIT4 from process4)
  *                                      +1 on icmp-error-sent and +1 on its reason, nothing else:
- *                                      ttl-expired (Time Exceeded) or packet-too-big (an IPv6
- *                                      packet too long for IPv4's 16-bit Total Length).
+ *                                      ttl-expired (Time Exceeded), packet-too-big (an IPv6
+ *                                      packet too long for IPv4's 16-bit Total Length),
+ *                                      ext-header-unsupported (Parameter Problem for a Routing
+ *                                      header), pool4-exhausted (Address Unreachable), and only
+ *                                      with icmp-admin-prohibited the refusals answered with
+ *                                      "administratively prohibited" (RFC 7915 §4.4/§5.4):
+ *                                      bib4-not-found, adf-filtered, tcp-v4-syn-dropped,
+ *                                      tcp-syn-needed, pool6-mismatch (pool6-strict).
  * ('hairpin' and 'packet-too-big' belong to the shard worker, not the core.)
  */
 import { COUNTERS, COUNTER_COUNT, C, type CounterName } from '../../src/dataplane/counters';
+import type { CoreGlobals } from '../../src/dataplane/core-config';
 import { Result } from '../../src/dataplane/core-api';
 import { HELD_CAPACITY } from '../../src/dataplane/tables/layout';
 import { Prng } from './prng';
@@ -27,11 +34,15 @@ const OUTCOME: readonly CounterName[] = ['translated-6to4', 'translated-4to6', '
   'hairpin', 'handoff', 'transmitted', 'received', 'session-expired', 'bib-expired', 'tcp-v4-syn-expired', 'tcp-v4-syn-stored'];
 const IS_OUTCOME = new Uint8Array(COUNTER_COUNT);
 for (const n of OUTCOME) IS_OUTCOME[C[n]] = 1;
-const K_6TO4 = C['translated-6to4'], K_4TO6 = C['translated-4to6'], K_SENT = C['icmp-error-sent'], K_TTL = C['ttl-expired'];
+const K_6TO4 = C['translated-6to4'], K_4TO6 = C['translated-4to6'], K_SENT = C['icmp-error-sent'];
 const K_STORED = C['tcp-v4-syn-stored'];
-const K_EXT = C['ext-header-unsupported'], K_EXHAUSTED = C['pool4-exhausted'];
 const K_SUPPRESSED = C['icmp-error-suppressed'], K_RATE_LIMITED = C['icmp-error-rate-limited'];
-const K_TOO_BIG = C['packet-too-big'], K_FRAGMENTED = C['mtu-fragmented'];
+const K_FRAGMENTED = C['mtu-fragmented'];
+/** Drop reasons that call for an ICMP error the core builds itself (always). */
+const ERROR_REASONS: readonly CounterName[] = ['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'pool4-exhausted'];
+/** ...and those that do only with icmp-admin-prohibited (RFC 7915 §4.4/§5.4, docs/design.md). */
+const ADMIN_PROHIBITED_REASONS: readonly CounterName[] = ['bib4-not-found', 'adf-filtered', 'tcp-v4-syn-dropped', 'tcp-syn-needed',
+  'pool6-mismatch'];
 
 export interface FuzzOptions {
   seed: number;
@@ -42,6 +53,12 @@ export interface FuzzOptions {
   seconds?: number;
   /** Session/BIB capacity per shard; default 2048 with 1 shard, 256 with more (table-full paths). */
   capacity?: number;
+  /**
+   * Globals over Jool's defaults for every shard, e.g. { icmpAdminProhibited: true,
+   * addressDependentFiltering: true }; the counter invariant then admits the refusals among the
+   * reasons of generated ICMP errors.
+   */
+  globals?: Partial<CoreGlobals>;
   /**
    * Packets go through each shard's flow cache first, as in shard.ts (default true): a hit is
    * translated by the cache, a miss by the core, whose plain translations fill the cache.
@@ -76,6 +93,8 @@ export interface FuzzStats {
   maxHeld: number;
   /** Packets the flow caches translated (counted in the verdicts too). */
   cacheHits: number;
+  /** ICMP errors the core originated (icmp-error-sent), by the drop reason that called for them. */
+  errorsByReason: Record<string, number>;
   elapsedMs: number;
   failure: Failure | null;
 }
@@ -102,14 +121,18 @@ class Fuzzer {
   private outLen = 0;
   /** The neighbour table's generation the caches see (bumped now and then: every entry misses). */
   private neighGen = 0;
+  /** Counter indices of the drop reasons that may call for an ICMP error in this run's configuration. */
+  private readonly errorReasons: Int32Array;
 
   constructor(private readonly o: FuzzOptions) {
-    this.rig = new Rig(o.shards, o.capacity ?? (o.shards > 1 ? 256 : 2048));
+    this.rig = new Rig(o.shards, o.capacity ?? (o.shards > 1 ? 256 : 2048), o.globals);
+    const reasons = o.globals?.icmpAdminProhibited === true ? [...ERROR_REASONS, ...ADMIN_PROHIBITED_REASONS] : ERROR_REASONS;
+    this.errorReasons = Int32Array.from(reasons, (n) => C[n]);
     this.r = new Prng(o.seed);
     this.before = this.rig.shards.map(() => new Float64Array(COUNTER_COUNT));
     this.stats = {
       packets: 0, secondPasses: 0, verdicts: { DROP: 0, EMIT4: 0, EMIT6: 0, HAIRPIN: 0, STORE: 0 }, counters: {},
-      maxBib: 0, maxSessions: 0, maxHeld: 0, cacheHits: 0, elapsedMs: 0, failure: null,
+      maxBib: 0, maxSessions: 0, maxHeld: 0, cacheHits: 0, errorsByReason: {}, elapsedMs: 0, failure: null,
     };
     const lo = this.rig.off - HEADROOM - CANARY;
     this.rig.buf.fill(CANARY_BYTE, lo, lo + CANARY);
@@ -318,9 +341,10 @@ class Fuzzer {
         }
       } else if (r === Result.DROP) {
         // One drop reason; a reason that calls for an ICMP error (TTL, MTU, Routing header, pool4
-        // exhausted) also gets what became of the error when it was not sent (suppressed, rate-limited).
+        // exhausted, a refusal with icmp-admin-prohibited) also gets what became of the error when
+        // it was not sent (suppressed, rate-limited).
         const unsent = a[K_SUPPRESSED] - b[K_SUPPRESSED] + a[K_RATE_LIMITED] - b[K_RATE_LIMITED];
-        const errorReason = a[K_TTL] - b[K_TTL] + a[K_TOO_BIG] - b[K_TOO_BIG] + a[K_EXT] - b[K_EXT] + a[K_EXHAUSTED] - b[K_EXHAUSTED];
+        const errorReason = this.errorReasonDelta(a, b);
         let reason = -1;
         for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k] && k !== K_SUPPRESSED && k !== K_RATE_LIMITED) reason = k;
         const ok = unsent === 0 ? total === 1 && IS_OUTCOME[reason] !== 1 : unsent === 1 && errorReason === 1 && total === 2;
@@ -333,11 +357,21 @@ class Fuzzer {
         if (total !== 1 + frag || frag > 1 || a[k] - b[k] !== 1) {
           throw new InvariantViolation('counters', `translated: want ${COUNTERS[k].name}+1 (and mtu-fragmented+1) only, got {${changed}}`);
         }
-      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 ||
-        a[K_TTL] - b[K_TTL] + a[K_TOO_BIG] - b[K_TOO_BIG] + a[K_EXT] - b[K_EXT] + a[K_EXHAUSTED] - b[K_EXHAUSTED] !== 1) {
-        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and one reason (ttl-expired, packet-too-big, ext-header-unsupported, pool4-exhausted), got {${changed}}`);
+      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 || this.errorReasonDelta(a, b) !== 1) {
+        const names = Array.from(this.errorReasons, (k) => COUNTERS[k].name).join(', ');
+        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and one reason (${names}), got {${changed}}`);
+      } else {
+        const e = this.stats.errorsByReason;
+        for (const k of this.errorReasons) if (a[k] !== b[k]) e[COUNTERS[k].name] = (e[COUNTERS[k].name] ?? 0) + 1;
       }
     }
+  }
+
+  /** How much the reasons that may call for an ICMP error moved, together. */
+  private errorReasonDelta(a: Float64Array, b: Float64Array): number {
+    let d = 0;
+    for (const k of this.errorReasons) d += a[k] - b[k];
+    return d;
   }
 
   private checkResult(r: Result, family: 4 | 6, owner: number, off: number, cap: number, pristine: boolean): void {

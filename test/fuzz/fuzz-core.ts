@@ -4,7 +4,10 @@
  *
  *   npx tsc -p tsconfig.json
  *   node --expose-gc dist/test/fuzz/fuzz-core.js --seconds 60 --seed 1 [--shards 1|2|both] [--packets N]
- *        [--capacity N] [--out FILE (default: $TMPDIR/nat64-fuzz-core-failure-SEED.hex)]
+ *        [--capacity N] [--admin-prohibited] [--out FILE (default: $TMPDIR/nat64-fuzz-core-failure-SEED.hex)]
+ *
+ * --admin-prohibited: icmp-admin-prohibited on (RFC 7915 §4.4/§5.4), with address-dependent
+ * filtering on the 1-shard run and drop-externally-initiated-tcp on the 2-shard run.
  *
  * Prints packets/s, packets fuzzed, a counter histogram and the heap before/after; on the first
  * invariant violation writes the input packet (hex) and exits 1.
@@ -12,12 +15,13 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CoreGlobals } from '../../src/dataplane/core-config';
 import { fuzz, type FuzzStats } from './engine';
 
-interface Args { seconds: number; seed: number; shards: number[]; packets?: number; capacity?: number; out: string }
+interface Args { seconds: number; seed: number; shards: number[]; packets?: number; capacity?: number; out: string; admin: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seconds: 60, seed: 1, shards: [1, 2], out: '' };
+  const a: Args = { seconds: 60, seed: 1, shards: [1, 2], out: '', admin: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     const num = (): number => {
@@ -32,6 +36,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--capacity') a.capacity = num();
     else if (k === '--shards') { a.shards = v === 'both' ? [1, 2] : [num()]; if (v === 'both') i++; }
     else if (k === '--out') { a.out = v; i++; }
+    else if (k === '--admin-prohibited') a.admin = true;
     else { console.error(`fuzz-core: unknown option ${k}`); process.exit(2); }
   }
   if (a.out === '') a.out = join(tmpdir(), `nat64-fuzz-core-failure-${a.seed}.hex`);
@@ -56,8 +61,11 @@ function main(): void {
   for (const [k, shards] of a.shards.entries()) {
     const seconds = a.seconds / a.shards.length;
     const heapStart = heapMiB();
+    const globals: Partial<CoreGlobals> | undefined = !a.admin ? undefined : shards === 1
+      ? { icmpAdminProhibited: true, addressDependentFiltering: true }
+      : { icmpAdminProhibited: true, dropExternallyInitiatedTcp: true };
     const s: FuzzStats = fuzz({
-      seed: (a.seed + k * 0x9e3779b9) >>> 0, shards, seconds, packets: a.packets, capacity: a.capacity,
+      seed: (a.seed + k * 0x9e3779b9) >>> 0, shards, seconds, packets: a.packets, capacity: a.capacity, globals,
       progressEvery: 262144, onProgress: (p) => console.log(`  [${shards} shard(s)] ${p.packets} packets...`),
     });
     const heapEnd = heapMiB();
@@ -68,6 +76,7 @@ function main(): void {
     console.log(`${shards} shard(s): ${s.packets} packets + ${s.secondPasses} hairpin second passes in ${(s.elapsedMs / 1000).toFixed(1)} s ` +
       `(${Math.round((s.packets + s.secondPasses) / (s.elapsedMs / 1000))} packets/s); max bib ${s.maxBib} sessions ${s.maxSessions} ` +
       `held ${s.maxHeld}; flow cache hits ${s.cacheHits}; heap ${heapStart.toFixed(1)} -> ${heapEnd.toFixed(1)} MiB`);
+    console.log(`  ICMP errors originated, by reason: ${Object.entries(s.errorsByReason).map(([n, v]) => `${n} ${v}`).join(', ') || 'none'}`);
     if (s.failure) {
       const f = s.failure;
       writeFileSync(a.out, `${f.hex}\n`);

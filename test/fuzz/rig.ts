@@ -5,7 +5,7 @@
  * before the packet, `cap` writable bytes from it, and canaries around that window.
  */
 import { COUNTER_COUNT } from '../../src/dataplane/counters';
-import type { CoreConfig } from '../../src/dataplane/core-config';
+import type { CoreConfig, CoreGlobals } from '../../src/dataplane/core-config';
 import { Nat64Core } from '../../src/dataplane/core';
 import type { PacketSink } from '../../src/dataplane/translate/fragment';
 import { allocateShardTables } from '../../src/dataplane/tables/shard-tables';
@@ -24,10 +24,11 @@ export const MAX_PKT = 40 + 65535 + 64;
 /** Writable bytes past the packet's end, at most (cap = len + slack). */
 export const MAX_SLACK = 512;
 
-export function userGuideConfig(): CoreConfig {
+/** `globals` overrides Jool's defaults (the fuzzer also runs with icmp-admin-prohibited and filtering on). */
+export function userGuideConfig(globals: Partial<CoreGlobals> = {}): CoreConfig {
   return {
     instance: 'default',
-    globals: defaultGlobals(),
+    globals: defaultGlobals(globals),
     pool4: { TCP: [], UDP: [], ICMP: [] },
     bib: [],
   };
@@ -96,11 +97,11 @@ export class Shard {
   /** The shard worker's flow cache (src/dataplane/flow-cache.ts), in front of the core as in shard.ts. */
   readonly flows: FlowCache;
 
-  constructor(shard: number, shards: number, capacity: number, sink: FuzzSink) {
+  constructor(shard: number, shards: number, capacity: number, sink: FuzzSink, globals: Partial<CoreGlobals> = {}) {
     this.core = new Nat64Core(shard, shards, allocateShardTables(capacity), this.counters);
     this.core.setSelf(a6('2001:db8::1'), a4(OWN4));
     this.core.setSink(sink);
-    this.core.configure(userGuideConfig(), [a4(OWN4)]);
+    this.core.configure(userGuideConfig(globals), [a4(OWN4)]);
     this.flows = new FlowCache(capacity, [PORT_MAC], this.core, this.counters);
   }
 }
@@ -114,10 +115,10 @@ export class Rig {
   readonly sink: FuzzSink;
   now = 1_000;
 
-  constructor(readonly n: number, readonly capacity = 4096) {
+  constructor(readonly n: number, readonly capacity = 4096, globals: Partial<CoreGlobals> = {}) {
     this.sink = new FuzzSink(this.buf, CANARY + HEADROOM + MAX_PKT + MAX_SLACK + CANARY);
     this.buf.fill(CANARY_BYTE, this.sink.base);
-    this.shards = Array.from({ length: n }, (_, s) => new Shard(s, n, capacity, this.sink));
+    this.shards = Array.from({ length: n }, (_, s) => new Shard(s, n, capacity, this.sink, globals));
   }
 
   /** Runs a packet through its owner shard without checks (session set-up); returns the output or null. */

@@ -112,6 +112,11 @@ describe('cli: against a daemon socket (recorder data plane)', () => {
 
     assert.equal((await cli('global', 'update', 'udp-timeout', '10:00')).code, 0);
     assert.equal(JSON.parse((await cli('global', 'display', '--json')).out)['udp-timeout'], '0:10:00');
+    // RFC 7915 §4.4/§5.4: the icmp-admin-prohibited switch, off by default, reaches the shards.
+    assert.equal(JSON.parse((await cli('global', 'display', '--json')).out)['icmp-admin-prohibited'], false);
+    assert.equal((await cli('global', 'update', 'icmp-admin-prohibited', 'true')).code, 0);
+    assert.equal(dp.last!.globals.icmpAdminProhibited, true);
+    assert.match((await cli('global', 'display')).out, /icmp-admin-prohibited\s+true/);
     const small = await cli('global', 'update', 'tcp-trans-timeout', '1:00');
     assert.equal(small.code, 1);
     assert.match(small.err, /RFC 6146/);

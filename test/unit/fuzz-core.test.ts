@@ -1,6 +1,7 @@
 /**
  * The CI-sized fuzzing run of the translation core (the long one is test/fuzz/fuzz-core.ts, see
- * docs/fuzzing.md): about 200k mutated packets with fixed seeds, 1 and 2 shards, every invariant
+ * docs/fuzzing.md): about 280k mutated packets with fixed seeds, 1 and 2 shards, with Jool's
+ * defaults and with icmp-admin-prohibited (RFC 7915 §4.4/§5.4) on, every invariant
  * of test/fuzz/engine.ts checked on every packet, each packet through the shard's flow cache first
  * (hits and fills as in shard.ts). A failure prints the input packet in hex, the
  * seed and the iteration, which reproduce it (the run is deterministic).
@@ -50,6 +51,27 @@ describe('fuzz: the translation core under hostile input', function () {
       // Packets go through the flow cache first (as in the shard worker), and it translates some.
       assert.ok(s.cacheHits > 0, 'the flow cache never hit');
       if (o.capacity) assert.ok((s.counters['session-table-full'] ?? 0) + (s.counters['bib-table-full'] ?? 0) > 0, 'tables never filled');
+      // Switch off: no refusal ever produced an ICMP error (the invariant would have failed too).
+      assert.deepEqual(Object.keys(s.errorsByReason).filter((k) => !['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'pool4-exhausted'].includes(k)), []);
+    });
+  }
+
+  // RFC 7915 §4.4/§5.4 with icmp-admin-prohibited on: refusals may be answered (and counted with the
+  // error's fate); with address-dependent filtering, or drop-externally-initiated-tcp, so those
+  // refusals are reached too.
+  const adminRuns = [
+    { seed: 0x5eed0005, shards: 1, packets: 40000, globals: { icmpAdminProhibited: true, addressDependentFiltering: true },
+      answered: ['bib4-not-found', 'tcp-syn-needed', 'adf-filtered'] },
+    { seed: 0x5eed0006, shards: 2, packets: 40000, globals: { icmpAdminProhibited: true, dropExternallyInitiatedTcp: true },
+      answered: ['bib4-not-found', 'tcp-syn-needed', 'tcp-v4-syn-dropped'] },
+  ];
+  for (const o of adminRuns) {
+    it(`RFC 7915 §4.4/§5.4: ${o.packets} mutated packets, ${o.shards} shard(s), ${Object.keys(o.globals).join(' + ')}, seed ${o.seed.toString(16)}: every invariant holds`, () => {
+      const s = fuzz(o);
+      assert.equal(s.failure, null, s.failure ? explain(s) : '');
+      for (const k of o.answered) {
+        assert.ok((s.errorsByReason[k] ?? 0) > 0, `${k} never answered: ${JSON.stringify(s.errorsByReason)}`);
+      }
     });
   }
 

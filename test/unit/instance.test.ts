@@ -64,6 +64,10 @@ describe('instance: Jool atomic configuration', () => {
     assert.equal(core.globals.maximumSimultaneousOpens, 10);
     assert.deepEqual(core.globals.mtuPlateaus, [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68]);
     assert.equal(core.globals.pool6Strict, false);
+    assert.equal(core.globals.icmpAdminProhibited, false, 'RFC 7915 §4.4/§5.4 errors are opt-in');
+    const on = parseInstance({ instance: 'x', global: { pool6: '64:ff9b::/96', 'icmp-admin-prohibited': true } }, 'f');
+    assert.equal(toCoreConfig(on).globals.icmpAdminProhibited, true);
+    assert.equal(toInstanceFile(on).global['icmp-admin-prohibited'], true, 'file display shows it, file handle takes it back');
     const again = parseInstance(toInstanceFile(parseInstance(JSON.parse(JOOL_NAT64_SAMPLE), 'file')), 'f');
     assert.deepEqual(toCoreConfig(again), toCoreConfig(parseInstance(JSON.parse(JOOL_NAT64_SAMPLE), 'file')));
   });

@@ -36,6 +36,12 @@ export class IncomingTuple {
   /** 4->6: the pool4 transport address the flow is addressed to. */
   local4 = 0;
   localPort = 0;
+  /**
+   * Set when the packet is dropped by a policy of the translator (pool6-strict here, filtering in
+   * steps/filtering-and-updating.ts): a discard RFC 7915 §4.4/§5.4 answers with "administratively
+   * prohibited" when icmp-admin-prohibited is on (core.ts decides whether it may be answered).
+   */
+  refused = false;
 }
 
 function isEcho6(type: number): boolean { return type === 128 || type === 129; }
@@ -44,6 +50,7 @@ function isEcho4(type: number): boolean { return type === 8 || type === 0; }
 /** IPv6 packet, destination in pool6. False: dropped, counted. */
 export function determineIncoming6(buf: Uint8Array, p: Parsed, pool6: Uint8Array, pool6Len: number, strict: boolean,
   t: IncomingTuple, counters: Float64Array): boolean {
+  t.refused = false;
   const q = p.isIcmpError ? p.inner : p;
   if (q.proto === ICMP6 && !isEcho6(q.icmpType)) {
     counters[p.isIcmpError ? K_INNER : K_ICMP_TYPE]++;
@@ -59,6 +66,8 @@ export function determineIncoming6(buf: Uint8Array, p: Parsed, pool6: Uint8Array
   t.isError = p.isIcmpError;
   t.remote4 = extract(buf, remoteOff, pool6Len);
   if (strict && wkpForbids(pool6, pool6Len, t.remote4)) {
+    // Inside pool6, but RFC 6052 §3.1 forbids this address with the well-known prefix: a refusal.
+    t.refused = !p.isIcmpError;
     counters[K_POOL6]++;
     return false;
   }
@@ -78,6 +87,7 @@ export function determineIncoming6(buf: Uint8Array, p: Parsed, pool6: Uint8Array
 
 /** IPv4 packet addressed to a pool4 address. False: dropped, counted. */
 export function determineIncoming4(buf: Uint8Array, p: Parsed, t: IncomingTuple, counters: Float64Array): boolean {
+  t.refused = false;
   const q = p.isIcmpError ? p.inner : p;
   if (q.proto === PROTO_ICMP && !isEcho4(q.icmpType)) {
     counters[p.isIcmpError ? K_INNER : K_ICMP_TYPE]++;

@@ -4,7 +4,8 @@
  * Finds (or creates) the BIB entry and the session of a packet, applies the filtering policy
  * (address-dependent filtering, drop-icmpv6-info, drop-externally-initiated-tcp), runs the TCP
  * state machine (§3.5.2.2) and refreshes the session's lifetime. Returns the session index, or
- * NIL after counting exactly one reason for the drop.
+ * NIL after counting exactly one reason for the drop; t.refused tells the core the drop was a
+ * refusal it may answer with "administratively prohibited" (RFC 7915 §4.4/§5.4).
  */
 import type { CoreGlobals } from '../core-config';
 import { C } from '../counters';
@@ -45,16 +46,17 @@ export class FilteringAndUpdating {
     this.exhausted = false;
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
     const proto = t.proto;
-    // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop".
+    // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop". Not
+    // t.refused: RFC 7915 §5.4 never answers an ICMPv6 message.
     if (proto === PROTO_ICMP && !t.isError && g.dropIcmpv6Info) { c[K_INFO]++; return NIL; }
     let bib = bibs.lookup6(proto, buf, t.addr6Off, t.port6);
     if (t.isError) return this.errorSession(bib, t, K_BIB6);
     const rport = proto === PROTO_ICMP ? -1 : t.remotePort;
     let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport < 0 ? bibs.port4(bib) : rport);
-    if (s !== NIL) return this.update(s, proto, true, t.tcpFlags, now) ? s : NIL;
+    if (s !== NIL) return this.update(s, proto, true, t, now) ? s : NIL;
     // No session. TCP opens one only with a SYN (§3.5.2.2 CLOSED state).
     const syn = (t.tcpFlags & (TCP_SYN | TCP_RST)) === TCP_SYN;
-    if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; return NIL; }
+    if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; t.refused = true; return NIL; }
     let created = false;
     if (bib === NIL) {
       // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4.
@@ -93,11 +95,15 @@ export class FilteringAndUpdating {
     if (t.isError) return this.errorSession(bib, t, K_BIB4);
     const rport = proto === PROTO_ICMP ? t.localPort : t.remotePort;
     let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport);
-    if (s !== NIL) return this.update(s, proto, false, t.tcpFlags, now) ? s : NIL;
+    if (s !== NIL) return this.update(s, proto, false, t, now) ? s : NIL;
     const syn = (t.tcpFlags & (TCP_SYN | TCP_RST)) === TCP_SYN;
+    // t.refused: the discards RFC 7915 §4.4 answers with Communication Administratively Prohibited
+    // (icmp-admin-prohibited). Not a SYN that is stored, a retransmission of one, or one beyond
+    // maximum-simultaneous-opens: RFC 6146 §3.5.2.2 / RFC 5382 REQ-4, nothing answers an unsolicited
+    // SYN within 6 s. Not a full table either: nothing was refused.
     if (proto === PROTO_TCP) {
-      if (!syn) { c[bib === NIL ? K_BIB4 : K_SYN_NEEDED]++; return NIL; }
-      if (g.dropExternallyInitiatedTcp) { c[K_V4_SYN_DROPPED]++; return NIL; }
+      if (!syn) { c[bib === NIL ? K_BIB4 : K_SYN_NEEDED]++; t.refused = true; return NIL; }
+      if (g.dropExternallyInitiatedTcp) { c[K_V4_SYN_DROPPED]++; t.refused = true; return NIL; }
       // §3.5.2.2 CLOSED: no BIB entry, or filtered by ADF: the SYN "is stored" for 6 s.
       if (bib === NIL || (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4))) {
         const slot = this.tables.held.hold(t.local4, t.localPort, t.remote4, t.remotePort, now, g.maximumSimultaneousOpens);
@@ -107,8 +113,8 @@ export class FilteringAndUpdating {
       s = sessions.insert(bib, t.remote4, rport, TcpState.V4_INIT, TimerClass.TCP_SYN4, now);
     } else {
       // §3.5.1 / §3.5.3: no BIB entry -> drop; ADF: only hosts the IPv6 node already talked to.
-      if (bib === NIL) { c[K_BIB4]++; return NIL; }
-      if (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4)) { c[K_ADF]++; return NIL; }
+      if (bib === NIL) { c[K_BIB4]++; t.refused = true; return NIL; }
+      if (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4)) { c[K_ADF]++; t.refused = true; return NIL; }
       s = sessions.insert(bib, t.remote4, rport, 0, proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP, now);
     }
     if (s === NIL) c[K_SESSION_FULL]++;
@@ -129,15 +135,15 @@ export class FilteringAndUpdating {
   }
 
   /** Existing session: TCP state machine, then refresh its lifetime. Never drops UDP/ICMP. */
-  private update(s: number, proto: number, from6: boolean, flags: number, now: number): boolean {
+  private update(s: number, proto: number, from6: boolean, t: IncomingTuple, now: number): boolean {
     const sessions = this.tables.sessions, expiry = this.tables.expiry;
     if (proto !== PROTO_TCP) {
       expiry.touch(s, proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP, now);
       return true;
     }
     const state = sessions.state(s);
-    const tr = tcpTransition(state, from6, flags, this.globals!.handleRstDuringFinRcv);
-    if (tr === TCP_NO_SESSION) { this.counters[K_SYN_NEEDED]++; return false; }
+    const tr = tcpTransition(state, from6, t.tcpFlags, this.globals!.handleRstDuringFinRcv);
+    if (tr === TCP_NO_SESSION) { this.counters[K_SYN_NEEDED]++; t.refused = true; return false; }
     if (nextState(tr) !== state) sessions.setState(s, nextState(tr));
     if (nextTimer(tr) !== TCP_KEEP) expiry.touch(s, nextTimer(tr), now);
     return true;
