@@ -6,7 +6,7 @@ import { C } from './counters';
 import { Result } from './core-api';
 import { Nat64Core } from './core';
 import { MailboxServer } from './mailbox';
-import { ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethertype, isForUs, isFromUs, writeEthernet } from './l2/ethernet';
+import { ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, isForUs, writeEthernet } from './l2/ethernet';
 import { OwnAddresses, PortRuntime, RouteTable, word6 } from './l2/interfaces';
 import { NeighborTable, NeighState } from './l2/neighbors';
 import { PendingQueue, PENDING_TIMEOUT_MS } from './l2/pending';
@@ -49,6 +49,11 @@ const HOUSEKEEPING_MS = 10;
 export class Shard implements HeldSynListener {
   private readonly shard: number;
   private readonly buf: Uint8Array;
+  /** The same arena as 32/16-bit big-endian words. */
+  private readonly dv: DataView;
+  /** Per port index: the port's MAC as a 16-bit and a 32-bit word. */
+  private readonly macHi: Int32Array;
+  private readonly macLo: Int32Array;
   private readonly rx: Uint32Array;
   private readonly v: Int32Array;
   private readonly dataStart: number;
@@ -87,7 +92,14 @@ export class Shard implements HeldSynListener {
     this.bufLen = views.mbufBufLen;
     this.c = new Float64Array(init.counters);
     this.ports = init.ports;
-    init.ports.forEach((p, i) => { this.portIndex[p.id] = i; });
+    this.dv = new DataView(views.arena);
+    this.macHi = new Int32Array(init.ports.length);
+    this.macLo = new Int32Array(init.ports.length);
+    init.ports.forEach((p, i) => {
+      this.portIndex[p.id] = i;
+      this.macHi[i] = (p.mac[0] << 8) | p.mac[1];
+      this.macLo[i] = (p.mac[2] << 24) | (p.mac[3] << 16) | (p.mac[4] << 8) | p.mac[5];
+    });
     this.routes = new RouteTable(init.ports);
     this.own = new OwnAddresses(init.ports);
     this.neigh = new NeighborTable(init.neighbors);
@@ -260,9 +272,13 @@ export class Shard implements HeldSynListener {
     v[b + V_ACTION] = Action.DROP;
     c[C['received']]++;
     const pi = this.portIndex[rx[b + RX_PORT]];
-    const mac = this.ports[pi].mac;
-    if (len < ETH_HLEN || !isForUs(buf, frame, mac) || isFromUs(buf, frame, mac)) { c[C['l2-not-for-us']]++; return; }
-    const type = ethertype(buf, frame);
+    if (len < ETH_HLEN) { c[C['l2-not-for-us']]++; return; }
+    // The common frame, unicast to the port's MAC, in two word compares; the rest byte by byte.
+    const dv = this.dv, hi = this.macHi[pi], lo = this.macLo[pi];
+    const unicastToUs = dv.getUint16(frame) === hi && dv.getInt32(frame + 2) === lo;
+    if (!unicastToUs && !isForUs(buf, frame, this.ports[pi].mac)) { c[C['l2-not-for-us']]++; return; }
+    if (dv.getUint16(frame + 6) === hi && dv.getInt32(frame + 8) === lo) { c[C['l2-not-for-us']]++; return; } // our own frame
+    const type = dv.getUint16(frame + 12);
     if (type === ETHERTYPE_IPV6) this.ipv6(b, frame, len, pi, now);
     else if (type === ETHERTYPE_IPV4) this.ipv4(b, frame, len, pi, now);
     else if (type === ETHERTYPE_ARP) this.arp(b, frame, len, pi, now);

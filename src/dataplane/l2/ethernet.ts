@@ -4,10 +4,6 @@ export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_IPV6 = 0x86dd;
 
-export function ethertype(buf: Uint8Array, frame: number): number {
-  return (buf[frame + 12] << 8) | buf[frame + 13];
-}
-
 /** Writes dst MAC (from `dst` at dstOff), our MAC and the ethertype in front of an L3 packet. */
 export function writeEthernet(buf: Uint8Array, frame: number, dst: Uint8Array, dstOff: number,
   src: Uint8Array, type: number): void {
@@ -28,12 +24,6 @@ export function isForUs(buf: Uint8Array, frame: number, mac: Uint8Array): boolea
     if (b !== mac[i]) ours = false;
   }
   return ours || bcast;
-}
-
-/** Frames that we sent ourselves (a packet socket may show them to us again). */
-export function isFromUs(buf: Uint8Array, frame: number, mac: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (buf[frame + 6 + i] !== mac[i]) return false;
-  return true;
 }
 
 export function formatMac(mac: ArrayLike<number>): string {
