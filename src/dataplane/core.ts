@@ -38,6 +38,8 @@ const ICMP4_DEST_UNREACH = 3;
 const ICMP6_DEST_UNREACH = 1;
 const ICMP6_PARAM_PROBLEM = 4;
 const ICMP4_PORT_UNREACH = 3;
+/** RFC 4443 §3.1 code 3, what RFC 6146 §3.5.1.1 asks for when no state can be created. */
+const ICMP6_ADDR_UNREACH = 3;
 /** RFC 7915 §4.4: Destination Unreachable, Communication Administratively Prohibited. */
 const ICMP4_ADMIN_PROHIBITED = 13;
 /** RFC 7915 §5.4: Destination Unreachable, Communication with destination administratively prohibited. */
@@ -237,9 +239,10 @@ export class Nat64Core implements TranslationCore {
     }
     const s = this.filtering.filter6(buf, t, now);
     if (s === NIL) {
-      // RFC 6146 §3.5.1.1 / §3.5.3: no IPv4 transport address: "SHOULD send an ICMPv6 Destination
-      // Unreachable error message with Code 3 (Address Unreachable)".
-      if (this.filtering.exhausted) return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, 3, 0);
+      // RFC 6146 §3.5.1.1 / §3.5.2.2 / §3.5.3: no IPv4 transport address, or no room for the BIB
+      // entry or the session (pool4-exhausted, bib-table-full, session-table-full): "SHOULD send an
+      // ICMPv6 Destination Unreachable error message with Code 3 (Address Unreachable)".
+      if (this.filtering.addressUnreachable) return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0);
       return t.refused ? this.prohibited6(buf, off, len, g) : Result.DROP;
     }
     outgoing6to4(this.tables, s, t, tuple);

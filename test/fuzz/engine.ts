@@ -13,7 +13,9 @@
  *                                      ttl-expired (Time Exceeded), packet-too-big (an IPv6
  *                                      packet too long for IPv4's 16-bit Total Length),
  *                                      ext-header-unsupported (Parameter Problem for a Routing
- *                                      header), pool4-exhausted (Address Unreachable), and only
+ *                                      header), pool4-exhausted, bib-table-full and
+ *                                      session-table-full (Address Unreachable, RFC 6146
+ *                                      §3.5.1.1: IPv6 packets only), and only
  *                                      with icmp-admin-prohibited the refusals answered with
  *                                      "administratively prohibited" (RFC 7915 §4.4/§5.4):
  *                                      bib4-not-found, adf-filtered, tcp-v4-syn-dropped,
@@ -39,7 +41,11 @@ const K_STORED = C['tcp-v4-syn-stored'];
 const K_SUPPRESSED = C['icmp-error-suppressed'], K_RATE_LIMITED = C['icmp-error-rate-limited'];
 const K_FRAGMENTED = C['mtu-fragmented'];
 /** Drop reasons that call for an ICMP error the core builds itself (always). */
-const ERROR_REASONS: readonly CounterName[] = ['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'pool4-exhausted'];
+export const ERROR_REASONS: readonly CounterName[] = ['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'pool4-exhausted',
+  'bib-table-full', 'session-table-full'];
+/** Of those, the ones only an IPv6 packet may produce: no state could be created for it (RFC 6146 §3.5.1.1). */
+const V6_ONLY_REASONS: readonly CounterName[] = ['pool4-exhausted', 'bib-table-full', 'session-table-full'];
+const V6_ONLY = Int32Array.from(V6_ONLY_REASONS, (n) => C[n]);
 /** ...and those that do only with icmp-admin-prohibited (RFC 7915 §4.4/§5.4, docs/design.md). */
 const ADMIN_PROHIBITED_REASONS: readonly CounterName[] = ['bib4-not-found', 'adf-filtered', 'tcp-v4-syn-dropped', 'tcp-syn-needed',
   'pool6-mismatch'];
@@ -341,13 +347,14 @@ class Fuzzer {
         }
       } else if (r === Result.DROP) {
         // One drop reason; a reason that calls for an ICMP error (TTL, MTU, Routing header, pool4
-        // exhausted, a refusal with icmp-admin-prohibited) also gets what became of the error when
-        // it was not sent (suppressed, rate-limited).
+        // exhausted or a full table on the IPv6 side, a refusal with icmp-admin-prohibited) also
+        // gets what became of the error when it was not sent (suppressed, rate-limited).
         const unsent = a[K_SUPPRESSED] - b[K_SUPPRESSED] + a[K_RATE_LIMITED] - b[K_RATE_LIMITED];
         const errorReason = this.errorReasonDelta(a, b);
         let reason = -1;
         for (let k = 0; k < COUNTER_COUNT; k++) if (a[k] !== b[k] && k !== K_SUPPRESSED && k !== K_RATE_LIMITED) reason = k;
-        const ok = unsent === 0 ? total === 1 && IS_OUTCOME[reason] !== 1 : unsent === 1 && errorReason === 1 && total === 2;
+        const ok = unsent === 0 ? total === 1 && IS_OUTCOME[reason] !== 1
+          : unsent === 1 && errorReason === 1 && total === 2 && (family === 6 || !moved(V6_ONLY, a, b));
         if (!ok) {
           throw new InvariantViolation('counters', `DROP must bump exactly one drop reason (and the fate of its ICMP error), got {${changed}}`);
         }
@@ -357,9 +364,9 @@ class Fuzzer {
         if (total !== 1 + frag || frag > 1 || a[k] - b[k] !== 1) {
           throw new InvariantViolation('counters', `translated: want ${COUNTERS[k].name}+1 (and mtu-fragmented+1) only, got {${changed}}`);
         }
-      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 || this.errorReasonDelta(a, b) !== 1) {
+      } else if (total !== 2 || a[K_SENT] - b[K_SENT] !== 1 || this.errorReasonDelta(a, b) !== 1 || (family === 4 && moved(V6_ONLY, a, b))) {
         const names = Array.from(this.errorReasons, (k) => COUNTERS[k].name).join(', ');
-        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and one reason (${names}), got {${changed}}`);
+        throw new InvariantViolation('counters', `generated ICMP error: want icmp-error-sent+1 and one reason (${names}; ${V6_ONLY_REASONS.join(', ')} from IPv6 only), got {${changed}}`);
       } else {
         const e = this.stats.errorsByReason;
         for (const k of this.errorReasons) if (a[k] !== b[k]) e[COUNTERS[k].name] = (e[COUNTERS[k].name] ?? 0) + 1;
@@ -462,6 +469,12 @@ class Fuzzer {
       }
     }
   }
+}
+
+/** Did any of these counters move? */
+function moved(ks: Int32Array, a: Float64Array, b: Float64Array): boolean {
+  for (const k of ks) if (a[k] !== b[k]) return true;
+  return false;
 }
 
 function isShard(x: number, n: number): boolean { return Number.isInteger(x) && x >= 0 && x < n; }

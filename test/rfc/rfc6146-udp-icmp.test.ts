@@ -103,12 +103,16 @@ describe('RFC 6146 §3.5.1 UDP through the core', () => {
     assert.equal(n(c, 'pool6-mismatch'), 1);
   });
 
-  it('a full session table drops with session-table-full and leaves no orphan BIB entry', () => {
+  it('§3.5.1.1: a full session table drops with session-table-full (answered with Address Unreachable) and leaves no orphan BIB entry', () => {
     const { core, c } = makeCore(makeConfig(), { capacity: 2 });
     run(core, 6, udp6(X, 5000, Y6, 1), 0);
     run(core, 6, udp6(X, 5000, Y6, 2), 0);
-    assert.equal(run(core, 6, udp6('2001:db8::9', 5000, Y6, 3), 0).r, Result.DROP);
-    assert.equal(n(c, 'session-table-full') + n(c, 'bib-table-full'), 1);
+    const o = run(core, 6, udp6('2001:db8::9', 5000, Y6, 3), 0);
+    assert.equal(o.r, Result.EMIT6, 'not translated: ICMPv6 Address Unreachable (rfc6146-table-full)');
+    assert.deepEqual([o.pkt[40], o.pkt[41]], [1, 3]);
+    assert.equal(n(c, 'session-table-full'), 1);
+    assert.equal(n(c, 'bib-table-full'), 0);
+    assert.equal(n(c, 'translated-6to4'), 2);
     assert.equal(core.tables.bib.count, 1);
   });
 

@@ -30,14 +30,16 @@ describe('exhaustion recovers when sessions expire', () => {
     assert.equal(n(c, 'pool4-exhausted'), 1);
   });
 
-  it('session table of 1024: new sessions dropped (session-table-full), existing kept, recovered after expiry', () => {
+  it('session table of 1024: new sessions dropped (session-table-full, answered with Address Unreachable), existing kept, recovered after expiry', () => {
     const { core, c } = makeCore(makeConfig({ udpTimeout: TIMEOUT }), { capacity: 1024 });
     const now = 1000;
     assert.equal(run(core, 6, flow(6000, 7), now).r, Result.EMIT4);
     let dropped = 0;
-    for (let d = 0; d < 1100; d++) if (run(core, 6, flow(6001, 10000 + d), now).r === Result.DROP) dropped++;
+    // Not translated: RFC 6146 §3.5.1.1 Address Unreachable goes back to the node instead.
+    for (let d = 0; d < 1100; d++) if (run(core, 6, flow(6001, 10000 + d), now).r === Result.EMIT6) dropped++;
     assert.ok(dropped >= 1100 - 1023, `dropped ${dropped}`);
-    assert.ok(n(c, 'session-table-full') > 0);
+    assert.equal(n(c, 'session-table-full'), dropped);
+    assert.equal(n(c, 'icmp-error-sent'), dropped);
     assert.equal(run(core, 6, flow(6000, 7), now + 10).r, Result.EMIT4, 'the existing session still translates');
     core.expire(now + TIMEOUT + 100);
     const later = now + TIMEOUT + 200;

@@ -5,7 +5,8 @@
  * (address-dependent filtering, drop-icmpv6-info, drop-externally-initiated-tcp), runs the TCP
  * state machine (§3.5.2.2) and refreshes the session's lifetime. Returns the session index, or
  * NIL after counting exactly one reason for the drop; t.refused tells the core the drop was a
- * refusal it may answer with "administratively prohibited" (RFC 7915 §4.4/§5.4).
+ * refusal it may answer with "administratively prohibited" (RFC 7915 §4.4/§5.4), and
+ * addressUnreachable that an IPv6 packet found no room for its state (Address Unreachable).
  */
 import type { CoreGlobals } from '../core-config';
 import { C } from '../counters';
@@ -36,14 +37,21 @@ export class FilteringAndUpdating {
   pool4: Pool4 | null = null;
   /** Set by filter4: the held-SYN slot that now stores the packet (RFC 6146 §3.5.2.2), else -1. */
   stored = -1;
-  /** Set by filter6: no IPv4 transport address could be allocated for this packet. */
-  exhausted = false;
+  /**
+   * Set by filter6: the state this packet needed could not be created, i.e. no IPv4 transport
+   * address (pool4-exhausted), no room in the BIB (bib-table-full) or in the session table
+   * (session-table-full). RFC 6146 §3.5.1.1, §3.5.2.2 (V6 SYN in CLOSED), §3.5.3: "the packet is
+   * discarded. The NAT64 SHOULD send an ICMPv6 Destination Unreachable error message with Code 3
+   * (Address Unreachable)"; the core does. Never set by filter4: nothing asks to answer the IPv4
+   * side for a full table (docs/design.md).
+   */
+  addressUnreachable = false;
 
   constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
 
   /** IPv6 -> IPv4 (§3.5.1 UDP, §3.5.2 TCP, §3.5.3 ICMP query). */
   filter6(buf: Uint8Array, t: IncomingTuple, now: number): number {
-    this.exhausted = false;
+    this.addressUnreachable = false;
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
     const proto = t.proto;
     // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop". Not
@@ -62,11 +70,12 @@ export class FilteringAndUpdating {
       // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4.
       if (!this.pool4!.allocate(proto, bibs, buf, t.addr6Off, t.port6, t.remote4, t.remotePort, g.fArgs)) {
         c[K_POOL4_EXHAUSTED]++;
-        this.exhausted = true; // the core answers Address Unreachable (§3.5.1.1)
+        this.addressUnreachable = true; // the core answers Address Unreachable (§3.5.1.1)
         return NIL;
       }
       bib = bibs.insert(proto, buf, t.addr6Off, t.port6, this.pool4!.addr, this.pool4!.port, false);
-      if (bib === NIL) { c[K_BIB_FULL]++; return NIL; }
+      // §3.5.1.1: "... or create a BIB entry, then the packet is discarded": Address Unreachable too.
+      if (bib === NIL) { c[K_BIB_FULL]++; this.addressUnreachable = true; return NIL; }
       created = true;
     }
     const port4 = bibs.port4(bib);
@@ -74,8 +83,11 @@ export class FilteringAndUpdating {
     const cls = proto === PROTO_TCP ? TimerClass.TCP_TRANS : proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP;
     s = sessions.insert(bib, t.remote4, rport < 0 ? port4 : rport, state, cls, now);
     if (s === NIL) {
+      // No session, no state at all (a new BIB entry goes with it): answered as a BIB entry that
+      // could not be created.
       if (created) bibs.remove(bib);
       c[K_SESSION_FULL]++;
+      this.addressUnreachable = true;
       return NIL;
     }
     if (proto === PROTO_TCP) {
