@@ -75,6 +75,9 @@ function specs(): ScenarioSpec[] {
     for (const sessions of [1024, 65536, 1 << 20]) out.push({ ...base, proto: 'TCP', direction, frameBytes: 84, sessions, shards: 1 });
   }
   out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 65536, shards: 2, steer: 'spread' });
+  // Memory against rate: no flow cache at all, and a cache of 256 k entries (16 MB a direction) for 1 M sessions.
+  out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1, flowCacheEntries: 0 });
+  out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 1 << 20, shards: 1, flowCacheEntries: 1 << 18 });
   out.push({ ...base, device: 'ring', direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1 });
   for (const frameBytes of [84, 1518]) out.push({ ...base, device: 'pcap', direction: '6to4', frameBytes, sessions: 65536, shards: 1 });
   return out;
@@ -84,7 +87,8 @@ function name(s: ScenarioSpec): string {
   if (s.stage !== 'nat64') return `stage ${s.stage} ${s.frameBytes}B (${s.device})`;
   const n = s.sessions >= 1 << 20 ? `${s.sessions / (1 << 20)}M` : `${s.sessions / 1024}k`;
   return `${s.direction} ${s.proto} ${s.direction === '6to4' ? s.frameBytes : s.frameBytes - 20}B ${n} ${s.shards}sh ${s.device}` +
-    (s.steer === 'spread' ? ' spread' : '');
+    (s.steer === 'spread' ? ' spread' : '') +
+    (s.flowCacheEntries === undefined ? '' : s.flowCacheEntries === 0 ? ' nocache' : ` cache${s.flowCacheEntries >>> 10}k`);
 }
 
 async function main(): Promise<void> {
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
     }
     for (const [k, v] of Object.entries(baselines)) process.stdout.write(`baseline ${k.padEnd(28)} ${v.toFixed(2).padStart(7)} Mpps\n`);
     process.stdout.write(`${'scenario'.padEnd(34)} ${'Mpps'.padStart(7)} ${'base'.padStart(6)} ${'ratio'.padStart(6)} ${'loss'.padStart(7)} ` +
-      `${'ns/pkt'.padStart(7)} ${'Msess/s'.padStart(8)} ${'B/sess'.padStart(7)} ${'lat p50/p99 µs @10/50/90%'}\n`);
+      `${'ns/pkt'.padStart(7)} ${'Msess/s'.padStart(8)} ${'B/sess'.padStart(7)} ${'+cache'.padStart(7)} ${'lat p50/p99 µs @10/50/90%'}\n`);
     for (const spec of list) {
       const r = measure(spec);
       const pass = rows.find((x) => x.stage === 'pass' && x.frameBytes === spec.frameBytes && x.device === spec.device);
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
         : pass && spec.stage === 'nat64' ? `pass ${spec.frameBytes}B` : `testpmd io null ${spec.frameBytes}B`;
       const baselineMpps = baseline.startsWith('pass') ? pass!.mpps : baselines[baseline] ?? baselines[`testpmd io null 84B`];
       const k1 = rows.find((x) => x.stage === 'nat64' && x.device === spec.device && x.direction === spec.direction && x.proto === spec.proto &&
-        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer);
+        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined);
       const row: Row = { ...r, scenario: name(spec), baseline, baselineMpps, ratio: r.mpps / baselineMpps,
         shareOf1k: k1 && spec.stage === 'nat64' ? r.mpps / k1.mpps : null };
       rows.push(row);
@@ -125,7 +129,8 @@ async function main(): Promise<void> {
       process.stdout.write(`${row.scenario.padEnd(34)} ${row.mpps.toFixed(2).padStart(7)} ${baselineMpps.toFixed(2).padStart(6)} ` +
         `${(row.ratio * 100).toFixed(0).padStart(5)}% ${(row.lossRatio * 100).toFixed(3).padStart(6)}% ${row.nsPerPacket.toFixed(0).padStart(7)} ` +
         `${row.sessionsPerSecond ? (row.sessionsPerSecond / 1e6).toFixed(3).padStart(8) : '     n/a'} ` +
-        `${row.bytesPerSessionSlot ? row.bytesPerSessionSlot.toFixed(0).padStart(7) : '    n/a'} ${lat}\n`);
+        `${row.bytesPerSessionSlot ? row.bytesPerSessionSlot.toFixed(0).padStart(7) : '    n/a'} ` +
+        `${row.flowCacheBytesPerSession !== null ? row.flowCacheBytesPerSession.toFixed(0).padStart(7) : '    n/a'} ${lat}\n`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: os.hostname(), cpus: cpus.length, cpu: cpus[0]?.model,
     node: process.version, quick, repeat, seconds, baselines, rows: rows.map(({ counters, io, ...r }) => ({ ...r, counters, io })) }, null, 2) + '\n');
-  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer)
+  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer && r.flowCacheEntries === undefined)
     .map((r) => ({ label: r.sessions >= 1 << 20 ? `${r.sessions / (1 << 20)} M sessions` : `${r.sessions / 1024} k sessions`,
       series: `${r.direction}, ${r.shards} shard${r.shards > 1 ? 's' : ''}`, value: r.mpps }));
   const png = writeChart(path.join(resultsDir, `rate-vs-sessions${quick ? '-quick' : ''}.png`),

@@ -25,7 +25,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parseInstance, toCoreConfig } from '../src/control/instance';
 import { Dataplane } from '../src/dataplane/manager';
-import { BF_IN_USE, B_FLAGS, B_PORTS, B_STRIDE, B_V4, B_V6 } from '../src/dataplane/tables/layout';
+import { FLOW_CACHE_ENTRY_BYTES, flowCacheEntries } from '../src/dataplane/flow-cache';
+import { BF_IN_USE, B_FLAGS, B_PORTS, B_STRIDE, B_V4, B_V6, pow2AtLeast } from '../src/dataplane/tables/layout';
 import type { ShardTableBuffers } from '../src/dataplane/tables/shard-tables';
 import { GEN_HIST_NS, loadNative, native, type GenSpec } from '../src/native';
 import { memoryArgs } from '../src/native/eal-args';
@@ -50,6 +51,8 @@ export interface ScenarioSpec {
   seconds: number;
   steer?: Steer;
   measureLatency?: boolean;
+  /** dataplane.flowCacheEntries (per shard and direction; 0: no flow cache); default: the daemon's. */
+  flowCacheEntries?: number;
 }
 
 export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
@@ -67,6 +70,8 @@ export interface ScenarioResult extends ScenarioSpec {
   /** Table bytes per session slot and per established session (BIB + sessions + indexes + expiry). */
   bytesPerSessionSlot: number | null;
   bytesPerSession: number | null;
+  /** The flow caches of every shard (both directions), per established session: derived state, on top. */
+  flowCacheBytesPerSession: number | null;
   tableCapacity: number | null;
   counters: Record<string, number>;
   io: Record<string, number>;
@@ -211,10 +216,12 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
     ring: ['net_ring_gen6', 'net_ring_gen4'], null: ['net_null0', 'net_null1'] }[spec.device];
   const dp = new Dataplane();
   const result: Partial<ScenarioResult> = { latency: [], sessionsPerSecond: null, phase1Lost: null };
+  const sessionsPerShard = Math.max(1024, Math.ceil((n * (spec.shards > 1 ? 1.1 : 1)) / spec.shards));
   try {
     await dp.start({
       eal: ealArgs(), shards: spec.shards, mbufs: pcap ? Math.max(16383, n + 8192 * spec.shards) | 1 : 32767,
-      sessionsPerShard: Math.max(1024, Math.ceil((n * (spec.shards > 1 ? 1.1 : 1)) / spec.shards)),
+      sessionsPerShard,
+      ...(spec.flowCacheEntries === undefined ? {} : { flowCacheEntries: spec.flowCacheEntries }),
       ports: [
         { name: 'v6', device: devices[0],
           addresses: ['2001:db8::1/64'], routes: [{ prefix: CLIENT_PREFIX, via: CLIENT_ROUTER }], mtu: 1500,
@@ -260,6 +267,8 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
     }
     const sessions = dp.counters().total;
     result.bytesPerSession = mem.bytes / Math.max(1, n);
+    const cacheEntries = spec.flowCacheEntries === 0 ? 0 : flowCacheEntries(pow2AtLeast(sessionsPerShard), spec.flowCacheEntries);
+    result.flowCacheBytesPerSession = (2 * cacheEntries * FLOW_CACHE_ENTRY_BYTES * spec.shards) / Math.max(1, n);
     const counters: Record<string, number> = {};
     for (const [k, v] of Object.entries(sessions)) if (v - (before[k] ?? 0) > 0) counters[k] = v - (before[k] ?? 0);
     result.counters = counters;
@@ -317,7 +326,7 @@ async function runStage(spec: ScenarioSpec): Promise<ScenarioResult> {
       lossRatio = 0;
     } else ({ mpps, lossRatio } = await maxRate(gs, spec.seconds));
     return { ...spec, inFrameBytes: spec.frameBytes, mpps, lossRatio, sessionsPerSecond: null, phase1Lost: null,
-      nsPerPacket: mpps > 0 ? 1000 / mpps : 0, latency: [], bytesPerSessionSlot: null, bytesPerSession: null, tableCapacity: null,
+      nsPerPacket: mpps > 0 ? 1000 / mpps : 0, latency: [], bytesPerSessionSlot: null, bytesPerSession: null, flowCacheBytesPerSession: null, tableCapacity: null,
       counters: {}, io: ioTotals(1) };
   } finally {
     Atomics.store(new Int32Array(stop), 0, 1);

@@ -37,6 +37,11 @@ export interface DataplaneConfig {
   mbufDataRoom?: number;
   /** Per-shard table capacity (sessions; BIB entries likewise). */
   sessionsPerShard: number;
+  /**
+   * Flow-cache entries per shard and direction (64 bytes each), rounded up to a power of two;
+   * 0 turns the cache off. Default: 4 per session slot, at most 2^21 (flow-cache.ts).
+   */
+  flowCacheEntries?: number;
   /** ICMP errors the translator originates, per shard and second (RFC 4443 §2.4(f)); 0: no limit. Default 1000. */
   icmpErrorsPerSecond?: number;
   /** Token bucket size of that limit (errors sent back to back). Default 50. */

@@ -73,8 +73,8 @@ function str(v: unknown, field: string): string {
 function validateDataplane(raw: unknown): DataplaneConfig {
   const f = 'dataplane';
   const d = expectObject(raw, f);
-  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'mbufDataRoom', 'sessionsPerShard', 'icmpErrorsPerSecond', 'icmpErrorBurst',
-    'reassemblyDatagrams', 'reassemblyTimeoutMs'], f);
+  checkKeys(d, ['eal', 'shards', 'ports', 'mbufs', 'mbufDataRoom', 'sessionsPerShard', 'flowCacheEntries', 'icmpErrorsPerSecond',
+    'icmpErrorBurst', 'reassemblyDatagrams', 'reassemblyTimeoutMs'], f);
   const eal = d.eal === undefined ? [...DEFAULT_EAL] : expectArray(d.eal, `${f}.eal`).map((a, i) => str(a, `${f}.eal[${i}]`));
   const ports = expectArray(requireField(d, 'ports', f), `${f}.ports`).map((p, i) => validatePort(p, `${f}.ports[${i}]`));
   if (ports.length === 0) throw new Nat64Error('E_CONFIG_FIELD', `${f}.ports: at least one port is needed`);
@@ -91,6 +91,8 @@ function validateDataplane(raw: unknown): DataplaneConfig {
     mbufs: int(d.mbufs, `${f}.mbufs`, 1023, 1 << 24, DEFAULTS.mbufs),
     mbufDataRoom: int(d.mbufDataRoom, `${f}.mbufDataRoom`, 1024, 16384, DEFAULT_MBUF_DATA_ROOM),
     sessionsPerShard: int(d.sessionsPerShard, `${f}.sessionsPerShard`, 1024, 1 << 24, DEFAULTS.sessionsPerShard),
+    ...(d.flowCacheEntries === undefined ? {}
+      : { flowCacheEntries: int(d.flowCacheEntries, `${f}.flowCacheEntries`, 0, 1 << 22, 0) }),
     icmpErrorsPerSecond: int(d.icmpErrorsPerSecond, `${f}.icmpErrorsPerSecond`, 0, 1 << 24, DEFAULTS.icmpErrorsPerSecond),
     icmpErrorBurst: int(d.icmpErrorBurst, `${f}.icmpErrorBurst`, 1, 1 << 24, DEFAULTS.icmpErrorBurst),
     reassemblyDatagrams: int(d.reassemblyDatagrams, `${f}.reassemblyDatagrams`, 1, 1 << 20, DEFAULTS.reassemblyDatagrams),

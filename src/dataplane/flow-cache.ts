@@ -134,6 +134,17 @@ function set4(src: number, dst: number, ports: number, proto: number): number {
   return h & ~1;
 }
 
+/** Entries per direction of a shard's cache for `sessions` slots and dataplane.flowCacheEntries. */
+export function flowCacheEntries(sessions: number, configured?: number): number {
+  const want = configured ?? Math.min(4 * sessions, MAX_ENTRIES);
+  let n = 2;
+  while (n < want) n *= 2;
+  return n;
+}
+
+/** Bytes of one entry (both directions' tables have as many). */
+export const FLOW_CACHE_ENTRY_BYTES = 64;
+
 /** What the native addon offers for laying out big tables (src/native/types.ts). */
 export interface TableMemory {
   adviseHugePages(view: ArrayBufferView): number;
@@ -195,11 +206,11 @@ export class FlowCache implements SessionWatcher {
    * one), and 4 KB pages make every lookup at 64 k+ flows a TLB miss as well.
    */
   constructor(capacity: number, macs: Uint8Array[], private readonly core: Nat64Core,
-    private readonly counters: Float64Array, memory?: TableMemory) {
-    // Four entries per session slot: with two ways, ~97 % of randomly chosen flows hit at a full
-    // table (~90 % with two per slot, the most MAX_ENTRIES gives at 1 M sessions).
-    let n = 2;
-    while (n < 4 * capacity && n < MAX_ENTRIES) n *= 2;
+    private readonly counters: Float64Array, memory?: TableMemory, entries?: number) {
+    // Default: four entries per session slot: with two ways, ~97 % of randomly chosen flows hit at
+    // a full table (~90 % with two per slot, the most MAX_ENTRIES gives at 1 M sessions).
+    // `entries` (dataplane.flowCacheEntries) trades that for memory: 64 bytes an entry, per direction.
+    const n = flowCacheEntries(capacity, entries);
     this.mask = n - 1;
     this.t6 = entryTable(n * STRIDE, memory);
     this.t4 = entryTable(n * STRIDE, memory);

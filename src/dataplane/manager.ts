@@ -95,6 +95,7 @@ export class Dataplane implements DataplaneApi {
         shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables,
         counters, mailbox, neighbors, events, instance: null,
         icmpErrors: { perSecond: cfg.icmpErrorsPerSecond ?? 1000, burst: cfg.icmpErrorBurst ?? 50 },
+        flowCacheEntries: cfg.flowCacheEntries,
       };
       this.shards.push({
         init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters),

@@ -20,6 +20,8 @@ export interface ShardInit {
    * accept the 'test-crash' message. Never set in production.
    */
   testHooks?: boolean;
+  /** dataplane.flowCacheEntries (undefined: the default size; 0: no flow cache). */
+  flowCacheEntries?: number;
   /** RFC 4443 §2.4(f) token bucket of the errors this shard originates (translate/icmp-rate-limit.ts). */
   icmpErrors?: { perSecond: number; burst: number };
 }

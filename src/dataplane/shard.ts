@@ -68,6 +68,8 @@ export class Shard implements HeldSynListener {
   private readonly neigh: NeighborTable;
   /** Exact-match cache of plain translations (flow-cache.ts): the fast path of common packets. */
   private readonly flows: FlowCache;
+  /** dataplane.flowCacheEntries is not 0: TCP/UDP packets try the flow cache first. */
+  private readonly cached: boolean;
   private readonly pending = new PendingQueue();
   /** Stored IPv4 SYNs by held-SYN slot: mbuf handle, L3 offset, length (-1: none). */
   private readonly stored = new Float64Array(HELD_CAPACITY * 3).fill(-1);
@@ -107,7 +109,9 @@ export class Shard implements HeldSynListener {
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSink(this.fragmentSink());
     this.core.setSinkBuffer(this.buf);
-    this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c, native);
+    this.cached = init.flowCacheEntries !== 0;
+    this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c, native,
+      this.cached ? init.flowCacheEntries : 2);
     this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;
     this.debugBefore = new Float64Array(this.c.length);
@@ -129,7 +133,7 @@ export class Shard implements HeldSynListener {
         const now = Date.now();
         if (this.debug) this.traceBurst(n, now);
         else {
-          if (this.enabled) this.prefetch(n);
+          if (this.enabled && this.cached) this.prefetch(n);
           for (let i = 0; i < n; i++) this.frame(i, now);
         }
         native.tx(shard, n);
@@ -297,7 +301,7 @@ export class Shard implements HeldSynListener {
     if (len < ETH_HLEN + 40 || (buf[ip] >>> 4) !== 6 || ETH_HLEN + 40 + payload > len) { c[C['ipv6-hdr-truncated']]++; return; }
     const l3len = 40 + payload; // frames may carry Ethernet padding after the packet
     const nh = buf[ip + 6];
-    const tried = this.enabled && (nh === 17 || nh === 6);
+    const tried = this.enabled && this.cached && (nh === 17 || nh === 6);
     if (tried) {
       const flen = this.flows.hit6(buf, ip, payload, now, this.neigh.generation());
       if (flen > 0) { this.txHere(b, this.flows.port, this.flows.frame, flen); return; }
@@ -357,7 +361,7 @@ export class Shard implements HeldSynListener {
     }
     const dst = get32(buf, ip + 16);
     const proto = buf[ip + 9];
-    const tried = this.enabled && ihl === 20 && (proto === 17 || proto === 6);
+    const tried = this.enabled && this.cached && ihl === 20 && (proto === 17 || proto === 6);
     if (tried) {
       const flen = this.flows.hit4(buf, ip, total, now, this.neigh.generation());
       if (flen > 0) { this.txHere(b, this.flows.port, this.flows.frame, flen); return; }

@@ -13,7 +13,11 @@ describe('reliability: exhaustion end to end (1 shard)', function () {
   this.timeout(180000);
   const net = new RelNet({
     prefix: 'n64rlx', shards: 1,
-    config: (c) => { c.dataplane.sessionsPerShard = 1024; c.dataplane.icmpErrorsPerSecond = 100; c.dataplane.icmpErrorBurst = 10; },
+    // flowCacheEntries 0: every packet takes the full path here (the cache-off configuration end to end).
+    config: (c) => {
+      c.dataplane.sessionsPerShard = 1024; c.dataplane.icmpErrorsPerSecond = 100; c.dataplane.icmpErrorBurst = 10;
+      c.dataplane.flowCacheEntries = 0;
+    },
   });
   let dst = '';
   const addInstance = (pool4: boolean) => {

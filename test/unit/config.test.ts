@@ -39,6 +39,7 @@ describe('config: a good file', () => {
     assert.equal(c.dataplane.reassemblyDatagrams, 256);
     assert.equal(c.dataplane.reassemblyTimeoutMs, 2000);
     assert.equal(c.dataplane.sessionsPerShard, 65536);
+    assert.equal(c.dataplane.flowCacheEntries, undefined); // the default size (flow-cache.ts)
     assert.equal(c.dataplane.ports[0].mtu, 1500);
     assert.deepEqual(c.dataplane.ports[1].routes, []);
     assert.deepEqual(c.dataplane.ports[0].neighbors, []);
@@ -95,6 +96,13 @@ describe('config: every error names its field', () => {
     rejects((c) => { c.dataplane.mbufDataRoom = 512; }, 'E_CONFIG_FIELD', 'dataplane.mbufDataRoom');
     rejects((c) => { c.dataplane.reassemblyTimeoutMs = 10; }, 'E_CONFIG_FIELD', 'dataplane.reassemblyTimeoutMs');
     rejects((c) => { c.dataplane.sessionsPerShard = '1'; }, 'E_CONFIG_FIELD', 'dataplane.sessionsPerShard');
+    rejects((c) => { c.dataplane.flowCacheEntries = -1; }, 'E_CONFIG_FIELD', 'dataplane.flowCacheEntries');
+    rejects((c) => { c.dataplane.flowCacheEntries = 1 << 23; }, 'E_CONFIG_FIELD', 'dataplane.flowCacheEntries');
+    for (const n of [0, 1000, 1 << 22]) {
+      const g = good() as { dataplane: Record<string, unknown> };
+      g.dataplane.flowCacheEntries = n;
+      assert.equal(validateConfig(g).dataplane.flowCacheEntries, n);
+    }
     rejects((c) => { c.dataplane.ports[0].mtu = 1000; }, 'E_CONFIG_FIELD', 'dataplane.ports[0].mtu'); // IPv6 port: >= 1280
   });
   it('ports', () => {

@@ -21,10 +21,10 @@ const ACK = 0x10, PSH = 0x08, SYN = 0x02, FIN = 0x01, RST = 0x04;
 
 interface Side { rig: CoreRig; fr: FlowRig; buf: Uint8Array }
 
-function side(cache: boolean, g: Partial<CoreGlobals>): Side {
+function side(cache: boolean, g: Partial<CoreGlobals>, entries?: number): Side {
   const r = [range('203.0.113.1', 1024, 65535), range('203.0.113.2', 1024, 65535)];
   const rig = makeCore(makeConfig(g, [], { TCP: r, UDP: r, ICMP: r }), { capacity: 256 });
-  return { rig, fr: new FlowRig(rig.core, rig.c, cache, 1500, 256), buf: new Uint8Array(SLOT) };
+  return { rig, fr: new FlowRig(rig.core, rig.c, cache, 1500, 256, entries), buf: new Uint8Array(SLOT) };
 }
 
 function counters(c: Float64Array): Record<string, number> {
@@ -40,11 +40,12 @@ function tables(s: Side): Buffer[] {
 }
 
 describe('flow cache: the same outcome as the full path', () => {
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
-    it(`random sequence ${seed}: bytes, verdicts, counters and tables identical; most packets hit`, () => {
+  // Default size, then dataplane.flowCacheEntries 8 (two sets: 24 flows keep evicting each other).
+  for (const [seed, entries] of [[1], [2], [3], [4], [5], [6], [7, 8], [8, 8]]) {
+    it(`random sequence ${seed}${entries ? `, ${entries} entries` : ''}: bytes, verdicts, counters and tables identical; ${entries ? 'some' : 'most'} packets hit`, () => {
       const r = new Prng(seed);
       const g: Partial<CoreGlobals> = { udpTimeout: 2000, tcpEstTimeout: 4000, tcpTransTimeout: 1500, icmpTimeout: 1000 };
-      const slow = side(false, g), fast = side(true, g);
+      const slow = side(false, g), fast = side(true, g, entries);
       const nFlows = 24;
       const proto = (k: number) => (k % 3 === 0 ? PROTO.TCP : PROTO.UDP);
       const client = (k: number) => `2001:db8:1::${(k % 5) + 1}`;
@@ -114,7 +115,8 @@ describe('flow cache: the same outcome as the full path', () => {
         if (i % 500 === 0) assert.deepEqual(tables(fast), tables(slow), `${ctx}: tables differ`);
       }
       assert.deepEqual(tables(fast), tables(slow), 'tables differ at the end');
-      assert.ok(hits > total / 3, `only ${hits} of ${total} packets hit the cache`);
+      assert.ok(hits > total / (entries ? 50 : 3), `only ${hits} of ${total} packets hit the cache`);
+      if (entries) assert.ok(hits < total / 3, `${hits} of ${total} packets hit ${entries} entries`);
     });
   }
 

@@ -21,8 +21,8 @@ export class FlowRig {
   forwardTooBig = 0;
 
   constructor(readonly core: Nat64Core, counters: Float64Array, readonly cache: boolean, public portMtu = 1500,
-    capacity = 1024) {
-    this.flows = new FlowCache(capacity, [PORT_MAC], core, counters);
+    capacity = 1024, entries?: number) {
+    this.flows = new FlowCache(capacity, [PORT_MAC], core, counters, undefined, entries);
   }
 
   private get enabled(): boolean { const g = this.core.globals; return g !== null && g.manuallyEnabled; }
