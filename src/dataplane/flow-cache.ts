@@ -25,6 +25,7 @@
  * a restart (docs/design.md). Two-way set associative: a new entry goes to the first way and
  * pushes the previous one to the second.
  */
+import { BURST } from './abi';
 import { C } from './counters';
 import type { Nat64Core } from './core';
 import { S_MISC, S_STRIDE } from './tables/layout';
@@ -90,6 +91,8 @@ const NH_STRIDE = 8;
 const NH_MAX = 64;
 const DELTA_BITS = 17;
 const DELTA_MASK = (1 << DELTA_BITS) - 1;
+/** pf[] value of a frame with nothing to prefetch (no set's word offset, -1 - one, reaches it). */
+const NO_PREFETCH = -0x80000000;
 /** Never an expiry slot an entry records (a real one is floor(now / slack) | 0 with slack > 0). */
 const NO_SLOT = -0x80000000;
 
@@ -107,7 +110,7 @@ function word(b: Uint8Array, o: number): number {
  * First way of the set of a 6->4 key (even: the second way follows), before the table's mask.
  * Each varying word through its own multiplier: XOR-ing two fields first (address ^ ports)
  * makes whole families of flows collide exactly when their bits overlap. Not hashed, to keep the
- * burst prefetch short (FlowCache.prefetch6): the source's first word (a /32 allocation, the same
+ * burst prefetch short (FlowCache.note6): the source's first word (a /32 allocation, the same
  * for a whole data centre) and the destination's first word (pool6 prefix bits for every prefix
  * length of RFC 6052 §2.2: the IPv4 address starts in the second word at the earliest). The key
  * compare still covers all of them.
@@ -196,6 +199,8 @@ export class FlowCache implements SessionWatcher {
   /** udpTouch's expiry slot of `slotNow` (NaN: none yet; the slack is fixed per table). */
   private slotNow = NaN;
   private slot = NO_SLOT;
+  /** Per burst slot: word offset of the 6->4 set noted (>= 0), -1 - the 4->6 set's, or NO_PREFETCH. */
+  private readonly pf = new Int32Array(BURST).fill(NO_PREFETCH);
   private viewOf: Uint8Array | null = null;
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
@@ -284,24 +289,43 @@ export class FlowCache implements SessionWatcher {
   // ---- burst prefetch --------------------------------------------------------------------------
 
   /**
-   * Loads the first word of the set a TCP/UDP packet's key maps to, and nothing else. The shard
-   * calls this for every frame of a burst before it translates any: JS has no prefetch
-   * instruction, but these loads are independent of one another, so the CPU keeps several of
-   * their cache misses in flight at once instead of paying them one after the other inside
-   * hit6/hit4 (at 64 k+ flows the entry is a random line of a 16-128 MB table). The caller folds
-   * the (meaningless) result into a value it keeps so that the loads are not optimised away.
+   * The shard's first pass over a burst notes, for every TCP/UDP frame i, the set its key maps to
+   * (note6/note4; skip for anything else), then calls touch(). JS has no prefetch instruction, but
+   * loads that do not depend on one another are overlapped by the CPU as far as its reorder window
+   * reaches: touch() is two tight loops of independent loads (the sets' first lines, then the
+   * last-use words that a hit will store to), so up to a burst of cache misses are in flight at once
+   * instead of being paid one after the other inside hit6/hit4 (at 64 k+ flows an entry is a random
+   * line of a 16-128 MB table). Only hashing happens here; hit6/hit4 still decide everything.
    */
-  prefetch6(buf: Uint8Array, ip: number): number {
+  note6(i: number, buf: Uint8Array, ip: number): void {
     const v = this.view(buf);
-    const b = set6(v.getInt32(ip + 12), v.getInt32(ip + 16), v.getInt32(ip + 20), v.getInt32(ip + 28),
-      v.getInt32(ip + 32), v.getInt32(ip + 36), v.getInt32(ip + 40), buf[ip + 6]) & this.mask;
-    return this.t6[b * STRIDE];
+    this.pf[i] = (set6(v.getInt32(ip + 12), v.getInt32(ip + 16), v.getInt32(ip + 20), v.getInt32(ip + 28),
+      v.getInt32(ip + 32), v.getInt32(ip + 36), v.getInt32(ip + 40), buf[ip + 6]) & this.mask) * STRIDE;
   }
 
-  /** prefetch6 for an option-less IPv4 packet. */
-  prefetch4(buf: Uint8Array, ip: number): number {
+  note4(i: number, buf: Uint8Array, ip: number): void {
     const v = this.view(buf);
-    return this.t4[(set4(v.getInt32(ip + 12), v.getInt32(ip + 16), v.getInt32(ip + 20), buf[ip + 9]) & this.mask) * STRIDE];
+    this.pf[i] = -1 - (set4(v.getInt32(ip + 12), v.getInt32(ip + 16), v.getInt32(ip + 20), buf[ip + 9]) & this.mask) * STRIDE;
+  }
+
+  skip(i: number): void { this.pf[i] = NO_PREFETCH; }
+
+  /** Loads what note6/note4 pointed at for frames 0..n-1; the result means nothing (keep it alive). */
+  touch(n: number): number {
+    const pf = this.pf, t6 = this.t6, t4 = this.t4;
+    let sink = 0;
+    for (let i = 0; i < n; i++) {
+      const e = pf[i];
+      // Both ways: two adjacent lines (a flow pushed to the second way is looked up there).
+      if (e >= 0) sink |= t6[e] | t6[e + STRIDE]; else if (e !== NO_PREFETCH) sink |= t4[-1 - e] | t4[-1 - e + STRIDE];
+    }
+    const lastUse = this.core.tables.expiry.lastUse;
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const e = pf[i];
+      if (e >= 0) f += lastUse[t6[e + E6_SESSION]]; else if (e !== NO_PREFETCH) f += lastUse[t4[-1 - e + E4_SESSION]];
+    }
+    return sink + f;
   }
 
   /** A DataView over buf (made again only when the caller's buffer changes: tests). */

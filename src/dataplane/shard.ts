@@ -245,26 +245,26 @@ export class Shard implements HeldSynListener {
   }
 
   /**
-   * First pass over a burst: start the flow-cache loads of every TCP/UDP frame (FlowCache.prefetch6)
+   * First pass over a burst: start the flow-cache loads of every TCP/UDP frame (FlowCache.note6, touch)
    * so that their cache misses overlap; the second pass (frame()) then finds the lines in cache.
    * Only the bytes it reads are checked: frame() validates everything as before.
    */
   private prefetch(n: number): void {
     const rx = this.rx, buf = this.buf, flows = this.flows;
-    let sink = 0;
     for (let i = 0; i < n; i++) {
       const b = i * 4, frame = rx[b + RX_DATA], ip = frame + ETH_HLEN;
+      flows.skip(i);
       if (rx[b + RX_LEN] < ETH_HLEN + 44) continue;
       const type = (buf[frame + 12] << 8) | buf[frame + 13];
       if (type === ETHERTYPE_IPV6) {
         const nh = buf[ip + 6];
-        if (nh === 17 || nh === 6) sink |= flows.prefetch6(buf, ip);
+        if (nh === 17 || nh === 6) flows.note6(i, buf, ip);
       } else if (type === ETHERTYPE_IPV4 && buf[ip] === 0x45) {
         const proto = buf[ip + 9];
-        if (proto === 17 || proto === 6) sink |= flows.prefetch4(buf, ip);
+        if (proto === 17 || proto === 6) flows.note4(i, buf, ip);
       }
     }
-    this.prefetched = sink;
+    this.prefetched = flows.touch(n);
   }
 
   // ---- per frame -------------------------------------------------------------------------------
