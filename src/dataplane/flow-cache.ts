@@ -22,8 +22,8 @@
  * next-hop table (a few hundred bytes, always in L1) that the entry indexes.
  *
  * Per shard, in the worker's own memory (not shared): it is derived state, rebuilt by misses after
- * a restart (docs/design.md). Two-way set associative: a new entry goes to the first way and
- * pushes the previous one to the second.
+ * a restart (docs/design.md). Four-way set associative (WAYS adjacent lines): a new entry goes to
+ * the first way and pushes the others one way down.
  */
 import { BURST } from './abi';
 import { C } from './counters';
@@ -48,6 +48,12 @@ const MAX_ENTRIES = 1 << 21;
 
 /** Entry: 16 Int32Array words, one cache line, both directions. */
 const STRIDE = 16;
+/**
+ * Ways per set: four adjacent lines. With two, a full default table (2 entries per flow at 1 M
+ * flows) left ~10 % of random flows thrashing in sets of three or more, each miss a ~3 us trip
+ * through the full path; with four ~3 %.
+ */
+const WAYS = 4;
 const E_TAG = 0;        // epoch << 8 | protocol; 0 = empty
 // 6->4: key, then value.
 const K6_SRC = 1;       // 4 words: IPv6 source
@@ -107,7 +113,7 @@ function word(b: Uint8Array, o: number): number {
 }
 
 /**
- * First way of the set of a 6->4 key (even: the second way follows), before the table's mask.
+ * First way of the set of a 6->4 key (a multiple of WAYS: the other ways follow), before the table's mask.
  * Each varying word through its own multiplier: XOR-ing two fields first (address ^ ports)
  * makes whole families of flows collide exactly when their bits overlap. Not hashed, to keep the
  * burst prefetch short (FlowCache.note6): the source's first word (a /32 allocation, the same
@@ -122,7 +128,7 @@ function set6(s1: number, s2: number, s3: number, d1: number, d2: number, d3: nu
   h ^= h >>> 15;
   h = Math.imul(h ^ d2 ^ d1, 0x27d4eb2f);
   h ^= h >>> 13;
-  return h & ~1;
+  return h & ~(WAYS - 1);
 }
 
 /**
@@ -134,13 +140,13 @@ function set4(src: number, dst: number, ports: number, proto: number): number {
   h ^= h >>> 15;
   h = Math.imul(h, 0x27d4eb2f);
   h ^= h >>> 13;
-  return h & ~1;
+  return h & ~(WAYS - 1);
 }
 
 /** Entries per direction of a shard's cache for `sessions` slots and dataplane.flowCacheEntries. */
 export function flowCacheEntries(sessions: number, configured?: number): number {
   const want = configured ?? Math.min(4 * sessions, MAX_ENTRIES);
-  let n = 2;
+  let n = WAYS;
   while (n < want) n *= 2;
   return n;
 }
@@ -212,8 +218,8 @@ export class FlowCache implements SessionWatcher {
    */
   constructor(capacity: number, macs: Uint8Array[], private readonly core: Nat64Core,
     private readonly counters: Float64Array, memory?: TableMemory, entries?: number) {
-    // Default: four entries per session slot: with two ways, ~97 % of randomly chosen flows hit at
-    // a full table (~90 % with two per slot, the most MAX_ENTRIES gives at 1 M sessions).
+    // Default: four entries per session slot (2 at 1 M sessions, the most MAX_ENTRIES gives); with
+    // four ways, sets that more flows map to than they hold are rare (see WAYS).
     // `entries` (dataplane.flowCacheEntries) trades that for memory: 64 bytes an entry, per direction.
     const n = flowCacheEntries(capacity, entries);
     this.mask = n - 1;
@@ -268,14 +274,20 @@ export class FlowCache implements SessionWatcher {
   }
 
   /**
-   * The first way of the set at e takes a new entry: the entry there (if any) moves to the second
-   * way (and its session's back pointer with it); the second way's entry is dropped.
+   * The first way of the set at e takes a new entry: the entries before the first empty (or
+   * cleared) way move one way down, with their sessions' back pointers (most recently filled
+   * first); when every way is taken, the last one's entry is dropped.
    */
   private push(t: Int32Array, e: number, sessionWord: number, back: Int32Array): void {
-    if (t[e] === 0) return; // an empty (or cleared) first way: the second keeps its entry
-    t.copyWithin(e + STRIDE, e, e + STRIDE);
-    const s = t[e + sessionWord];
-    if (back[s] === e + 1) back[s] = e + STRIDE + 1;
+    if (t[e] === 0) return; // an empty (or cleared) first way: the others keep their entries
+    const last = e + (WAYS - 1) * STRIDE;
+    let j = e + STRIDE;
+    while (j < last && t[j] !== 0) j += STRIDE;
+    t.copyWithin(e + STRIDE, e, j);
+    for (let x = j; x > e; x -= STRIDE) {
+      const s = t[x + sessionWord];
+      if (back[s] === x - STRIDE + 1) back[s] = x + 1;
+    }
   }
 
   /** Entry e now caches session s: a previous entry of s in this direction is cleared. */
@@ -316,8 +328,9 @@ export class FlowCache implements SessionWatcher {
     let sink = 0;
     for (let i = 0; i < n; i++) {
       const e = pf[i];
-      // Both ways: two adjacent lines (a flow pushed to the second way is looked up there).
-      if (e >= 0) sink |= t6[e] | t6[e + STRIDE]; else if (e !== NO_PREFETCH) sink |= t4[-1 - e] | t4[-1 - e + STRIDE];
+      // Every way (WAYS = 4 adjacent lines: a flow pushed down a way is looked up there).
+      if (e >= 0) sink |= t6[e] | t6[e + STRIDE] | t6[e + 2 * STRIDE] | t6[e + 3 * STRIDE];
+      else if (e !== NO_PREFETCH) { const f = -1 - e; sink |= t4[f] | t4[f + STRIDE] | t4[f + 2 * STRIDE] | t4[f + 3 * STRIDE]; }
     }
     const lastUse = this.core.tables.expiry.lastUse;
     let f = 0;
@@ -356,13 +369,12 @@ export class FlowCache implements SessionWatcher {
     const tag = (this.epoch << 8) | proto;
     const t = this.t6;
     let e = b * STRIDE;
-    if (t[e] !== tag || t[e + K6_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
+    const end = e + WAYS * STRIDE;
+    while (t[e] !== tag || t[e + K6_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
       || t[e + K6_SRC + 1] !== s1 || t[e + K6_SRC] !== s0 || t[e + K6_DST + 3] !== d3 || t[e + K6_DST + 2] !== d2
       || t[e + K6_DST + 1] !== d1 || t[e + K6_DST] !== d0) {
       e += STRIDE;
-      if (t[e] !== tag || t[e + K6_PORTS] !== ports || t[e + K6_SRC + 3] !== s3 || t[e + K6_SRC + 2] !== s2
-        || t[e + K6_SRC + 1] !== s1 || t[e + K6_SRC] !== s0 || t[e + K6_DST + 3] !== d3 || t[e + K6_DST + 2] !== d2
-        || t[e + K6_DST + 1] !== d1 || t[e + K6_DST] !== d0) {
+      if (e === end) {
         k[0] = tag; k[1] = s0; k[2] = s1; k[3] = s2; k[4] = s3; k[5] = d0; k[6] = d1; k[7] = d2; k[8] = d3; k[9] = ports;
         this.missEntry = b * STRIDE;
         this.missNew = true;
@@ -463,9 +475,10 @@ export class FlowCache implements SessionWatcher {
     const tag = (this.epoch << 8) | proto;
     const t = this.t4;
     let e = b * STRIDE;
-    if (t[e] !== tag || t[e + K4_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
+    const end = e + WAYS * STRIDE;
+    while (t[e] !== tag || t[e + K4_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
       e += STRIDE;
-      if (t[e] !== tag || t[e + K4_PORTS] !== ports || t[e + K4_DST] !== dst || t[e + K4_SRC] !== src) {
+      if (e === end) {
         const k = this.key;
         k[0] = tag; k[1] = src; k[2] = dst; k[3] = ports;
         this.missEntry = b * STRIDE;
