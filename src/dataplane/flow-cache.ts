@@ -332,11 +332,15 @@ export class FlowCache implements SessionWatcher {
       if (e >= 0) sink |= t6[e] | t6[e + STRIDE] | t6[e + 2 * STRIDE] | t6[e + 3 * STRIDE];
       else if (e !== NO_PREFETCH) { const f = -1 - e; sink |= t4[f] | t4[f + STRIDE] | t4[f + 2 * STRIDE] | t4[f + 3 * STRIDE]; }
     }
-    const lastUse = this.core.tables.expiry.lastUse;
+    // Then the session's last use (a hit stores to it) and, for TCP, its record (a hit reads the state).
+    const lastUse = this.core.tables.expiry.lastUse, rec = this.core.tables.sessions.rec;
     let f = 0;
     for (let i = 0; i < n; i++) {
       const e = pf[i];
-      if (e >= 0) f += lastUse[t6[e + E6_SESSION]]; else if (e !== NO_PREFETCH) f += lastUse[t4[-1 - e + E4_SESSION]];
+      let s: number, tag: number;
+      if (e >= 0) { s = t6[e + E6_SESSION]; tag = t6[e]; } else if (e !== NO_PREFETCH) { s = t4[-1 - e + E4_SESSION]; tag = t4[-1 - e]; } else continue;
+      f += lastUse[s];
+      if ((tag & 0xff) === TCP) sink |= rec[s * S_STRIDE + S_MISC];
     }
     return sink + f;
   }
