@@ -2,8 +2,9 @@
 import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
 import { TcpState } from '../../src/dataplane/tables/tcp-state';
-import { a6, ipv4, ipv6, PROTO, tcp, udp } from './vectors/build';
-import { l4SumOk6 } from './vectors/check';
+import { a6, icmp, ipv4, ipv6, PROTO, tcp, udp } from './vectors/build';
+import { assertSamePacket, ipv4HeaderOk, l4SumOk6 } from './vectors/check';
+import { HEADROOM } from './vectors/harness';
 import { POOL4, makeConfig, makeCore, n, nonZero, run, staticEntry, u16At, u32At } from '../unit/helpers/core-harness';
 
 const X = '2001:db8::8';
@@ -107,6 +108,26 @@ describe('RFC 6146 §3.5.2 TCP through the core', () => {
     assert.equal(n(c, 'tcp-v4-syn-expired'), 1);
     assert.deepEqual(ended, [[slot, true]]);
     assert.equal(core.tables.held.count, 0);
+  });
+
+  it('RFC 6146 §3.5.2.2: when the 6 s pass, the stored IPv4 SYN is answered with ICMPv4 Port Unreachable (3/3) quoting it, from the translator', () => {
+    const { core, c } = makeCore();
+    const ended: number[] = [];
+    core.setHeldSynListener({ heldSynEnded: (slot, expired) => { if (expired) ended.push(slot); } });
+    const syn = tcp4(SYN, POOL4, 61001);
+    // The shard keeps the SYN's packet (Result.STORE) and, when its slot expires, builds the error
+    // around it with portUnreachable4 (src/dataplane/shard.ts heldSynEnded).
+    assert.equal(run(core, 4, syn, 0).r, Result.STORE);
+    core.expire(6000);
+    assert.equal(ended.length, 1);
+    const buf = new Uint8Array(HEADROOM + syn.length).fill(0xee);
+    buf.set(syn, HEADROOM);
+    assert.equal(core.portUnreachable4(buf, HEADROOM, syn.length), Result.EMIT4, JSON.stringify(nonZero(c)));
+    const out = buf.slice(core.out.off, core.out.off + core.out.len);
+    const expected = ipv4({ src: '192.0.2.1', dst: Y4, proto: PROTO.ICMP, id: u16At(out, 4), ttl: out[8], l4: icmp(3, 3, 0, syn) });
+    assertSamePacket(out, expected);
+    assert.ok(ipv4HeaderOk(out));
+    assert.equal(n(c, 'icmp-error-sent'), 1);
   });
 
   it('maximum-simultaneous-opens bounds the held SYNs (tcp-so-full)', () => {

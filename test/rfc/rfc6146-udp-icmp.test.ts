@@ -176,6 +176,29 @@ describe('RFC 6146 §3.5.3 ICMP query through the core', () => {
     assert.equal(core.tables.sessions.count, 1);
   });
 
+  it('RFC 6146 §3.5 (ICMP errors): an ICMP error about a flow does not refresh its session: it still expires udp-timeout after the last UDP packet', () => {
+    const { core, c } = makeCore(makeConfig({ udpTimeout: 300000 }));
+    const o = run(core, 6, udp6(X, 5000, Y6, 53), 0);
+    const err = ipv4({ src: '198.51.100.254', dst: POOL4, proto: PROTO.ICMP,
+      l4: Uint8Array.from([3, 3, 0, 0, 0, 0, 0, 0, ...o.pkt.subarray(0, 28)]) });
+    assert.equal(run(core, 4, err, 250000).r, Result.EMIT6, JSON.stringify(nonZero(c)));
+    core.expire(299999);
+    assert.equal(core.tables.sessions.count, 1);
+    core.expire(300000);
+    assert.equal(core.tables.sessions.count, 0, 'the error at 250 s did not extend the session');
+    assert.equal(n(c, 'session-expired'), 1);
+  });
+
+  it('RFC 6146 §3.5 (ICMP errors): an ICMPv4 error quoting a flow of a static BIB entry that has no session is dropped with session-not-found, creating none', () => {
+    const server = staticEntry('UDP', '2001:db8::80', 7777, POOL4, 7777);
+    const { core, c } = makeCore(makeConfig({}, [server]));
+    const quoted = udp4(POOL4, 7777, Y4, 53);
+    const err = ipv4({ src: Y4, dst: POOL4, proto: PROTO.ICMP, l4: Uint8Array.from([3, 3, 0, 0, 0, 0, 0, 0, ...quoted.subarray(0, 28)]) });
+    assert.equal(run(core, 4, err, 0).r, Result.DROP);
+    assert.equal(n(c, 'session-not-found'), 1, JSON.stringify(nonZero(c)));
+    assert.equal(core.tables.sessions.count, 0);
+  });
+
   it('an ICMPv4 error with no BIB entry for its quoted packet is dropped with bib4-not-found', () => {
     const { core, c } = makeCore();
     const quoted = udp4(POOL4, 61001, Y4, 53);
