@@ -38,6 +38,8 @@ const ICMP4_DEST_UNREACH = 3;
 const ICMP6_DEST_UNREACH = 1;
 const ICMP6_PARAM_PROBLEM = 4;
 const ICMP4_PORT_UNREACH = 3;
+/** RFC 792 / RFC 7915 §4.1: Destination Unreachable, Source Route Failed. */
+const ICMP4_SOURCE_ROUTE_FAILED = 5;
 /** RFC 4443 §3.1 code 3, what RFC 6146 §3.5.1.1 asks for when no state can be created. */
 const ICMP6_ADDR_UNREACH = 3;
 /** RFC 7915 §4.4: Destination Unreachable, Communication Administratively Prohibited. */
@@ -158,6 +160,24 @@ export class Nat64Core implements TranslationCore {
     return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_ADMIN_PROHIBITED, 0);
   }
 
+  /**
+   * RFC 7915 §4.1: "if an unexpired source route option is present, then the packet MUST instead be
+   * discarded, and an ICMPv4 "Destination Unreachable, Source Route Failed" (Type 3, Code 5) error
+   * message SHOULD be returned to the sender" (parse4 dropped it: ipv4-source-route). Always on (a
+   * SHOULD of the translation, like Time Exceeded, not a policy refusal), for a packet the
+   * translator would otherwise have translated: addressed to a pool4 address, not from one of our
+   * own addresses (the error would be addressed to ourselves). The builder applies RFC 1812
+   * §4.3.2.7 (no error about an ICMP error, a later fragment, or from/to multicast, broadcast,
+   * unspecified, loopback) and the rate limit.
+   */
+  private sourceRouteFailed4(buf: Uint8Array, off: number, len: number): Result {
+    const p = this.parsed;
+    if (!this.isPool4Address(p.dst4) || isHairpinned4(p.src4, this.isPool4) || sortedHas(this.ownSorted, p.src4)) {
+      return Result.DROP;
+    }
+    return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_SOURCE_ROUTE_FAILED, 0);
+  }
+
   /** After Result.STORE: the held-SYN slot the packet belongs to. */
   storedSlot = -1;
 
@@ -259,7 +279,7 @@ export class Nat64Core implements TranslationCore {
     this.flowSession = -1;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
-    if (!parse4(buf, off, len, p, c)) return Result.DROP;
+    if (!parse4(buf, off, len, p, c)) return p.sourceRoute ? this.sourceRouteFailed4(buf, off, len) : Result.DROP;
     if (!determineIncoming4(buf, p, t, c)) return Result.DROP;
     if (!this.isPool4Address(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
     const s = this.filtering.filter4(t, now);

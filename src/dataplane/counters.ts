@@ -58,7 +58,7 @@ export const COUNTERS = [
   { name: 'session-expired', explain: 'Session removed by its timeout.' },
   { name: 'bib-expired', explain: 'Dynamic BIB entry removed with its last session.' },
   // Packet parsing and RFC 7915 translation (packet/, translate/)
-  { name: 'ipv4-source-route', explain: 'Dropped: IPv4 packet with an unexpired source route option (RFC 7915 §4.1).' },
+  { name: 'ipv4-source-route', explain: 'Dropped: IPv4 packet with an unexpired source route option (RFC 7915 §4.1). To a pool4 address: ICMPv4 Destination Unreachable 5 (Source Route Failed) built for it (icmp-error-sent, or suppressed / rate-limited).' },
   { name: 'icmp-error-suppressed', explain: 'ICMP error not sent: about an ICMP error, a non-first fragment or a multicast/broadcast/unspecified address (RFC 4443 §2.4, RFC 1812 §4.3.2.7). The packet\'s drop reason is counted too.' },
   { name: 'icmp-bad-checksum', explain: 'Dropped: ICMP error with a wrong checksum (translation recomputes it, so it would hide the damage).' },
   // Stateful NAT64 core (steps/, tables/)

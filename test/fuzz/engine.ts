@@ -13,7 +13,9 @@
  *                                      ttl-expired (Time Exceeded), packet-too-big (an IPv6
  *                                      packet too long for IPv4's 16-bit Total Length),
  *                                      ext-header-unsupported (Parameter Problem for a Routing
- *                                      header), pool4-exhausted, bib-table-full and
+ *                                      header), ipv4-source-route (Source Route Failed,
+ *                                      RFC 7915 §4.1: IPv4 packets only, as the counter),
+ *                                      pool4-exhausted, bib-table-full and
  *                                      session-table-full (Address Unreachable, RFC 6146
  *                                      §3.5.1.1: IPv6 packets only), and only
  *                                      with icmp-admin-prohibited the refusals answered with
@@ -41,8 +43,8 @@ const K_STORED = C['tcp-v4-syn-stored'];
 const K_SUPPRESSED = C['icmp-error-suppressed'], K_RATE_LIMITED = C['icmp-error-rate-limited'];
 const K_FRAGMENTED = C['mtu-fragmented'];
 /** Drop reasons that call for an ICMP error the core builds itself (always). */
-export const ERROR_REASONS: readonly CounterName[] = ['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'pool4-exhausted',
-  'bib-table-full', 'session-table-full'];
+export const ERROR_REASONS: readonly CounterName[] = ['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'ipv4-source-route',
+  'pool4-exhausted', 'bib-table-full', 'session-table-full'];
 /** Of those, the ones only an IPv6 packet may produce: no state could be created for it (RFC 6146 §3.5.1.1). */
 const V6_ONLY_REASONS: readonly CounterName[] = ['pool4-exhausted', 'bib-table-full', 'session-table-full'];
 const V6_ONLY = Int32Array.from(V6_ONLY_REASONS, (n) => C[n]);
@@ -346,9 +348,10 @@ class Fuzzer {
           throw new InvariantViolation('counters', `STORE must bump tcp-v4-syn-stored only, got {${changed}}`);
         }
       } else if (r === Result.DROP) {
-        // One drop reason; a reason that calls for an ICMP error (TTL, MTU, Routing header, pool4
-        // exhausted or a full table on the IPv6 side, a refusal with icmp-admin-prohibited) also
-        // gets what became of the error when it was not sent (suppressed, rate-limited).
+        // One drop reason; a reason that calls for an ICMP error (TTL, MTU, Routing header, IPv4
+        // source route, pool4 exhausted or a full table on the IPv6 side, a refusal with
+        // icmp-admin-prohibited) also gets what became of the error when it was not sent
+        // (suppressed, rate-limited).
         const unsent = a[K_SUPPRESSED] - b[K_SUPPRESSED] + a[K_RATE_LIMITED] - b[K_RATE_LIMITED];
         const errorReason = this.errorReasonDelta(a, b);
         let reason = -1;
@@ -529,8 +532,9 @@ export function checkQuoted(buf: Uint8Array, q: number, end: number, family: 4 |
   if (end - q < (family === 4 ? 20 : 40)) return `quoted packet of ${end - q} bytes`;
   if (buf[q] >>> 4 !== family) return `quoted packet of version ${buf[q] >>> 4} in an ICMPv${family === 4 ? 4 : 6} error`;
   if (family === 6) {
-    const plen = (buf[q + 4] << 8) | buf[q + 5];
-    return plen < 8 ? `quoted IPv6 Payload Length ${plen}` : null;
+    // A quoted fragment (RFC 7915 §4.1/§4.3) carries an 8-byte Fragment Header before its transport bytes.
+    const plen = (buf[q + 4] << 8) | buf[q + 5], min = buf[q + 6] === 44 ? 16 : 8;
+    return plen < min ? `quoted IPv6 Payload Length ${plen}` : null;
   }
   const ihl = (buf[q] & 15) * 4, total = (buf[q + 2] << 8) | buf[q + 3];
   if (ihl < 20 || total < ihl + 8) return `quoted IPv4 IHL ${ihl} Total Length ${total}`;

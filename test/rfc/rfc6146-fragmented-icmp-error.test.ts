@@ -176,7 +176,7 @@ describe('RFC 6146 §3.4: ICMP errors that arrive fragmented are reassembled, th
     assert.equal(core.tables.sessions.count, 1, 'an ICMP error creates no session');
   });
 
-  it('RFC 6146 §3.4 / RFC 7915 §4.3: an ICMPv4 error quoting a first fragment (MF 1, offset 0: its ports are there) is translated by that tuple; one quoting a later fragment (no ports) is dropped with icmp-error-inner-bad', () => {
+  it('RFC 6146 §3.4 / RFC 7915 §4.3, §4.1: an ICMPv4 error quoting a first fragment (MF 1, offset 0: its ports are there) is translated by that tuple, the quote an IPv6 first fragment (Fragment Header: M 1, ID = the IPv4 ID); one quoting a later fragment (no ports) is dropped with icmp-error-inner-bad', () => {
     const { core, c } = makeCore();
     // A datagram of X that left as IPv4 fragments (RFC 7915 §5.1.1: DF clear); a router on the IPv4
     // side lets the TTL of the first and of a later fragment run out.
@@ -193,13 +193,15 @@ describe('RFC 6146 §3.4: ICMP errors that arrive fragmented are reassembled, th
     assert.ok(l4SumOk6(r.pkt));
     assert.deepEqual([r.pkt[40], r.pkt[41]], [3, 0], 'ICMPv6 Time Exceeded');
     assert.deepEqual(r.pkt.subarray(24, 40), a6(X));
-    // The quoted IPv6 header: X -> Y6, and the ports X used.
+    // The quoted packet, X -> Y6 with the ports X used, as RFC 7915 §4.1 translates a first
+    // fragment: Fragment Header (Next Header UDP, offset 0, M 1, Identification 0x5555), Payload
+    // Length = 1500 - 20 + 8; then the 8 quoted transport bytes (UDP checksum of the whole datagram).
     const q = r.pkt.subarray(48);
-    assert.equal(q[0] >>> 4, 6);
-    assert.deepEqual(q.subarray(8, 24), a6(X));
-    assert.deepEqual(q.subarray(24, 40), a6(Y6));
-    const l4 = q[6] === PROTO.FRAGMENT ? 48 : 40;
-    assert.deepEqual([u16At(q, l4), u16At(q, l4 + 2)], [5000, 53]);
+    assert.equal(q[6], PROTO.FRAGMENT);
+    assert.deepEqual([u16At(q, 48), u16At(q, 50)], [5000, 53]);
+    const quoted6 = ipv6({ src: X, dst: Y6, nh: PROTO.UDP, hop: 1, l4: udp(5000, 53, data(1472)), payloadLen: 1480 + 8,
+      ext: [[PROTO.FRAGMENT, [0, 1, 0, 0, 0x55, 0x55]]] }).subarray(0, 40 + 8 + 8);
+    assertSamePacket(r.pkt, ipv6({ src: ROUTER4_6, dst: X, nh: PROTO.ICMPV6, hop: 63, l4: icmp(3, 0, 0, quoted6) }));
 
     const before = n(c, 'translated-4to6');
     assert.equal(run(core, 4, te(later4), 2).r, Result.DROP);

@@ -4,8 +4,8 @@ import { COUNTER_COUNT } from '../../src/dataplane/counters';
 import { buildIcmp4Error, buildIcmp6Error } from '../../src/dataplane/translate/icmp-error-build';
 import { mtu4to6, mtu6to4, plateau } from '../../src/dataplane/translate/mtu';
 import { echo, icmp, ipv4, ipv6, PROTO, tcp, udp } from './vectors/build';
-import { assertSamePacket, ipv4HeaderOk } from './vectors/check';
-import { defaultGlobals, makeSelf, run4to6, run6to4, tuple4, tuple6 } from './vectors/harness';
+import { assertSamePacket, ipv4HeaderOk, l4SumOk6 } from './vectors/check';
+import { defaultGlobals, makeSelf, run4to6, run6to4, totalCount, tuple4, tuple6 } from './vectors/harness';
 
 const H6 = '2001:db8::8';
 const R6 = '64:ff9b::c633:6410';
@@ -210,6 +210,59 @@ describe('RFC 7915 §4.2/§4.3: ICMPv4 errors -> ICMPv6, quoted packet translate
     const r = run4to6(err4(3, 3, 0, out4(udp(61001, 53, big))), tErr4());
     assert.equal(r.out.length, 1280);
     assertSamePacket(r.out, expect6(1, 4, 0, out6(udp(1234, 53, big)).subarray(0, 1280 - 48)));
+  });
+
+  // RFC 7915 §4.1 (Fragment Header: Next Header = the protocol, ICMP 1 -> 58; Fragment Offset and M
+  // copied; Identification = the IPv4 one, high 16 bits zero; Payload Length = Total Length - IHL*4
+  // + 8) applied to the quoted packet (§4.3: the inner header is translated like the outer one).
+  // Only a first fragment reaches translation (a later one has no ports: icmp-error-inner-bad).
+  /** The first `len` transport bytes of the datagram `l4` as an IPv4 first fragment (MF 1) we sent. */
+  const firstFrag4 = (l4: Uint8Array, len: number, proto: number = PROTO.UDP, id = 0xbeef) =>
+    ipv4({ src: P4, dst: R4, proto, l4, ttl: 63, id, mf: true, totalLen: 20 + len }).subarray(0, 20 + len);
+  /** Its translation: the same bytes behind an IPv6 header and a Fragment Header (offset 0, M 1). */
+  const firstFrag6 = (l4: Uint8Array, len: number, nh: number = PROTO.UDP, id = 0xbeef) =>
+    ipv6({ src: H6, dst: R6, nh, l4, hop: 63, payloadLen: 8 + len,
+      ext: [[PROTO.FRAGMENT, [0, 1, 0, 0, id >> 8, id & 0xff]]] }).subarray(0, 48 + len);
+
+  it('RFC 7915 §4.3 / §4.1: a quoted IPv4 first fragment (MF 1) is quoted with an IPv6 Fragment Header (nh 44 -> UDP, offset 0, M 1, ID = IPv4 ID), Payload Length + 8, ICMPv6 checksum over it all', () => {
+    const datagram = udp(61001, 53, Array.from({ length: 400 }, (_, i) => i & 0xff));
+    const r = run4to6(err4(11, 0, 0, firstFrag4(datagram, 104)), tErr4());
+    assert.equal(r.result, Result.EMIT6, JSON.stringify(Array.from(r.counters.entries()).filter(([, v]) => v)));
+    const want = firstFrag6(udp(1234, 53, Array.from({ length: 400 }, (_, i) => i & 0xff)), 104);
+    assertSamePacket(r.out, expect6(3, 0, 0, want));
+    const q = r.out.subarray(48);
+    assert.equal(q[6], PROTO.FRAGMENT, 'quoted IPv6 Next Header: Fragment');
+    assert.equal((q[4] << 8) | q[5], 104 + 8, 'quoted Payload Length: Total Length - 20 + 8');
+    assert.deepEqual(Array.from(q.subarray(40, 48)), [PROTO.UDP, 0, 0, 1, 0, 0, 0xbe, 0xef]);
+    assert.equal(r.count('translated-4to6'), 1);
+    assert.equal(totalCount(r.counters), 1);
+  });
+
+  it('RFC 7915 §4.3 / §4.1: a quoted ICMPv4 Echo first fragment: the Fragment Header\'s Next Header is ICMPv6 (58)', () => {
+    const q4 = firstFrag4(echo(8, 61002, 2, new Array(100).fill(0x42)), 48, PROTO.ICMP, 0x0707);
+    const r = run4to6(err4(3, 3, 0, q4), tuple6(H6, R6, 77, 77, PROTO.ICMP));
+    assert.equal(r.result, Result.EMIT6);
+    const q = r.out.subarray(48);
+    assert.equal(q[6], PROTO.FRAGMENT);
+    assert.equal((q[4] << 8) | q[5], 48 + 8);
+    assert.deepEqual(Array.from(q.subarray(40, 48)), [PROTO.ICMPV6, 0, 0, 1, 0, 0, 0x07, 0x07]);
+    assert.deepEqual([q[48], q[49], (q[52] << 8) | q[53]], [128, 0, 77], 'Echo Request with the tuple identifier');
+    assert.equal(r.out.length, 48 + 48 + 48);
+    assert.ok(l4SumOk6(r.out), 'ICMPv6 checksum over the Fragment Header too');
+  });
+
+  it('RFC 7915 §4.2 / RFC 4443 §2.4(c): a quoted first fragment is cut with the error at 1280 bytes, its Fragment Header kept', () => {
+    const big = Array.from({ length: 2000 }, (_, i) => (i * 3) & 0xff);
+    const r = run4to6(err4(3, 3, 0, firstFrag4(udp(61001, 53, big), 1480)), tErr4());
+    assert.equal(r.out.length, 1280);
+    assertSamePacket(r.out, expect6(1, 4, 0, firstFrag6(udp(1234, 53, big), 1480).subarray(0, 1280 - 48)));
+    assert.equal((r.out[48 + 4] << 8) | r.out[48 + 5], 1480 + 8, 'the quoted Payload Length is the declared one');
+  });
+
+  it('RFC 7915 §4.3: a quoted packet that is no fragment (DF set or not) gets no Fragment Header', () => {
+    const q4 = ipv4({ src: P4, dst: R4, proto: PROTO.UDP, l4: udp(61001, 53, DATA), ttl: 63, df: true });
+    const r = run4to6(err4(3, 3, 0, q4), tErr4());
+    assertSamePacket(r.out, expect6(1, 4, 0, out6()));
   });
 
   it('RFC 792: an ICMPv4 error with a bad checksum is dropped, not laundered', () => {

@@ -56,6 +56,8 @@ describe('fuzz: the translation core under hostile input', function () {
         const answered = (s.errorsByReason['session-table-full'] ?? 0) + (s.errorsByReason['bib-table-full'] ?? 0);
         assert.ok(answered > 0, `no full table answered: ${JSON.stringify(s.errorsByReason)}`);
       }
+      // RFC 7915 §4.1: the LSRR seed is answered with Source Route Failed (3/5) on the default switches.
+      assert.ok((s.errorsByReason['ipv4-source-route'] ?? 0) > 0, `no source route answered: ${JSON.stringify(s.errorsByReason)}`);
       // Switch off: no refusal ever produced an ICMP error (the invariant would have failed too).
       assert.deepEqual(Object.keys(s.errorsByReason).filter((k) => !(ERROR_REASONS as readonly string[]).includes(k)), []);
     });

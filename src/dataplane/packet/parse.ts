@@ -66,6 +66,12 @@ export class Parsed extends L3 {
    * (buildIcmp6Error(..., 4, 0, badPointer, ...)). -1 otherwise.
    */
   badPointer = -1;
+  /**
+   * When parse4 dropped a packet for an unexpired Loose/Strict Source Route option
+   * (ipv4-source-route): RFC 7915 §4.1 says the translator SHOULD answer with ICMPv4 Destination
+   * Unreachable, Source Route Failed (type 3, code 5). src4/dst4 are filled then.
+   */
+  sourceRoute = false;
 }
 
 const K_V6_TRUNC = C['ipv6-hdr-truncated'];
@@ -82,6 +88,7 @@ const OK = -1;
 
 export function parse6(buf: Uint8Array, off: number, len: number, p: Parsed, counters: Float64Array): boolean {
   p.badPointer = -1;
+  p.sourceRoute = false;
   let r = ip6(buf, off, len, p, false, p);
   if (r === OK && p.isIcmpError) r = quoted(buf, p);
   if (r === OK) return true;
@@ -92,6 +99,7 @@ export function parse6(buf: Uint8Array, off: number, len: number, p: Parsed, cou
 export function parse4(buf: Uint8Array, off: number, len: number, p: Parsed, counters: Float64Array): boolean {
   p.badPointer = -1;
   let r = ip4(buf, off, len, p, false);
+  p.sourceRoute = r === K_SRR;
   if (r === OK && p.isIcmpError) r = quoted(buf, p);
   if (r === OK) return true;
   counters[r]++;
@@ -183,7 +191,6 @@ function ip4(buf: Uint8Array, off: number, len: number, q: L3, inner: boolean): 
     return inner ? K_INNER : K_V4_TRUNC;
   }
   if (!inner && fold(sumBytes(buf, off, ihl, 0)) !== 0xffff) return K_V4_CSUM;
-  if (ihl > IPV4_HDR_LEN && hasSourceRoute(buf, off + IPV4_HDR_LEN, off + ihl)) return inner ? K_INNER : K_SRR;
   const end = off + (totalLen < len ? totalLen : len);
   const frag = get16(buf, off + 6);
   q.family = 4;
@@ -206,7 +213,11 @@ function ip4(buf: Uint8Array, off: number, len: number, q: L3, inner: boolean): 
   if (q.fragOffset !== 0 || (q.mf && !inner)) return inner ? K_INNER : K_FRAG;
   const nh = buf[off + 9];
   if (nh !== IPPROTO_TCP && nh !== IPPROTO_UDP && nh !== IPPROTO_ICMP) return inner ? K_INNER : K_UNKNOWN;
-  return l4(buf, off + ihl, end, totalLen - ihl, nh, q, inner);
+  const r = l4(buf, off + ihl, end, totalLen - ihl, nh, q, inner);
+  // Checked last: ipv4-source-route is a packet that would translate but for the option, so the
+  // Source Route Failed error core.ts returns for it quotes a packet that parsed.
+  if (r === OK && ihl > IPV4_HDR_LEN && hasSourceRoute(buf, off + IPV4_HDR_LEN, off + ihl)) return inner ? K_INNER : K_SRR;
+  return r;
 }
 
 /**

@@ -6,6 +6,17 @@
  *   in:            [IPv4 20+opt][ICMP 8][quoted IPv4 20+opt][quoted transport ...]
  *   out: [IPv6 40][ICMPv6 8][quoted IPv6 40][quoted transport ...] (<= 1280 bytes)
  *
+ * A quoted IPv4 fragment (MF set or a non-zero offset; only a first fragment reaches this point,
+ * a later one has no ports and parse4 drops it) is quoted as RFC 7915 §4.1 translates a fragment:
+ * with an IPv6 Fragment Header (Next Header = the translated protocol, offset and M copied,
+ * Identification = the IPv4 one, high 16 bits zero), Payload Length = Total Length - IHL*4 + 8.
+ * The new headers are then 96 bytes: 48 more than the IPv4 ones at least (the headroom). The
+ * ICMPv6 checksum of the error covers the Fragment Header like the rest of the message. (A quoted
+ * Echo fragment's own checksum gets the fragment's length in its pseudo-header: the datagram's is
+ * not known.)
+ *
+ *   out: [IPv6 40][ICMPv6 8][quoted IPv6 40, nh 44][Fragment 8][quoted transport ...]
+ *
  * An RFC 4884 extension structure after the quote is moved to follow the re-padded quote
  * (icmp-ext.ts), with the length attribute rewritten in 64-bit words.
  */
@@ -15,7 +26,7 @@ import { Result, type OutSpan } from '../core-api';
 import { copy16, get32, put16, put32 } from '../packet/bytes';
 import { finish, fold, sumAddr4, sumAddr6, sumBytes, sumPseudoTail } from '../packet/checksum';
 import { IPPROTO_ICMP } from '../packet/ipv4';
-import { IPPROTO_ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, writeIpv6Fixed } from '../packet/ipv6';
+import { IPPROTO_FRAGMENT, IPPROTO_ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, writeIpv6Fixed } from '../packet/ipv6';
 import type { Parsed } from '../packet/parse';
 import { embed } from '../rfc6052';
 import { writeIpv6From4 } from './headers';
@@ -29,6 +40,8 @@ const K_UNTRANSLATABLE = C['icmp-type-untranslatable'];
 const K_BAD_SUM = C['icmp-bad-checksum'];
 const K_INNER = C['icmp-error-inner-bad'];
 const ICMP_HDR = 8;
+/** RFC 8200 §4.5: the IPv6 Fragment Header. */
+const FRAG_HDR_LEN = 8;
 const m = new IcmpMapping();
 
 export function icmpError4to6(
@@ -69,16 +82,28 @@ export function icmpError4to6(
   } else {
     rewriteL4(buf, l4, dataEnd, q.proto, sumAddr4(q.src4) + sumAddr4(q.dst4), newAddrs, t.srcPort, t.dstPort, 0);
   }
-  // The quoted header keeps its declared length and TTL. A quoted first fragment loses its MF
-  // flag here: no Fragment Header is synthesised inside an error.
-  writeIpv6From4(buf, l4 - IPV6_HDR_LEN, q, t.src6, t.dst6, q.l4Len, q.ttl, g);
-  const icmp = l4 - IPV6_HDR_LEN - ICMP_HDR;
+  // The quoted header keeps its declared length and TTL. A quoted fragment keeps its fragment
+  // information in a Fragment Header (RFC 7915 §4.1/§4.3), written between the quoted IPv6
+  // header and the transport header, which does not move.
+  const frag = q.mf || q.fragOffset !== 0 ? FRAG_HDR_LEN : 0;
+  const qh = l4 - frag - IPV6_HDR_LEN;
+  writeIpv6From4(buf, qh, q, t.src6, t.dst6, frag + q.l4Len, q.ttl, g);
+  if (frag !== 0) {
+    const fh = l4 - FRAG_HDR_LEN;
+    buf[fh] = buf[qh + 6]; // the translated protocol (ICMP 1 -> 58)
+    buf[fh + 1] = 0;
+    put16(buf, fh + 2, (q.fragOffset << 3) | (q.mf ? 1 : 0));
+    put32(buf, fh + 4, q.id);
+    buf[qh + 6] = IPPROTO_FRAGMENT;
+  }
+  const icmp = qh - ICMP_HDR;
+  const quoted = IPV6_HDR_LEN + frag + (dataEnd - l4);
   let word = m.word;
-  let len6 = 2 * IPV6_HDR_LEN + ICMP_HDR + (dataEnd - l4);
+  let len6 = IPV6_HDR_LEN + ICMP_HDR + quoted;
   // RFC 7915 §4.2 / RFC 4884 §4.2: only ICMPv6 Destination Unreachable and Time Exceeded carry an
   // extension (octet 4, 64-bit words); for the others it is dropped with the padding.
   if (ext >= 0 && (m.type === 1 || m.type === 3)) {
-    const field = placeExtension(buf, icmp, IPV6_HDR_LEN + (dataEnd - l4), ext, end, 8,
+    const field = placeExtension(buf, icmp, quoted, ext, end, 8,
       IPV6_MIN_MTU - IPV6_HDR_LEN, p.off + cap);
     if (field >= 0) {
       word = (word | ((field >>> 3) << 24)) >>> 0;

@@ -31,7 +31,8 @@ const K_TOO_BIG = C['packet-too-big'];
  * Translates the parsed IPv4 packet p (buf[off, off+len)) to IPv6 with the outgoing tuple t.
  * EMIT6 with `out` on success (counts translated-4to6); EMIT4 with an ICMP Time Exceeded when the
  * TTL expires (counts ttl-expired); DROP with one counter otherwise. Needs 20 bytes of headroom
- * (88 for an ICMP error), which the memory contract of core-api.ts guarantees.
+ * (48 for an ICMP error whose quote is a fragment: its 96 bytes of new headers replace at least
+ * 48 of IPv4 and ICMPv4), which the memory contract of core-api.ts guarantees.
  *
  * Egress MTU (self.mtu6): DF set and too big -> ICMPv4 Fragmentation Needed built from the
  * original packet; DF clear and bigger than lowest-ipv6-mtu -> IPv6 fragments (translate/fragment.ts).
