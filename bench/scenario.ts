@@ -255,7 +255,11 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         const back = readBack(dp, n);
         if (back.found < n) process.stderr.write(`4to6: only ${back.found} of ${n} BIB entries read back\n`);
         const f4 = flows4(back.a4, back.p4, spec.shards, steer);
-        if (spec.proto === 'TCP') await sendAll(genSpec(p4, template(spec, '4to6', TCP_SYNACK), f4, {}), n, 120000);
+        // Every flow once in the 4->6 direction before the rate is measured, as phase 1 did for 6->4:
+        // TCP needs the SYN+ACK (-> ESTABLISHED); UDP's first 4->6 packet of a flow takes the full path
+        // and fills the 4->6 flow cache, which a 0.5 s warm-up of random flows would leave half
+        // empty at 1 M flows (first-time misses inside the measured window).
+        await sendAll(genSpec(p4, template(spec, '4to6', spec.proto === 'TCP' ? TCP_SYNACK : TCP_ACK), f4, {}), n, 120000);
         gs = genSpec(p4, template(spec, '4to6', TCP_ACK), f4, {});
       }
       const r = await maxRate(gs, spec.seconds);
