@@ -12,6 +12,7 @@
         "native/memory.cc",
         "native/mempool.cc",
         "native/port.cc",
+        "native/prefetch.cc",
         "native/shard.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

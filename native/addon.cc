@@ -12,6 +12,7 @@
 #include "frag.h"
 #include "gen.h"
 #include "memory.h"
+#include "prefetch.h"
 #include "mempool.h"
 
 #include <rte_mbuf.h>
@@ -458,6 +459,44 @@ Napi::Value FragExpire(const Napi::CallbackInfo &info) {
   });
 }
 
+// ---- Flow-cache prefetch (native/prefetch.h) ----
+
+const int32_t *int32View(const Napi::CallbackInfo &info, size_t i, const char *what, size_t *words) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) fail(code::kArg, std::string(what) + " must be an Int32Array");
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_int32_array) fail(code::kArg, std::string(what) + " must be an Int32Array");
+  napi_value ab;
+  void *data = nullptr;
+  size_t length = 0, offset = 0;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(info.Env(), ta, &type, &length, &data, &ab, &offset) != napi_ok)
+    fail(code::kArg, std::string(what) + ": no typed array info");
+  *words = length;
+  return static_cast<const int32_t *>(data);
+}
+
+Napi::Value FlowPrefetchRegister(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    uint32_t shard = argU32(info, 0, "shard");
+    if (shard >= kMaxShards) fail(code::kArg, "shard must be below " + std::to_string(kMaxShards));
+    size_t w0 = 0, w1 = 0, wl = 0;
+    const int32_t *t0 = int32View(info, 1, "table6", &w0);
+    const int32_t *t1 = int32View(info, 2, "table4", &w1);
+    const int32_t *list = int32View(info, 3, "list", &wl);
+    prefetchRegister(shard, t0, w0, t1, w1, list, wl);
+    return env.Undefined();
+  });
+}
+
+// Fast path, once per burst: no validation beyond the registered plan's bounds (a prefetch is only
+// a hint; an unregistered shard does nothing).
+Napi::Value FlowPrefetch(const Napi::CallbackInfo &info) {
+  uint32_t shard = info[0].As<Napi::Number>().Uint32Value();
+  uint32_t n = info[1].As<Napi::Number>().Uint32Value();
+  prefetchSets(shard, n, 4);
+  return info.Env().Undefined();
+}
+
 // A typed array's memory (its own or a SharedArrayBuffer's) as transparent huge pages; see memory.h.
 Napi::Value AdviseHugePages(const Napi::CallbackInfo &info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {
@@ -508,6 +547,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
   exports.Set("fragConfigure", Napi::Function::New(env, FragConfigure, "fragConfigure"));
   exports.Set("fragReassemble", Napi::Function::New(env, FragReassemble, "fragReassemble"));
+  exports.Set("flowPrefetchRegister", Napi::Function::New(env, FlowPrefetchRegister, "flowPrefetchRegister"));
+  exports.Set("flowPrefetch", Napi::Function::New(env, FlowPrefetch, "flowPrefetch"));
   exports.Set("pageOffset", Napi::Function::New(env, PageOffset, "pageOffset"));
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("fragExpire", Napi::Function::New(env, FragExpire, "fragExpire"));

@@ -324,6 +324,19 @@ export class FlowCache implements SessionWatcher {
 
   /** Loads what note6/note4 pointed at for frames 0..n-1; the result means nothing (keep it alive). */
   touch(n: number): number {
+    return this.touchLines(n) + this.touchSessions(n);
+  }
+
+  /**
+   * What a native prefetcher needs to do touchLines' job without blocking (native flowPrefetch:
+   * rte_prefetch0 of each way): the two entry tables and the list note6/note4 fill.
+   */
+  prefetchPlan(): { table6: Int32Array; table4: Int32Array; list: Int32Array } {
+    return { table6: this.t6, table4: this.t4, list: this.pf };
+  }
+
+  /** The sets' lines, by loads (JS has no prefetch instruction): every way of every noted set. */
+  touchLines(n: number): number {
     const pf = this.pf, t6 = this.t6, t4 = this.t4;
     let sink = 0;
     for (let i = 0; i < n; i++) {
@@ -332,9 +345,17 @@ export class FlowCache implements SessionWatcher {
       if (e >= 0) sink |= t6[e] | t6[e + STRIDE] | t6[e + 2 * STRIDE] | t6[e + 3 * STRIDE];
       else if (e !== NO_PREFETCH) { const f = -1 - e; sink |= t4[f] | t4[f + STRIDE] | t4[f + 2 * STRIDE] | t4[f + 3 * STRIDE]; }
     }
-    // Then the session's last use (a hit stores to it) and, for TCP, its record (a hit reads the state).
+    return sink;
+  }
+
+  /**
+   * The session's last use (a hit stores to it) and, for TCP, its record (a hit reads the state),
+   * of each noted set's first way. Reads the entry lines: run after they were loaded or prefetched.
+   */
+  touchSessions(n: number): number {
+    const pf = this.pf, t6 = this.t6, t4 = this.t4;
     const lastUse = this.core.tables.expiry.lastUse, rec = this.core.tables.sessions.rec;
-    let f = 0;
+    let sink = 0, f = 0;
     for (let i = 0; i < n; i++) {
       const e = pf[i];
       let s: number, tag: number;

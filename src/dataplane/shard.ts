@@ -111,7 +111,9 @@ export class Shard implements HeldSynListener {
     this.core.setSinkBuffer(this.buf);
     this.cached = init.flowCacheEntries !== 0;
     this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c, native,
-      this.cached ? init.flowCacheEntries : 2);
+      this.cached ? init.flowCacheEntries : 4);
+    const plan = this.flows.prefetchPlan();
+    native.flowPrefetchRegister(init.shard, plan.table6, plan.table4, plan.list);
     this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;
     this.debugBefore = new Float64Array(this.c.length);
@@ -264,7 +266,9 @@ export class Shard implements HeldSynListener {
         if (proto === 17 || proto === 6) flows.note4(i, buf, ip);
       }
     }
-    this.prefetched = flows.touch(n);
+    // The sets' lines by native prefetch (non-blocking, unlike a JS load), then the sessions' words.
+    native.flowPrefetch(this.shard, n);
+    this.prefetched = flows.touchSessions(n);
   }
 
   // ---- per frame -------------------------------------------------------------------------------

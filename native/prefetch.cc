@@ -1,0 +1,48 @@
+#include "prefetch.h"
+
+#include <rte_prefetch.h>
+
+#include "state.h"
+
+namespace nat64 {
+
+namespace {
+
+constexpr int32_t kNone = INT32_MIN;
+constexpr size_t kLineWords = 16;  // 64-byte entries, one per way
+
+struct Plan {
+  const int32_t *t[2] = {nullptr, nullptr};
+  size_t words[2] = {0, 0};
+  const int32_t *list = nullptr;
+  size_t listLen = 0;
+};
+
+Plan plans[kMaxShards];
+
+}  // namespace
+
+void prefetchRegister(uint32_t shard, const int32_t *t0, size_t words0, const int32_t *t1, size_t words1,
+                      const int32_t *list, size_t listLen) {
+  Plan &p = plans[shard];
+  p.t[0] = t0; p.words[0] = words0;
+  p.t[1] = t1; p.words[1] = words1;
+  p.list = list; p.listLen = listLen;
+}
+
+void prefetchSets(uint32_t shard, unsigned n, unsigned ways) {
+  if (shard >= kMaxShards) return;
+  const Plan &p = plans[shard];
+  if (p.list == nullptr) return;
+  if (n > p.listLen) n = static_cast<unsigned>(p.listLen);
+  for (unsigned i = 0; i < n; i++) {
+    int32_t e = p.list[i];
+    if (e == kNone) continue;
+    int k = e >= 0 ? 0 : 1;
+    size_t w = e >= 0 ? static_cast<size_t>(e) : static_cast<size_t>(-1 - static_cast<int64_t>(e));
+    if (w + ways * kLineWords > p.words[k]) continue;
+    for (unsigned j = 0; j < ways; j++) rte_prefetch0(p.t[k] + w + j * kLineWords);
+  }
+}
+
+}  // namespace nat64

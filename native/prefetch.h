@@ -1,0 +1,21 @@
+// Prefetch of the flow-cache lines a shard's burst will look up (see src/dataplane/flow-cache.ts).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nat64 {
+
+// The shard's two entry tables and its per-burst list of set offsets (Int32 words: >= 0 a set of
+// the first table, -1 - offset a set of the second, INT32_MIN nothing), registered once by the
+// shard's worker. The memory belongs to that worker's V8 heap: it stays valid while the worker's
+// flow cache lives, and a restarted worker registers its own. A stale pointer is harmless here:
+// prefetch instructions never fault.
+void prefetchRegister(uint32_t shard, const int32_t *t0, size_t words0, const int32_t *t1, size_t words1,
+                      const int32_t *list, size_t listLen);
+
+// Issues non-blocking prefetches for the `ways` lines of each set listed in [0, n). Fast path:
+// never throws, never allocates; nothing registered -> nothing done.
+void prefetchSets(uint32_t shard, unsigned n, unsigned ways);
+
+}  // namespace nat64
