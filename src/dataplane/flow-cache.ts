@@ -302,12 +302,13 @@ export class FlowCache implements SessionWatcher {
 
   /**
    * The shard's first pass over a burst notes, for every TCP/UDP frame i, the set its key maps to
-   * (note6/note4; skip for anything else), then calls touch(). JS has no prefetch instruction, but
-   * loads that do not depend on one another are overlapped by the CPU as far as its reorder window
-   * reaches: touch() is two tight loops of independent loads (the sets' first lines, then the
-   * last-use words that a hit will store to), so up to a burst of cache misses are in flight at once
-   * instead of being paid one after the other inside hit6/hit4 (at 64 k+ flows an entry is a random
-   * line of a 16-128 MB table). Only hashing happens here; hit6/hit4 still decide everything.
+   * (note6/note4; skip for anything else). Then the addon prefetches every way of the noted sets
+   * (native flowPrefetch over prefetchPlan(): non-blocking rte_prefetch0; JS has no prefetch
+   * instruction and a JS load that misses holds the reorder window) and touchSessions() loads the
+   * sessions' last-use words, so a burst of cache misses is in flight at once instead of being paid
+   * one after the other inside hit6/hit4 (at 64 k+ flows an entry is a random line of a 16-128 MB
+   * table). Without the addon, touch() does both with loads. Only hashing happens here; hit6/hit4
+   * still decide everything.
    */
   note6(i: number, buf: Uint8Array, ip: number): void {
     const v = this.view(buf);

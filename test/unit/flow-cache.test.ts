@@ -135,4 +135,44 @@ describe('flow cache: the same outcome as the full path', () => {
     s.fr.flows.invalidate();
     assert.equal(send(5003).hit, false, 'invalidate() empties the cache');
   });
+
+  it('the burst prefetch notes the set each flow is cached in (note6/note4 hash like hit6/hit4)', () => {
+    const s = side(true, {});
+    const plan = s.fr.flows.prefetchPlan();
+    const word = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+    // Entry layout (flow-cache.ts): 6->4 key words 1-4 source, 9 ports; 4->6 words 1 source, 2 destination, 3 ports.
+    const cachedIn = (t: Int32Array, e: number, words: Array<[number, number]>) => {
+      for (let w = 0; w < 4; w++) if (words.every(([k, x]) => t[e + 16 * w + k] === x)) return true;
+      return false;
+    };
+    for (let k = 0; k < 40; k++) {
+      const pkt = ipv6({ src: `2001:db8:${k}::${k + 1}`, dst: a6(`64:ff9b::${SERVER}`), nh: k % 2 ? PROTO.TCP : PROTO.UDP,
+        l4: k % 2 ? tcp(3000 + k, 80, [], ACK) : udp(3000 + k, 53) });
+      s.buf.fill(0); s.buf.set(pkt, HR);
+      const o = s.fr.run6(s.buf, HR, pkt.length, 2048, 100 + k);
+      if (k % 2 === 0) assert.equal(o.r, Result.EMIT4); // TCP without SYN is dropped (no session): nothing cached
+      const out = s.buf.slice(o.off, o.off + o.len);
+      s.buf.fill(0); s.buf.set(pkt, HR);
+      s.fr.flows.note6(0, s.buf, HR);
+      const e = plan.list[0];
+      assert.ok(e >= 0, 'a 6->4 set');
+      if (k % 2 === 0) {
+        assert.ok(cachedIn(plan.table6, e, [[1, word(pkt, 8)], [2, word(pkt, 12)], [3, word(pkt, 16)], [4, word(pkt, 20)], [9, word(pkt, 40)]]),
+          `flow ${k}: not in the noted set`);
+        // The reply: its 4->6 entry is made by the full path, then note4 must point at it.
+        const reply = ipv4({ src: SERVER, dst: word(out, 12) >>> 0, proto: PROTO.UDP, l4: udp(53, (out[20] << 8) | out[21]) });
+        s.buf.fill(0); s.buf.set(reply, HR);
+        assert.equal(s.fr.run4(s.buf, HR, reply.length, 2048, 200 + k).r, Result.EMIT6);
+        s.buf.fill(0); s.buf.set(reply, HR);
+        s.fr.flows.note4(0, s.buf, HR);
+        const f = plan.list[0];
+        assert.ok(f < 0 && f !== -0x80000000, 'a 4->6 set');
+        assert.ok(cachedIn(plan.table4, -1 - f, [[1, word(reply, 12)], [2, word(reply, 16)], [3, word(reply, 20)]]),
+          `flow ${k}: reply not in the noted set`);
+      }
+    }
+    s.fr.flows.skip(0);
+    assert.equal(plan.list[0], -0x80000000);
+    assert.equal(typeof s.fr.flows.touch(1), 'number');
+  });
 });
