@@ -459,20 +459,32 @@ Napi::Value FragExpire(const Napi::CallbackInfo &info) {
   });
 }
 
-// ---- Flow-cache prefetch (native/prefetch.h) ----
+// ---- Table memory and flow-cache prefetch (native/memory.h, native/prefetch.h) ----
 
-const int32_t *int32View(const Napi::CallbackInfo &info, size_t i, const char *what, size_t *words) {
-  if (info.Length() <= i || !info[i].IsTypedArray()) fail(code::kArg, std::string(what) + " must be an Int32Array");
-  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != napi_int32_array) fail(code::kArg, std::string(what) + " must be an Int32Array");
-  napi_value ab;
+// A typed-array argument's memory (its own buffer or a SharedArrayBuffer's), as V8 holds it.
+struct TypedArrayArg {
   void *data = nullptr;
-  size_t length = 0, offset = 0;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(info.Env(), ta, &type, &length, &data, &ab, &offset) != napi_ok)
+  size_t bytes = 0;
+  size_t length = 0;
+  napi_typedarray_type type = napi_uint8_array;
+};
+
+TypedArrayArg typedArrayArg(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) fail(code::kArg, std::string(what) + " must be a typed array");
+  TypedArrayArg a;
+  napi_value ab;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(info.Env(), info[i], &a.type, &a.length, &a.data, &ab, &offset) != napi_ok)
     fail(code::kArg, std::string(what) + ": no typed array info");
-  *words = length;
-  return static_cast<const int32_t *>(data);
+  a.bytes = info[i].As<Napi::TypedArray>().ByteLength();
+  return a;
+}
+
+const int32_t *int32Arg(const Napi::CallbackInfo &info, size_t i, const char *what, size_t *words) {
+  TypedArrayArg a = typedArrayArg(info, i, what);
+  if (a.type != napi_int32_array) fail(code::kArg, std::string(what) + " must be an Int32Array");
+  *words = a.length;
+  return static_cast<const int32_t *>(a.data);
 }
 
 Napi::Value FlowPrefetchRegister(const Napi::CallbackInfo &info) {
@@ -480,10 +492,12 @@ Napi::Value FlowPrefetchRegister(const Napi::CallbackInfo &info) {
     uint32_t shard = argU32(info, 0, "shard");
     if (shard >= kMaxShards) fail(code::kArg, "shard must be below " + std::to_string(kMaxShards));
     size_t w0 = 0, w1 = 0, wl = 0;
-    const int32_t *t0 = int32View(info, 1, "table6", &w0);
-    const int32_t *t1 = int32View(info, 2, "table4", &w1);
-    const int32_t *list = int32View(info, 3, "list", &wl);
-    prefetchRegister(shard, t0, w0, t1, w1, list, wl);
+    const int32_t *t0 = int32Arg(info, 1, "table6", &w0);
+    const int32_t *t1 = int32Arg(info, 2, "table4", &w1);
+    const int32_t *list = int32Arg(info, 3, "list", &wl);
+    uint32_t ways = argU32(info, 4, "ways");
+    if (ways == 0 || ways > 16) fail(code::kArg, "ways must be 1..16");
+    prefetchRegister(shard, t0, w0, t1, w1, list, wl, ways);
     return env.Undefined();
   });
 }
@@ -493,35 +507,24 @@ Napi::Value FlowPrefetchRegister(const Napi::CallbackInfo &info) {
 Napi::Value FlowPrefetch(const Napi::CallbackInfo &info) {
   uint32_t shard = info[0].As<Napi::Number>().Uint32Value();
   uint32_t n = info[1].As<Napi::Number>().Uint32Value();
-  prefetchSets(shard, n, 4);
+  prefetchSets(shard, n);
   return info.Env().Undefined();
 }
 
-// A typed array's memory (its own or a SharedArrayBuffer's) as transparent huge pages; see memory.h.
+// A typed array's memory as transparent huge pages; see memory.h.
 Napi::Value AdviseHugePages(const Napi::CallbackInfo &info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsTypedArray()) fail(code::kArg, "adviseHugePages: a typed array is required");
-    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
-    napi_value ab;
-    void *data = nullptr;
-    size_t length = 0, offset = 0;
-    napi_typedarray_type type;
-    if (napi_get_typedarray_info(env, ta, &type, &length, &data, &ab, &offset) != napi_ok || data == nullptr) return Napi::Number::New(env, 0);
-    return Napi::Number::New(env, static_cast<double>(adviseHugePages(data, ta.ByteLength())));
+    TypedArrayArg a = typedArrayArg(info, 0, "adviseHugePages: view");
+    if (a.data == nullptr) return Napi::Number::New(env, 0);
+    return Napi::Number::New(env, static_cast<double>(adviseHugePages(a.data, a.bytes)));
   });
 }
 
 // Where a typed array's first element sits within a 4 KB page: JS lays tables out on cache lines.
 Napi::Value PageOffset(const Napi::CallbackInfo &info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsTypedArray()) fail(code::kArg, "pageOffset: a typed array is required");
-    napi_value ab;
-    void *data = nullptr;
-    size_t length = 0, offset = 0;
-    napi_typedarray_type type;
-    if (napi_get_typedarray_info(env, info[0], &type, &length, &data, &ab, &offset) != napi_ok)
-      fail(code::kArg, "pageOffset: not a typed array");
-    return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & 4095));
+    TypedArrayArg a = typedArrayArg(info, 0, "pageOffset: view");
+    return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(a.data) & 4095));
   });
 }
 

@@ -16,6 +16,7 @@ struct Plan {
   size_t words[2] = {0, 0};
   const int32_t *list = nullptr;
   size_t listLen = 0;
+  unsigned ways = 0;
 };
 
 Plan plans[kMaxShards];
@@ -23,16 +24,18 @@ Plan plans[kMaxShards];
 }  // namespace
 
 void prefetchRegister(uint32_t shard, const int32_t *t0, size_t words0, const int32_t *t1, size_t words1,
-                      const int32_t *list, size_t listLen) {
+                      const int32_t *list, size_t listLen, unsigned ways) {
   Plan &p = plans[shard];
   p.t[0] = t0; p.words[0] = words0;
   p.t[1] = t1; p.words[1] = words1;
   p.list = list; p.listLen = listLen;
+  p.ways = ways;
 }
 
-void prefetchSets(uint32_t shard, unsigned n, unsigned ways) {
+void prefetchSets(uint32_t shard, unsigned n) {
   if (shard >= kMaxShards) return;
   const Plan &p = plans[shard];
+  const unsigned ways = p.ways;
   if (p.list == nullptr) return;
   if (n > p.listLen) n = static_cast<unsigned>(p.listLen);
   for (unsigned i = 0; i < n; i++) {

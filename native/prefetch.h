@@ -11,11 +11,12 @@ namespace nat64 {
 // shard's worker. The memory belongs to that worker's V8 heap: it stays valid while the worker's
 // flow cache lives, and a restarted worker registers its own. A stale pointer is harmless here:
 // prefetch instructions never fault.
+// `ways`: the lines (64-byte entries) of one set, the cache's associativity.
 void prefetchRegister(uint32_t shard, const int32_t *t0, size_t words0, const int32_t *t1, size_t words1,
-                      const int32_t *list, size_t listLen);
+                      const int32_t *list, size_t listLen, unsigned ways);
 
-// Issues non-blocking prefetches for the `ways` lines of each set listed in [0, n). Fast path:
-// never throws, never allocates; nothing registered -> nothing done.
-void prefetchSets(uint32_t shard, unsigned n, unsigned ways);
+// Issues non-blocking prefetches for every way of each set listed in [0, n). Fast path: never
+// throws, never allocates; nothing registered -> nothing done.
+void prefetchSets(uint32_t shard, unsigned n);
 
 }  // namespace nat64

@@ -28,6 +28,7 @@
 import { BURST } from './abi';
 import { C } from './counters';
 import type { Nat64Core } from './core';
+import { word } from './tables/hash';
 import { S_MISC, S_STRIDE } from './tables/layout';
 import { TimerClass } from './tables/expiry';
 import type { SessionWatcher } from './tables/session';
@@ -106,10 +107,6 @@ const NO_SLOT = -0x80000000;
 function fold(acc: number): number {
   acc = (acc & 0xffff) + (acc >>> 16);
   return (acc & 0xffff) + (acc >>> 16);
-}
-
-function word(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 }
 
 /**
@@ -332,8 +329,8 @@ export class FlowCache implements SessionWatcher {
    * What a native prefetcher needs to do touchLines' job without blocking (native flowPrefetch:
    * rte_prefetch0 of each way): the two entry tables and the list note6/note4 fill.
    */
-  prefetchPlan(): { table6: Int32Array; table4: Int32Array; list: Int32Array } {
-    return { table6: this.t6, table4: this.t4, list: this.pf };
+  prefetchPlan(): { table6: Int32Array; table4: Int32Array; list: Int32Array; ways: number } {
+    return { table6: this.t6, table4: this.t4, list: this.pf, ways: WAYS };
   }
 
   /** The sets' lines, by loads (JS has no prefetch instruction): every way of every noted set. */
@@ -600,9 +597,8 @@ export class FlowCache implements SessionWatcher {
   private udpTouch(t: Int32Array, w: number, s: number, now: number): void {
     const exp = this.core.tables.expiry;
     if (now !== this.slotNow) { // once per burst (the shard's clock is read per burst), not per packet
-      const g = exp.slack[TimerClass.UDP];
       this.slotNow = now;
-      this.slot = g > 0 ? Math.floor(now / g) | 0 : NO_SLOT;
+      this.slot = this.udpSlot(now);
     }
     const cur = this.slot;
     if (cur !== NO_SLOT && t[w] === cur) { exp.lastUse[s] = now; return; }
@@ -612,8 +608,13 @@ export class FlowCache implements SessionWatcher {
 
   /** Expiry slot of session s's last use (fill: the full path has just refreshed it, or kept it). */
   private slotOf(s: number): number {
-    const exp = this.core.tables.expiry, g = exp.slack[TimerClass.UDP];
-    return g > 0 ? Math.floor(exp.lastUse[s] / g) | 0 : NO_SLOT;
+    return this.udpSlot(this.core.tables.expiry.lastUse[s]);
+  }
+
+  /** The UDP expiry slot (tables/expiry.ts) time t falls in; NO_SLOT when the slack is 0. */
+  private udpSlot(t: number): number {
+    const g = this.core.tables.expiry.slack[TimerClass.UDP];
+    return g > 0 ? Math.floor(t / g) | 0 : NO_SLOT;
   }
 
   /**

@@ -113,7 +113,7 @@ export class Shard implements HeldSynListener {
     this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c, native,
       this.cached ? init.flowCacheEntries : 4);
     const plan = this.flows.prefetchPlan();
-    native.flowPrefetchRegister(init.shard, plan.table6, plan.table4, plan.list);
+    native.flowPrefetchRegister(init.shard, plan.table6, plan.table4, plan.list, plan.ways);
     this.core.setHeldSynListener(this);
     this.events = init.events ? new EventRing(init.events) : null;
     this.debugBefore = new Float64Array(this.c.length);
@@ -257,7 +257,7 @@ export class Shard implements HeldSynListener {
       const b = i * 4, frame = rx[b + RX_DATA], ip = frame + ETH_HLEN;
       flows.skip(i);
       if (rx[b + RX_LEN] < ETH_HLEN + 44) continue;
-      const type = (buf[frame + 12] << 8) | buf[frame + 13];
+      const type = this.dv.getUint16(frame + 12);
       if (type === ETHERTYPE_IPV6) {
         const nh = buf[ip + 6];
         if (nh === 17 || nh === 6) flows.note6(i, buf, ip);

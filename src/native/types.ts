@@ -172,10 +172,10 @@ export interface NativeAddon {
    * The flow cache's entry tables and per-burst set list of this shard (flow-cache.ts), for
    * flowPrefetch(). Worker thread of the shard; again after a restart (the new worker's memory).
    */
-  flowPrefetchRegister(shard: number, table6: Int32Array, table4: Int32Array, list: Int32Array): void;
+  flowPrefetchRegister(shard: number, table6: Int32Array, table4: Int32Array, list: Int32Array, ways: number): void;
   /**
-   * Non-blocking prefetch (rte_prefetch0) of the 4 lines of each set list[0..n) names. Fast path: never
-   * throws; an unregistered shard or an out-of-range offset is skipped.
+   * Non-blocking prefetch (rte_prefetch0) of the `ways` lines of each set list[0..n) names. Fast path:
+   * never throws; an unregistered shard or an out-of-range offset is skipped.
    */
   flowPrefetch(shard: number, n: number): void;
   /** Offset of a typed array's first element within its 4 KB page (to align tables on cache lines). */

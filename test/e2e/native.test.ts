@@ -80,14 +80,15 @@ describe('native addon (DPDK)', function () {
     it('flowPrefetch walks the registered list: in-range sets, the other table, skips and bad offsets, never throws', () => {
       const t6 = new Int32Array(16 * 64), t4 = new Int32Array(16 * 64), list = new Int32Array(32).fill(-0x80000000);
       native.flowPrefetch(63, 32); // nothing registered for shard 63: nothing done
-      native.flowPrefetchRegister(63, t6, t4, list);
+      native.flowPrefetchRegister(63, t6, t4, list, 4);
       list.set([0, 16 * 60, -1 - 16 * 8, 16 * 61 /* past the end with 4 ways: skipped */, 0x7fffffff, -0x7fffffff]);
       native.flowPrefetch(63, 32);
       native.flowPrefetch(63, 1000); // clamped to the list
-      assert.throws(() => native.flowPrefetchRegister(64, t6, t4, list), (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
-      assert.throws(() => native.flowPrefetchRegister(0, t6, t4, new Uint32Array(4) as unknown as Int32Array),
+      assert.throws(() => native.flowPrefetchRegister(64, t6, t4, list, 4), (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
+      assert.throws(() => native.flowPrefetchRegister(0, t6, t4, new Uint32Array(4) as unknown as Int32Array, 4),
         (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
-      native.flowPrefetchRegister(63, t6, t4, new Int32Array(0)); // an empty list: flowPrefetch does nothing
+      assert.throws(() => native.flowPrefetchRegister(0, t6, t4, list, 0), (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
+      native.flowPrefetchRegister(63, t6, t4, new Int32Array(0), 4); // an empty list: flowPrefetch does nothing
       native.flowPrefetch(63, 32);
     });
   });
