@@ -153,7 +153,7 @@ export class Nat64Core implements TranslationCore {
    */
   private prohibited4(buf: Uint8Array, off: number, len: number, g: CoreConfig['globals']): Result {
     const p = this.parsed;
-    if (!g.icmpAdminProhibited || isHairpinned4(p.src4, this.isPool4) || sortedHas(this.ownSorted, p.src4) ||
+    if (!g.icmpAdminProhibited || this.fromOurAddress4(p.src4) ||
         (p.proto === PROTO_ICMP && p.icmpType === ICMP4_ECHO_REQUEST && sortedHas(this.ownSorted, p.dst4))) {
       return Result.DROP;
     }
@@ -172,10 +172,16 @@ export class Nat64Core implements TranslationCore {
    */
   private sourceRouteFailed4(buf: Uint8Array, off: number, len: number): Result {
     const p = this.parsed;
-    if (!this.isPool4Address(p.dst4) || isHairpinned4(p.src4, this.isPool4) || sortedHas(this.ownSorted, p.src4)) {
-      return Result.DROP;
-    }
+    if (!this.isPool4Address(p.dst4) || this.fromOurAddress4(p.src4)) return Result.DROP;
     return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_SOURCE_ROUTE_FAILED, 0);
+  }
+
+  /**
+   * An IPv4 source that is the translator itself: a pool4 address (the second pass of a
+   * hairpinned packet) or a port address. An error to it would be addressed to ourselves.
+   */
+  private fromOurAddress4(src4: number): boolean {
+    return isHairpinned4(src4, this.isPool4) || sortedHas(this.ownSorted, src4);
   }
 
   /** After Result.STORE: the held-SYN slot the packet belongs to. */
