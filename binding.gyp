@@ -4,11 +4,13 @@
       "target_name": "nat64_native",
       "sources": [
         "native/addon.cc",
+        "native/checksum.cc",
         "native/eal.cc",
         "native/errors.cc",
         "native/frag.cc",
         "native/gen.cc",
         "native/io.cc",
+        "native/kernel-iface.cc",
         "native/memory.cc",
         "native/mempool.cc",
         "native/port.cc",

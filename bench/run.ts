@@ -56,6 +56,8 @@ function specs(): ScenarioSpec[] {
     stage('drop', 84); stage('pass', 84);
     for (const sessions of [1024, 65536]) out.push({ ...base, direction: '6to4', frameBytes: 84, sessions, shards: 1, measureLatency: sessions === 65536 });
     out.push({ ...base, direction: '4to6', frameBytes: 84, sessions: 65536, shards: 1 });
+    // The receive path's partial-checksum recognition (kernel-backed ports) on every frame, same run.
+    for (const direction of ['6to4', '4to6'] as const) out.push({ ...base, direction, frameBytes: 84, sessions: 65536, shards: 1, rxChecksum: 'detect' });
     out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 65536, shards: 2 });
     out.push({ ...base, device: 'pcap', direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1 });
     return out;
@@ -78,6 +80,8 @@ function specs(): ScenarioSpec[] {
   // Memory against rate: no flow cache at all, and a cache of 256 k entries (16 MB a direction) for 1 M sessions.
   out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1, flowCacheEntries: 0 });
   out.push({ ...base, direction: '6to4', frameBytes: 84, sessions: 1 << 20, shards: 1, flowCacheEntries: 1 << 18 });
+  // What recognising partial checksums in software (rxChecksum "detect", as on af_packet) costs a hit.
+  for (const direction of ['6to4', '4to6'] as const) out.push({ ...base, direction, frameBytes: 84, sessions: 65536, shards: 1, rxChecksum: 'detect' });
   out.push({ ...base, device: 'ring', direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1 });
   for (const frameBytes of [84, 1518]) out.push({ ...base, device: 'pcap', direction: '6to4', frameBytes, sessions: 65536, shards: 1 });
   return out;
@@ -88,7 +92,8 @@ function name(s: ScenarioSpec): string {
   const n = s.sessions >= 1 << 20 ? `${s.sessions / (1 << 20)}M` : `${s.sessions / 1024}k`;
   return `${s.direction} ${s.proto} ${s.direction === '6to4' ? s.frameBytes : s.frameBytes - 20}B ${n} ${s.shards}sh ${s.device}` +
     (s.steer === 'spread' ? ' spread' : '') +
-    (s.flowCacheEntries === undefined ? '' : s.flowCacheEntries === 0 ? ' nocache' : ` cache${s.flowCacheEntries >>> 10}k`);
+    (s.flowCacheEntries === undefined ? '' : s.flowCacheEntries === 0 ? ' nocache' : ` cache${s.flowCacheEntries >>> 10}k`) +
+    (s.rxChecksum === 'detect' ? ' csum-detect' : '');
 }
 
 async function main(): Promise<void> {
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
         : pass && spec.stage === 'nat64' ? `pass ${spec.frameBytes}B` : `testpmd io null ${spec.frameBytes}B`;
       const baselineMpps = baseline.startsWith('pass') ? pass!.mpps : baselines[baseline] ?? baselines[`testpmd io null 84B`];
       const k1 = rows.find((x) => x.stage === 'nat64' && x.device === spec.device && x.direction === spec.direction && x.proto === spec.proto &&
-        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined);
+        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum);
       const row: Row = { ...r, scenario: name(spec), baseline, baselineMpps, ratio: r.mpps / baselineMpps,
         shareOf1k: k1 && spec.stage === 'nat64' ? r.mpps / k1.mpps : null };
       rows.push(row);
@@ -140,7 +145,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: os.hostname(), cpus: cpus.length, cpu: cpus[0]?.model,
     node: process.version, quick, repeat, seconds, baselines, rows: rows.map(({ counters, io, ...r }) => ({ ...r, counters, io })) }, null, 2) + '\n');
-  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer && r.flowCacheEntries === undefined)
+  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer && r.flowCacheEntries === undefined && !r.rxChecksum)
     .map((r) => ({ label: r.sessions >= 1 << 20 ? `${r.sessions / (1 << 20)} M sessions` : `${r.sessions / 1024} k sessions`,
       series: `${r.direction}, ${r.shards} shard${r.shards > 1 ? 's' : ''}`, value: r.mpps }));
   const png = writeChart(path.join(resultsDir, `rate-vs-sessions${quick ? '-quick' : ''}.png`),

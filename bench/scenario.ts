@@ -53,6 +53,11 @@ export interface ScenarioSpec {
   measureLatency?: boolean;
   /** dataplane.flowCacheEntries (per shard and direction; 0: no flow cache); default: the daemon's. */
   flowCacheEntries?: number;
+  /**
+   * The ports' rxChecksum (default "auto", which is "off" on net_null/net_pcap): "detect" runs the
+   * af_packet receive path's partial-checksum recognition on every frame, to show what it costs.
+   */
+  rxChecksum?: 'detect' | 'off';
 }
 
 export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
@@ -229,9 +234,9 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       ports: [
         { name: 'v6', device: devices[0],
           addresses: ['2001:db8::1/64'], routes: [{ prefix: CLIENT_PREFIX, via: CLIENT_ROUTER }], mtu: 1500,
-          neighbors: [{ address: CLIENT_ROUTER, mac: '02:00:00:00:00:99' }] },
+          neighbors: [{ address: CLIENT_ROUTER, mac: '02:00:00:00:00:99' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
         { name: 'v4', device: devices[1], addresses: ['198.18.0.1/24'], routes: [], mtu: 1500,
-          neighbors: [{ address: SERVER4, mac: '02:00:00:00:00:10' }] },
+          neighbors: [{ address: SERVER4, mac: '02:00:00:00:00:10' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
       ],
     });
     const inst = parseInstance({ instance: 'bench', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "eal.h"
+#include "checksum.h"
 #include "errors.h"
 #include "frag.h"
 #include "gen.h"
@@ -78,6 +79,19 @@ uint32_t propU32(Napi::Object o, const char *key, bool required, uint32_t dflt, 
   return static_cast<uint32_t>(d);
 }
 
+std::string propString(Napi::Object o, const char *key, const char *dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return dflt;
+  if (!v.IsString()) fail(code::kArg, std::string(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+Napi::Array stringArray(Napi::Env env, const std::vector<std::string> &v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); i++) a.Set(static_cast<uint32_t>(i), v[i]);
+  return a;
+}
+
 std::string argString(const Napi::CallbackInfo &info, size_t i, const char *name) {
   if (!info[i].IsString()) fail(code::kArg, std::string(name) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();
@@ -141,6 +155,8 @@ Napi::Value PortStart(const Napi::CallbackInfo &info) {
     opts.mtu = static_cast<uint16_t>(propU32(o, "mtu", true, 0, UINT16_MAX));
     opts.rxDescs = static_cast<uint16_t>(propU32(o, "rxDescs", false, 0, UINT16_MAX));
     opts.txDescs = static_cast<uint16_t>(propU32(o, "txDescs", false, 0, UINT16_MAX));
+    opts.rxChecksum = propString(o, "rxChecksum", "auto");
+    opts.txChecksum = propString(o, "txChecksum", "auto");
     portStart(port, opts);
     return env.Undefined();
   });
@@ -159,6 +175,10 @@ Napi::Value PortInfo(const Napi::CallbackInfo &info) {
     o.Set("rxQueues", p.rxQueues);
     o.Set("txQueues", p.txQueues);
     o.Set("mtu", p.mtu);
+    o.Set("rxChecksum", p.rxChecksum);
+    o.Set("rxOffloads", stringArray(env, p.rxOffloads));
+    o.Set("txOffloads", stringArray(env, p.txOffloads));
+    o.Set("kernel", stringArray(env, p.kernel));
     return o;
   });
 }
@@ -315,6 +335,11 @@ Napi::Value ShardStats(const Napi::CallbackInfo &info) {
     set("allocFailed", st.allocFailed);
     set("rxMultiSegDropped", st.rxMultiSegDropped);
     set("txInvalid", st.txInvalid);
+    set("checksumPartialFlagged", st.checksumPartialFlagged);
+    set("checksumPartialDetected", st.checksumPartialDetected);
+    set("checksumBadDropped", st.checksumBadDropped);
+    set("checksumCompleted", st.checksumCompleted);
+    set("checksumOffloaded", st.checksumOffloaded);
     return o;
   });
 }
@@ -459,6 +484,24 @@ Napi::Value FragExpire(const Napi::CallbackInfo &info) {
   });
 }
 
+// ---- checksum.h over a frame in a Uint8Array (unit tests and the fuzzer; no EAL needed) ----
+
+// checksumFrame(frame, mode): mode "classify" -> "partial" | "complete" | "none" (not TCP/UDP as
+// checksum.h locates it); "complete" / "offload" rewrite the field in place and return the same.
+Napi::Value ChecksumFrame(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    if (info.Length() < 2 || !info[0].IsTypedArray()) fail(code::kArg, "checksumFrame: frame must be a Uint8Array");
+    Napi::Uint8Array a = info[0].As<Napi::Uint8Array>();
+    std::string mode = argString(info, 1, "mode");
+    L4Where w;
+    if (!l4Locate(a.Data(), static_cast<uint32_t>(a.ElementLength()), w)) return Napi::String::New(env, "none");
+    if (mode == "complete") l4Complete(a.Data(), w);
+    else if (mode == "offload") l4PrepareOffload(a.Data(), w);
+    else if (mode != "classify") fail(code::kArg, "checksumFrame: mode must be classify, complete or offload");
+    return Napi::String::New(env, l4Classify(a.Data(), w) == L4Sum::kPartial ? "partial" : "complete");
+  });
+}
+
 // ---- Table memory and flow-cache prefetch (native/memory.h, native/prefetch.h) ----
 
 // A typed-array argument's memory (its own buffer or a SharedArrayBuffer's), as V8 holds it.
@@ -548,6 +591,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("shardStats", Napi::Function::New(env, ShardStats, "shardStats"));
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
+  exports.Set("checksumFrame", Napi::Function::New(env, ChecksumFrame, "checksumFrame"));
   exports.Set("fragConfigure", Napi::Function::New(env, FragConfigure, "fragConfigure"));
   exports.Set("fragReassemble", Napi::Function::New(env, FragReassemble, "fragReassemble"));
   exports.Set("flowPrefetchRegister", Napi::Function::New(env, FlowPrefetchRegister, "flowPrefetchRegister"));

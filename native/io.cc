@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "checksum.h"
 #include "shard.h"
 
 namespace nat64 {
@@ -33,9 +34,75 @@ inline bool setFrame(rte_mbuf *m, uint32_t data, uint32_t len) {
   m->data_off = static_cast<uint16_t>(off);
   m->data_len = static_cast<uint16_t>(len);
   m->pkt_len = len;
-  // Receive-side flags (RSS hash, VLAN stripped...) mean nothing for the frame JS rewrote.
-  m->ol_flags = 0;
+  // Receive-side flags (RSS hash, VLAN stripped...) mean nothing for the frame JS rewrote; only
+  // our own "checksum still partial" mark travels on to finishChecksum().
+  m->ol_flags &= state().partialFlag;
   return true;
+}
+
+// Smallest L3 growth of a translation that can never be fragmented: 6->4 shrinks by 20, 4->6 grows
+// by 20, plus an IPv6 Fragment Header (8) for IPv4 datagrams without DF.
+constexpr uint32_t kTranslatedOverhead = 48;
+// RFC 7915 §4.1: an IPv4 packet without DF may be fragmented to lowest-ipv6-mtu, at least 1280.
+constexpr uint32_t kIpv6MinMtu = 1280;
+
+// A partial frame may leave its checksum for transmit only if no translation of it can be
+// fragmented (a fragment's checksum cannot be finished) or answered with Packet Too Big.
+inline bool mayDefer(const uint8_t *f, const L4Where &w) {
+  uint32_t need = w.l4len + kTranslatedOverhead;
+  if (need > state().minMtu.load(std::memory_order_relaxed)) return false;
+  bool df = w.family == 6 || (f[w.l3 + 6] & 0x40) != 0;
+  return df || need <= kIpv6MinMtu;
+}
+
+// Receive side of checksum offloads (checksum.h). Returns false when the frame is to be dropped.
+inline bool checkChecksum(Shard &s, const Port &p, rte_mbuf *m) {
+  if (p.rxChecksum == RxChecksum::kOff) return true;
+  uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+  L4Where w;
+  if (p.rxChecksum == RxChecksum::kDevice) {
+    uint64_t fl = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+      bump(s.stats.checksumBadDropped);
+      return false;
+    }
+    // NONE: "the checksum in the packet is not correct but the data is" (virtio NEEDS_CSUM).
+    if (fl != RTE_MBUF_F_RX_L4_CKSUM_NONE || !l4Locate(f, m->data_len, w)) return true;
+    bump(s.stats.checksumPartialFlagged);
+  } else {
+    if (!l4Locate(f, m->data_len, w) || l4Classify(f, w) != L4Sum::kPartial) return true;
+    bump(s.stats.checksumPartialDetected);
+  }
+  if (mayDefer(f, w)) {
+    m->ol_flags |= state().partialFlag;
+  } else {
+    l4Complete(f, w);
+    bump(s.stats.checksumCompleted);
+  }
+  return true;
+}
+
+// Transmit side: a frame still marked partial is finished from the headers it leaves with, by the
+// port's TX checksum offload when it has one, in software otherwise. A frame that is no longer
+// TCP/UDP (an ICMP error built around it) has nothing to finish.
+inline void finishChecksum(Shard &s, uint16_t portId, rte_mbuf *m) {
+  const uint64_t flag = state().partialFlag;
+  if (!(m->ol_flags & flag)) return;
+  m->ol_flags &= ~flag;
+  uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+  L4Where w;
+  if (!l4Locate(f, m->data_len, w)) return;
+  if (state().ports[portId].txL4Offload) {
+    l4PrepareOffload(f, w);
+    m->l2_len = w.l3;
+    m->l3_len = static_cast<uint16_t>(w.l4 - w.l3);
+    m->ol_flags |= (w.family == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+                   (w.proto == 6 ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_TX_UDP_CKSUM);
+    bump(s.stats.checksumOffloaded);
+  } else {
+    l4Complete(f, w);
+    bump(s.stats.checksumCompleted);
+  }
 }
 
 // tx_burst on the shard's queue of this port; returns how many the driver took.
@@ -61,6 +128,7 @@ rte_mbuf *mbufFromHandle(uint32_t handle) {
 }
 
 unsigned shardRx(Shard &s) {
+  State &st = state();
   // A burst JS never gave verdicts for: free it rather than leak it.
   if (s.burstCount != 0) {
     rte_pktmbuf_free_bulk(s.burst, s.burstCount);
@@ -69,6 +137,8 @@ unsigned shardRx(Shard &s) {
   }
   // Hand-offs first: they already waited one hop.
   unsigned n = rte_ring_sc_dequeue_burst(s.handoff, reinterpret_cast<void **>(s.burst), kBurst, nullptr);
+  // Hand-offs were checked by the shard that received them from their port.
+  const unsigned handedOff = n;
   unsigned pairs = static_cast<unsigned>(s.rxPairs.size());
   for (unsigned k = 0; k < pairs && n < kBurst; k++) {
     const RxPair &rp = s.rxPairs[(s.nextPair + k) % pairs];
@@ -88,6 +158,10 @@ unsigned shardRx(Shard &s) {
       // Rx scatter is off and MTU fits one mbuf, so chains should not occur; JS sees one segment.
       rte_pktmbuf_free(m);
       bump(s.stats.rxMultiSegDropped);
+      continue;
+    }
+    if (i >= handedOff && !checkChecksum(s, st.ports[m->port], m)) {
+      rte_pktmbuf_free(m);
       continue;
     }
     uint32_t *d = s.rxDesc + out * kRxStride;
@@ -121,6 +195,7 @@ void shardTx(Shard &s, unsigned n) {
           bump(s.stats.txInvalid);
           break;
         }
+        finishChecksum(s, static_cast<uint16_t>(param), m);
         if (s.txBatchCount[param] == 0) s.txTouched[nTxPorts++] = static_cast<uint16_t>(param);
         s.txBatch[param][s.txBatchCount[param]++] = m;
         break;
@@ -176,6 +251,7 @@ bool shardSend(Shard &s, uint16_t portId, rte_mbuf *m, uint32_t data, uint32_t l
     bump(s.stats.txInvalid);
     return false;
   }
+  finishChecksum(s, portId, m);
   if (txBurst(s, portId, &m, 1) == 1) {
     bump(s.stats.txPackets);
     return true;

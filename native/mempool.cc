@@ -1,12 +1,14 @@
 #include "mempool.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mbuf_pool_ops.h>
 #include <rte_memzone.h>
 
@@ -47,6 +49,14 @@ void mempoolCreate(uint32_t nbMbufs, uint32_t dataRoomBytes) {
   Arena &a = state().arena;
   if (a.pool) fail(code::kState, "the mbuf pool already exists (one pool per process)");
   if (nbMbufs < 64) fail(code::kArg, "mempoolCreate: need at least 64 mbufs, got " + std::to_string(nbMbufs));
+  // Before any port can deliver a frame: the receive path marks partial-checksum frames with it.
+  if (state().partialFlag == 0) {
+    rte_mbuf_dynflag desc{};
+    std::snprintf(desc.name, sizeof desc.name, "%s", "nat64_l4_partial_csum");
+    int bit = rte_mbuf_dynflag_register(&desc);
+    if (bit < 0) failDpdk(code::kMempool, "rte_mbuf_dynflag_register", rte_errno, desc.name);
+    state().partialFlag = 1ULL << bit;
+  }
 
   // Data room per mbuf = headroom + the largest frame one buffer holds (single-segment mbufs only:
   // the arena view in JS needs a packet to be contiguous). It bounds the MTU and the size of a

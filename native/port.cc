@@ -49,6 +49,57 @@ bool applyMtu(uint16_t portId, uint16_t mtu) {
   return true;
 }
 
+// Drivers whose receive path loses the kernel's CHECKSUM_PARTIAL mark (read in DPDK 22.11's
+// sources: af_packet never looks at TP_STATUS_CSUMNOTREADY, AF_XDP has no checksum metadata).
+bool dropsPartialMark(const std::string &driver) {
+  return driver == "net_af_packet" || driver == "net_af_xdp";
+}
+
+// Drivers whose "RX checksum offload" is a full software verification in the PMD, for frames
+// whose checksums are already complete (the tun kernel side finishes partial sums for a device
+// without TUNSETOFFLOAD, which net_tap never sets): it would only cost time.
+bool emulatesRxChecksum(const std::string &driver) { return driver == "net_tap"; }
+
+constexpr uint64_t kRxL4 = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+constexpr uint64_t kTxL4 = RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
+RxChecksum rxChecksumMode(uint16_t portId, const std::string &want, const rte_eth_dev_info &info) {
+  const std::string driver = info.driver_name ? info.driver_name : "";
+  bool device = (info.rx_offload_capa & kRxL4) == kRxL4;
+  if (want == "off") return RxChecksum::kOff;
+  if (want == "detect") return RxChecksum::kDetect;
+  if (want == "device") {
+    if (!device)
+      fail(code::kArg, portLabel(portId) + " (" + driver + "): rxChecksum \"device\" needs TCP and UDP receive checksum offload, which the driver does not offer (use \"auto\" or \"detect\")");
+    return RxChecksum::kDevice;
+  }
+  if (want != "auto") fail(code::kArg, portLabel(portId) + ": rxChecksum must be auto, device, detect or off, not \"" + want + "\"");
+  if (device && !emulatesRxChecksum(driver)) return RxChecksum::kDevice;
+  return dropsPartialMark(driver) ? RxChecksum::kDetect : RxChecksum::kOff;
+}
+
+bool txL4Mode(uint16_t portId, const std::string &want, const rte_eth_dev_info &info) {
+  if (want == "off") return false;
+  if (want != "auto") fail(code::kArg, portLabel(portId) + ": txChecksum must be auto or off, not \"" + want + "\"");
+  return (info.tx_offload_capa & kTxL4) == kTxL4;
+}
+
+void refreshMinMtu() {
+  State &s = state();
+  uint32_t m = UINT32_MAX;
+  for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++)
+    if (s.ports[id].started.load() && s.ports[id].mtu < m) m = s.ports[id].mtu;
+  s.minMtu.store(m == UINT32_MAX ? 0 : m);
+}
+
+template <typename NameOf>
+std::vector<std::string> offloadNames(uint64_t mask, NameOf nameOf) {
+  std::vector<std::string> names;
+  for (int bit = 0; bit < 64; bit++)
+    if (mask & (1ULL << bit)) names.emplace_back(nameOf(1ULL << bit));
+  return names;
+}
+
 }  // namespace
 
 Port &requirePort(uint32_t portId) {
@@ -72,6 +123,7 @@ uint16_t portProbe(const std::string &devargs) {
     if (ret != 0) failDpdk(code::kPortProbe, "rte_eth_dev_get_port_by_name", ret, name + " (probed, but no ethdev of that name)");
   }
   state().ports[portId].probed = true;
+  state().ports[portId].devargs = devargs;
   return portId;
 }
 
@@ -87,8 +139,13 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
     fail(code::kArg, portLabel(portId) + ": txQueues " + std::to_string(o.txQueues) + " outside 1.." + std::to_string(info.max_tx_queues));
   checkMtu(id, o.mtu, info);
 
+  RxChecksum rxMode = rxChecksumMode(id, o.rxChecksum, info);
+  bool txL4 = txL4Mode(id, o.txChecksum, info);
+
   rte_eth_conf conf{};
   conf.rxmode.mtu = o.mtu;
+  if (rxMode == RxChecksum::kDevice) conf.rxmode.offloads |= kRxL4;
+  if (txL4) conf.txmode.offloads |= kTxL4;
   // RSS spreads flows over the queues; shards hand packets to their owner when the hash disagrees.
   uint64_t rss = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   if (o.rxQueues > 1 && rss != 0) {
@@ -117,6 +174,11 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
   for (uint16_t q = 0; q < o.txQueues; q++) rte_spinlock_init(&p.txLocks[q]);
   p.rxQueues = o.rxQueues;
   p.txQueues = o.txQueues;
+  p.mtu = o.mtu;
+  p.rxChecksum = rxMode;
+  p.txL4Offload = txL4;
+  p.rxOffloads = conf.rxmode.offloads;
+  p.txOffloads = conf.txmode.offloads;
 
   ret = rte_eth_dev_start(id);
   if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_start", ret, portLabel(portId));
@@ -128,6 +190,11 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
   }
   p.probed = true;
   p.started.store(true);
+  refreshMinMtu();
+  if (std::string(info.driver_name ? info.driver_name : "") == "net_af_packet") {
+    p.kernel.name = kernelIfaceOf(p.devargs);
+    if (!p.kernel.name.empty()) kernelIfacePrepare(p.kernel);
+  }
 }
 
 PortInfoNative portInfo(uint32_t portId) {
@@ -153,6 +220,10 @@ PortInfoNative portInfo(uint32_t portId) {
   int ret = rte_eth_dev_get_mtu(id, &mtu);
   if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_get_mtu", ret, portLabel(portId));
   r.mtu = mtu;
+  r.rxChecksum = p.rxChecksum == RxChecksum::kDevice ? "device" : p.rxChecksum == RxChecksum::kDetect ? "detect" : "off";
+  r.rxOffloads = offloadNames(p.rxOffloads, rte_eth_dev_rx_offload_name);
+  r.txOffloads = offloadNames(p.txOffloads, rte_eth_dev_tx_offload_name);
+  r.kernel = p.kernel.notes;
   return r;
 }
 
@@ -169,10 +240,19 @@ void portSetMtu(uint32_t portId, uint32_t mtu) {
   requireArena();
   uint16_t id = static_cast<uint16_t>(portId);
   checkMtu(id, mtu, devInfo(id));
-  if (applyMtu(id, static_cast<uint16_t>(mtu))) return;
+  Port &p = state().ports[id];
+  if (applyMtu(id, static_cast<uint16_t>(mtu))) {
+    p.mtu = static_cast<uint16_t>(mtu);
+    refreshMinMtu();
+    return;
+  }
   // An explicit change the device cannot make is the operator's business, unless it is a no-op.
   uint16_t now = 0;
-  if (rte_eth_dev_get_mtu(id, &now) == 0 && now == mtu) return;
+  if (rte_eth_dev_get_mtu(id, &now) == 0 && now == mtu) {
+    p.mtu = static_cast<uint16_t>(mtu);
+    refreshMinMtu();
+    return;
+  }
   failDpdk(code::kPortConfig, "rte_eth_dev_set_mtu", -ENOTSUP, portLabel(portId) + ", mtu " + std::to_string(mtu));
 }
 
@@ -181,6 +261,7 @@ void portStop(uint32_t portId) {
   if (!p.started.load()) return;
   // Shards check `started` before every rx/tx burst; clear it first so they leave the port alone.
   p.started.store(false);
+  refreshMinMtu();
   int ret = rte_eth_dev_stop(static_cast<uint16_t>(portId));
   if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_stop", ret, portLabel(portId));
 }
@@ -199,6 +280,7 @@ void portClose(uint32_t portId) {
   p.probed = false;
   p.rxQueues = p.txQueues = 0;
   p.txLocks.reset();
+  kernelIfaceRelease(p.kernel);
 }
 
 void portsShutdown() {
@@ -218,6 +300,7 @@ void portsShutdown() {
     p.probed = false;
     p.rxQueues = p.txQueues = 0;
     p.txLocks.reset();
+    kernelIfaceRelease(p.kernel);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <rte_ethdev.h>
 
@@ -13,12 +14,19 @@ struct PortStartOptions {
   uint16_t mtu;
   uint16_t rxDescs;  // 0: driver default
   uint16_t txDescs;
+  // "auto" (by driver, docs/design.md "Checksum offloads"), "device", "detect" or "off".
+  std::string rxChecksum = "auto";
+  // "auto" (the TX TCP/UDP checksum offloads when the device has both) or "off".
+  std::string txChecksum = "auto";
 };
 
 struct PortInfoNative {
   uint16_t portId;
   std::string name, driver, mac;
   uint16_t maxRxQueues, maxTxQueues, rxQueues, txQueues, mtu;
+  std::string rxChecksum;                          // "device", "detect" or "off": what is in force
+  std::vector<std::string> rxOffloads, txOffloads;  // enabled offloads by DPDK's names
+  std::vector<std::string> kernel;                  // kernel-iface.h notes (net_af_packet)
 };
 
 uint16_t portProbe(const std::string &devargs);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <rte_ethdev.h>
@@ -15,6 +16,8 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 #include <rte_spinlock.h>
+
+#include "kernel-iface.h"
 
 namespace nat64 {
 
@@ -42,11 +45,25 @@ struct Arena {
   uint32_t bufLen = 0;
 };
 
+// What the receive path does about TCP/UDP checksums (checksum.h, docs/design.md "Checksum offloads").
+enum class RxChecksum : uint8_t {
+  kOff,     // frames carry complete checksums (a wire, a TAP whose kernel side finishes them)
+  kDevice,  // the PMD reports RTE_MBUF_F_RX_L4_CKSUM_*: BAD is dropped, NONE (partial) finished
+  kDetect,  // the PMD drops the kernel's signal (af_packet, AF_XDP): partial sums found in software
+};
+
 struct Port {
   bool probed = false;
   std::atomic<bool> started{false};
   uint16_t rxQueues = 0;
   uint16_t txQueues = 0;
+  uint16_t mtu = 0;  // as configured (what the translated packets are sized for)
+  RxChecksum rxChecksum = RxChecksum::kOff;
+  // TCP and UDP TX checksum offloads are on: partial frames leave for the device to finish.
+  bool txL4Offload = false;
+  uint64_t rxOffloads = 0, txOffloads = 0;  // enabled in rte_eth_conf (port display)
+  std::string devargs;
+  KernelIface kernel;  // net_af_packet: the Linux interface behind it (kernel-iface.h)
   // One lock per tx queue, taken only when more shards than tx queues share them.
   std::unique_ptr<rte_spinlock_t[]> txLocks;
 };
@@ -58,7 +75,11 @@ struct RxPair {
 
 struct alignas(RTE_CACHE_LINE_SIZE) ShardStatsNative {
   std::atomic<uint64_t> rxPackets{0}, txPackets{0}, txDropped{0}, handoffOut{0}, handoffDropped{0},
-      allocFailed{0}, rxMultiSegDropped{0}, txInvalid{0};
+      allocFailed{0}, rxMultiSegDropped{0}, txInvalid{0},
+      // Checksum offloads (checksum.h): partial frames flagged by the device or found in software,
+      // frames the device called corrupt, and how partial checksums were finished.
+      checksumPartialFlagged{0}, checksumPartialDetected{0}, checksumBadDropped{0}, checksumCompleted{0},
+      checksumOffloaded{0};
 };
 
 struct Shard {
@@ -88,6 +109,12 @@ struct State {
   Arena arena;
   Port ports[RTE_MAX_ETHPORTS];
   unsigned shardCount = 0;  // the `shards` every shardCreate agreed on
+  // Dynamic mbuf flag (rte_mbuf_dynflag_register): this frame's TCP/UDP checksum is partial and is
+  // finished when it is transmitted, from the headers it has then. 0 until the arena exists.
+  uint64_t partialFlag = 0;
+  // Smallest MTU of the started ports: a partial frame that translation might fragment is finished
+  // on receive instead (fragments cannot be finished by a device).
+  std::atomic<uint32_t> minMtu{0};
   std::unique_ptr<Shard> shards[kMaxShards];
 };
 

@@ -15,7 +15,20 @@ export interface PortConfig {
   routes: RouteConfig[];
   mtu: number;
   neighbors: NeighborConfig[];
+  /**
+   * TCP/UDP checksums of received frames (docs/design.md "Checksum offloads"): "auto" (default: by
+   * driver), "device" (the PMD's RX checksum offload flags), "detect" (partial sums recognised in
+   * software) or "off" (frames carry complete checksums).
+   */
+  rxChecksum: RxChecksumMode;
+  /** "auto" (default: the device's TX TCP/UDP checksum offload finishes partial frames when it has one) or "off". */
+  txChecksum: TxChecksumMode;
 }
+
+export const RX_CHECKSUM_MODES = ['auto', 'device', 'detect', 'off'] as const;
+export type RxChecksumMode = (typeof RX_CHECKSUM_MODES)[number];
+export const TX_CHECKSUM_MODES = ['auto', 'off'] as const;
+export type TxChecksumMode = (typeof TX_CHECKSUM_MODES)[number];
 
 /**
  * Default bytes per packet buffer: a 4096-byte EDNS DNS answer that arrives fragmented still

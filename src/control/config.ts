@@ -4,7 +4,7 @@
  * operator can find it in a file that cannot carry comments.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MBUF_DATA_ROOM, type ControlConfig, type DaemonConfig, type DataplaneConfig, type InstanceFileConfig, type NeighborConfig, type PortConfig, type RouteConfig } from './config-types';
+import { DEFAULT_MBUF_DATA_ROOM, type ControlConfig, type DaemonConfig, type DataplaneConfig, type InstanceFileConfig, type NeighborConfig, type PortConfig, type RouteConfig, RX_CHECKSUM_MODES, TX_CHECKSUM_MODES } from './config-types';
 import { Nat64Error, q } from './errors';
 import { checkKeys, expectArray, expectObject, parseInstance, requireField, toInstanceFile } from './instance';
 import { parseListen } from './metrics';
@@ -102,7 +102,7 @@ function validateDataplane(raw: unknown): DataplaneConfig {
 
 function validatePort(raw: unknown, f: string): PortConfig {
   const p = expectObject(raw, f);
-  checkKeys(p, ['name', 'device', 'addresses', 'routes', 'mtu', 'neighbors'], f);
+  checkKeys(p, ['name', 'device', 'addresses', 'routes', 'mtu', 'neighbors', 'rxChecksum', 'txChecksum'], f);
   const name = str(requireField(p, 'name', f), `${f}.name`);
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(name)) {
     throw new Nat64Error('E_CONFIG_FIELD', `${f}.name: ${q(name)} must be 1-32 letters, digits, '.', '_' or '-'`);
@@ -118,7 +118,15 @@ function validatePort(raw: unknown, f: string): PortConfig {
     routes: expectArray(p.routes ?? [], `${f}.routes`).map((r, i) => validateRoute(r, `${f}.routes[${i}]`)),
     mtu,
     neighbors: expectArray(p.neighbors ?? [], `${f}.neighbors`).map((n, i) => validateNeighbor(n, `${f}.neighbors[${i}]`)),
+    rxChecksum: oneOf(p.rxChecksum, `${f}.rxChecksum`, RX_CHECKSUM_MODES, 'auto'),
+    txChecksum: oneOf(p.txChecksum, `${f}.txChecksum`, TX_CHECKSUM_MODES, 'auto'),
   };
+}
+
+function oneOf<T extends string>(v: unknown, f: string, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw new Nat64Error('E_CONFIG_FIELD', `${f}: must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`);
 }
 
 function validateRoute(raw: unknown, f: string): RouteConfig {

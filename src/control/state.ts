@@ -10,6 +10,7 @@
  * daemon has one port pair, so there is at most one instance.
  */
 import { COUNTERS } from '../dataplane/counters';
+import { IO_COUNTERS } from '../dataplane/io-counters';
 import { LOG_DROPPED } from '../dataplane/events';
 import type { BibRow, DataplaneApi, PortRow, SessionRow } from '../dataplane/manager-api';
 import type { InstanceFileConfig } from './config-types';
@@ -29,7 +30,7 @@ export interface StatRow { name: string; value: number; explain: string }
 export interface Pool4AddArgs { protocol: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark: number; maxIterations?: MaxIterations; force: boolean }
 export interface Pool4RemoveArgs { protocol?: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark?: number; quick: boolean }
 
-const EXPLAIN: ReadonlyMap<string, string> = new Map([...COUNTERS, LOG_DROPPED].map((c) => [c.name, c.explain]));
+const EXPLAIN: ReadonlyMap<string, string> = new Map([...COUNTERS, ...IO_COUNTERS, LOG_DROPPED].map((c) => [c.name, c.explain]));
 /** DPDK port counters shown by `stats display` as port-<name>-<suffix> (rte_eth_stats fields). */
 const PORT_STATS: ReadonlyArray<[string, keyof PortRow['stats'], string]> = [
   ['rx-packets', 'ipackets', 'Packets received by the DPDK port.'],

@@ -5,6 +5,7 @@ import { parseIPv4, parseIPv6 } from '../control/inet';
 import { native } from '../native';
 import type { CoreConfig } from './core-config';
 import { COUNTERS, createCounterBuffer } from './counters';
+import { IO_COUNTERS } from './io-counters';
 import { createEventBuffer, EventReader, formatMappingLine, LOG_DROPPED } from './events';
 import { parseMac } from './l2/ethernet';
 import { word6, type PortRuntime } from './l2/interfaces';
@@ -71,7 +72,7 @@ export class Dataplane implements DataplaneApi {
       const before = native.portInfo(id);
       const rxQueues = Math.max(1, Math.min(cfg.shards, before.maxRxQueues));
       const txQueues = Math.max(1, Math.min(cfg.shards, before.maxTxQueues));
-      native.portStart(id, { rxQueues, txQueues, mtu: p.mtu });
+      native.portStart(id, { rxQueues, txQueues, mtu: p.mtu, rxChecksum: p.rxChecksum, txChecksum: p.txChecksum });
       // Queue q is polled by shard q; with fewer queues than shards the rest get packets by hand-off.
       for (let q = 0; q < rxQueues; q++) rxPairs[q].push({ portId: id, queue: q });
       const rt = portRuntime(p, native.portInfo(id), `dataplane.ports[${i}]`);
@@ -174,9 +175,12 @@ export class Dataplane implements DataplaneApi {
   counters(): { total: Record<string, number>; perShard: Array<Record<string, number>> } {
     const total: Record<string, number> = {};
     for (const c of COUNTERS) total[c.name] = 0;
+    for (const c of IO_COUNTERS) total[c.name] = 0;
     const perShard = this.shards.map((h) => {
       const row: Record<string, number> = {};
       COUNTERS.forEach((c, i) => { row[c.name] = h.counters[i]; total[c.name] += h.counters[i]; });
+      const io = this.stopping ? null : native.shardStats(h.init.shard);
+      for (const c of IO_COUNTERS) { row[c.name] = io ? io[c.key] : 0; total[c.name] += row[c.name]; }
       row[LOG_DROPPED.name] = h.events.dropped;
       return row;
     });

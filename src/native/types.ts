@@ -16,6 +16,13 @@ export interface PortInfo {
   rxQueues: number;       // configured
   txQueues: number;       // configured
   mtu: number;
+  /** What the receive path does about TCP/UDP checksums (native/checksum.h): the mode in force. */
+  rxChecksum: 'device' | 'detect' | 'off';
+  /** Offloads enabled on the port, by DPDK's names (e.g. "TCP_CKSUM", "UDP_CKSUM"). */
+  rxOffloads: string[];
+  txOffloads: string[];
+  /** net_af_packet: what the daemon did to its Linux interface so frames arrive wire-sized (native/kernel-iface.h). */
+  kernel: string[];
 }
 
 export interface PortStats {
@@ -35,6 +42,16 @@ export interface ShardIoStats {
   /** A verdict that could not be applied (unknown action, port not started, unknown shard, V_DATA/V_LEN
    *  outside the mbuf's buffer) or a burst rx() handed out that got no verdict before the next rx(): freed. */
   txInvalid: number;
+  /** TCP/UDP frames whose checksum held only the pseudo-header sum, as the device said (RX_L4_CKSUM_NONE). */
+  checksumPartialFlagged: number;
+  /** The same, recognised in software (drivers that lose the kernel's mark: af_packet, AF_XDP). */
+  checksumPartialDetected: number;
+  /** Dropped: the device said the TCP/UDP checksum is wrong (RX_L4_CKSUM_BAD). */
+  checksumBadDropped: number;
+  /** Partial checksums finished in software (on receive when the packet may be fragmented, else on transmit). */
+  checksumCompleted: number;
+  /** Partial checksums left to the egress device's TX checksum offload. */
+  checksumOffloaded: number;
 }
 
 export interface ShardViews {
@@ -127,7 +144,10 @@ export interface NativeAddon {
   /** rte_dev_probe of a device string (vdev args or PCI address); returns the DPDK port id. */
   portProbe(devargs: string): number;
   /** Configure queues (rx queues may be fewer than shards), MTU, promiscuous; then start. */
-  portStart(portId: number, opts: { rxQueues: number; txQueues: number; mtu: number; rxDescs?: number; txDescs?: number }): void;
+  portStart(portId: number, opts: {
+    rxQueues: number; txQueues: number; mtu: number; rxDescs?: number; txDescs?: number;
+    rxChecksum?: 'auto' | 'device' | 'detect' | 'off'; txChecksum?: 'auto' | 'off';
+  }): void;
   portInfo(portId: number): PortInfo;
   portStats(portId: number): PortStats;
   portSetMtu(portId: number, mtu: number): void;
@@ -150,6 +170,13 @@ export interface NativeAddon {
   alloc(shard: number): number;
   free(shard: number, mbuf: number): void;
   shardStats(shard: number): ShardIoStats;
+  /**
+   * native/checksum.h over one frame (Ethernet header first), for tests and the fuzzer; no EAL
+   * needed. "classify" tells whether the TCP/UDP checksum field holds only the pseudo-header sum;
+   * "complete" writes the full checksum, "offload" the pseudo-header sum a TX offload expects; both
+   * then classify the result. "none": not a TCP/UDP frame the receive path would look at.
+   */
+  checksumFrame(frame: Uint8Array, mode: 'classify' | 'complete' | 'offload'): 'partial' | 'complete' | 'none';
   /** Reassembly limits for shard tables created from now on (each shard creates its table on its first fragment). */
   fragConfigure(limits: Partial<FragLimits>): void;
   /**
