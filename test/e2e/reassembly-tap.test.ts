@@ -5,30 +5,21 @@
  * sees it (test/e2e/mtu-fragments.test.ts); a TAP device hands DPDK every frame as the IPv4 node's
  * kernel sent it, fragments included, and native/frag.cc has to put them together.
  *
- * net_tap creates its TAP interface in the daemon's namespace (the translator's, made by the
- * test). Once the daemon has opened it, the interface is moved into the switch namespace, given a
- * MAC of its own (net_tap gives it the DPDK port's MAC: as a bridge port that address would be
- * the bridge's own and never forwarded to DPDK) and enslaved to br4 in place of the t4 veth, which
- * is deleted. The queue file descriptors DPDK holds keep working across the move.
+ * The TAP interface takes t4's place on br4 (test/e2e/helpers/tap-port.ts).
  *
  *   <p>-h6a 2001:db8::2 ─ br6 ─ t6 (net_af_packet) [nat64] net_tap ··· <tap> ─ br4 ─ <p>-h4 203.0.113.16
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { RelNet, sleep } from './reliability-net';
 import { mapped } from '../../src/demo/checks';
+import { tapIpv4Config, wireTapIpv4 } from './helpers/tap-port';
 
 /** The TAP interface's name (created inside the translator's namespace, never in the host's). */
 const TAP = 'n64tap-v4';
-/** The kernel side of the TAP interface gets this MAC; the DPDK port keeps the one net_tap chose. */
-const TAP_MAC = '02:00:00:64:64:04';
 /** The IPv6 UDP server published on 203.0.113.1#SERVICE_PORT by a static BIB entry. */
 const SERVICE_PORT = 7000;
 const TIMEOUT_MS = 500;
-
-function ip(args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /**
  * On the IPv6 node: answers every datagram with "<length>:<sha256 hex>:<source address>", so a
@@ -106,7 +97,7 @@ for (const shards of [1, 2]) {
     const net = new RelNet({
       prefix: `n64tap${shards}`, shards,
       config: (c) => {
-        c.dataplane.ports[1].device = `net_tap0,iface=${TAP}`;
+        tapIpv4Config(c, TAP);
         c.dataplane.reassemblyTimeoutMs = TIMEOUT_MS;
       },
     });
@@ -127,14 +118,7 @@ for (const shards of [1, 2]) {
     before(async () => {
       await net.up();
       const t = net.t;
-      // The IPv4 side of the network is the TAP interface from now on (see the header comment).
-      ip(['-n', t.ns.t, 'link', 'set', TAP, 'netns', t.ns.sw]);
-      ip(['-n', t.ns.sw, 'link', 'set', TAP, 'address', TAP_MAC]);
-      ip(['-n', t.ns.sw, 'link', 'set', TAP, 'master', 'br4']);
-      ip(['-n', t.ns.sw, 'link', 'set', TAP, 'up']);
-      ip(['-n', t.ns.t, 'link', 'del', 't4']);
-      const ports = net.json<Array<{ configName: string; driver: string }>>(['port', 'display']);
-      assert.equal(ports.find((p) => p.configName === 'v4')?.driver, 'net_tap', JSON.stringify(ports));
+      wireTapIpv4(net, TAP); // the IPv4 side of the network is the TAP interface from now on
 
       assert.equal(net.cli(['instance', 'add', 'example', '--pool6', '64:ff9b::/96']).status, 0);
       ok(['pool4', 'add', t.translator.v4, '61001-65535', '--udp']);
