@@ -43,6 +43,8 @@ describe('config: a good file', () => {
     assert.equal(c.dataplane.ports[0].mtu, 1500);
     assert.deepEqual(c.dataplane.ports[1].routes, []);
     assert.deepEqual(c.dataplane.ports[0].neighbors, []);
+    assert.equal(c.dataplane.ports[0].rxChecksum, 'auto'); // by driver: native/port.cc
+    assert.equal(c.dataplane.ports[0].txChecksum, 'auto');
     assert.equal(c.instances[0].instance, 'default');
     assert.equal(c.instances[0].global['udp-timeout'], '0:05:00');
   });
@@ -69,6 +71,14 @@ describe('config: a good file', () => {
     assert.equal(validateConfig(design).dataplane.shards, 2);
     const example = loadConfig(join(__dirname, '../../../config/nat64.example.json'));
     assert.equal(example.instances[0].global.pool6, '64:ff9b::/96');
+  });
+  it('takes the checksum modes of a port (issue 10)', () => {
+    const c: any = good();
+    c.dataplane.ports[0].rxChecksum = 'detect';
+    c.dataplane.ports[1].rxChecksum = 'device';
+    c.dataplane.ports[1].txChecksum = 'off';
+    const v = validateConfig(c);
+    assert.deepEqual(v.dataplane.ports.map((p) => [p.rxChecksum, p.txChecksum]), [['detect', 'auto'], ['device', 'off']]);
   });
   it('reads a control section', () => {
     const c: any = good();
@@ -115,6 +125,8 @@ describe('config: every error names its field', () => {
     rejects((c) => { c.dataplane.ports[0].routes[0].prefix = '2001:db8:1::1/96'; }, 'E_BAD_PREFIX', 'dataplane.ports[0].routes[0].prefix');
     rejects((c) => { c.dataplane.ports[1].neighbors[0].mac = '02:00:00:00:00'; }, 'E_BAD_MAC', 'dataplane.ports[1].neighbors[0].mac');
     rejects((c) => { c.dataplane.ports[1].neighbors[0].address = '203.0.113.300'; }, 'E_BAD_ADDRESS', 'dataplane.ports[1].neighbors[0].address');
+    rejects((c) => { c.dataplane.ports[0].rxChecksum = 'hardware'; }, 'E_CONFIG_FIELD', 'dataplane.ports[0].rxChecksum');
+    rejects((c) => { c.dataplane.ports[1].txChecksum = 'device'; }, 'E_CONFIG_FIELD', 'dataplane.ports[1].txChecksum');
   });
   it('instances', () => {
     rejects((c) => { c.instances[0].global.pool6 = '64:ff9b::/80'; }, 'E_BAD_PREFIX', 'instances[0].global.pool6');
