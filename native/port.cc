@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <unistd.h>
+
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -139,6 +141,13 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
     fail(code::kArg, portLabel(portId) + ": txQueues " + std::to_string(o.txQueues) + " outside 1.." + std::to_string(info.max_tx_queues));
   checkMtu(id, o.mtu, info);
 
+  // AF_XDP's umem is the mbuf pool itself, one chunk per mbuf, and the kernel takes chunks of at
+  // most a page (xdp_umem_reg): the PMD's own error is only "Failed to create umem".
+  const std::string driver = info.driver_name ? info.driver_name : "";
+  if (driver == "net_af_xdp" && state().arena.stride > static_cast<size_t>(sysconf(_SC_PAGESIZE)))
+    fail(code::kArg, portLabel(portId) + " (net_af_xdp): packet buffers of " + std::to_string(state().arena.stride) +
+                         " bytes do not fit the kernel's AF_XDP chunks of " + std::to_string(sysconf(_SC_PAGESIZE)) +
+                         " bytes: set dataplane.mbufDataRoom to 2048");
   RxChecksum rxMode = rxChecksumMode(id, o.rxChecksum, info);
   bool txL4 = txL4Mode(id, o.txChecksum, info);
 
@@ -191,7 +200,7 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
   p.probed = true;
   p.started.store(true);
   refreshMinMtu();
-  if (std::string(info.driver_name ? info.driver_name : "") == "net_af_packet") {
+  if (driver == "net_af_packet") {
     p.kernel.name = kernelIfaceOf(p.devargs);
     if (!p.kernel.name.empty()) kernelIfacePrepare(p.kernel);
   }

@@ -58,7 +58,7 @@ print(ok)
 
 const UDP_SIZES = [64, 512, 1200, 1400];
 
-interface Variant { driver: 'net_af_packet' | 'net_tap'; shards: number }
+interface Variant { driver: 'net_af_packet' | 'net_tap' | 'net_af_xdp'; shards: number }
 
 function sha256(file: string): string { return createHash('sha256').update(fs.readFileSync(file)).digest('hex'); }
 
@@ -74,6 +74,12 @@ class OffloadNet {
       prefix, shards: v.shards,
       config: (c) => {
         if (v.driver === 'net_tap') tapIpv4Config(c, tap);
+        if (v.driver === 'net_af_xdp') {
+          c.dataplane.ports[1].device = `net_af_xdp0,iface=${c.dataplane.ports[1].device.match(/iface=([^,]+)/)[1]},queue_count=${v.shards}`;
+          // AF_XDP's umem chunks are the mbufs, at most a page each: frames of 2 KB, and af_packet's ring to match.
+          c.dataplane.mbufDataRoom = 2048;
+          c.dataplane.ports[0].device = c.dataplane.ports[0].device.replace(/framesz=\d+,blocksz=\d+/, 'framesz=2048,blocksz=4096');
+        }
         if (rxChecksum) for (const p of c.dataplane.ports) p.rxChecksum = rxChecksum;
       },
     });
@@ -140,12 +146,13 @@ class OffloadNet {
 const VARIANTS: Variant[] = [
   { driver: 'net_af_packet', shards: 1 }, { driver: 'net_af_packet', shards: 2 },
   { driver: 'net_tap', shards: 1 }, { driver: 'net_tap', shards: 2 },
+  { driver: 'net_af_xdp', shards: 1 },
 ];
 
 for (const v of VARIANTS) {
   describe(`default offloads on every node: ${v.driver} IPv4 port, ${v.shards} shard${v.shards > 1 ? 's' : ''} (issue 10)`, function () {
     this.timeout(90000);
-    const o = new OffloadNet(v, `n64of${v.driver === 'net_tap' ? 't' : 'p'}${v.shards}`);
+    const o = new OffloadNet(v, `n64of${{ net_tap: 't', net_af_packet: 'p', net_af_xdp: 'x' }[v.driver]}${v.shards}`);
     let c0: Record<string, number> = {};
     before(async () => { await o.up(); c0 = o.net.counters(); });
     after(async () => { await o.down(); });
@@ -215,5 +222,18 @@ describe('control: the same network with partial-checksum recognition off (rxChe
     assert.equal(await o.udp(t.v6Nodes[0].ns, mapped(t), 5353, [64, 1400]), 0, o.context());
     assert.notEqual(o.download(t.v6Nodes[0].ns, `http://[${mapped(t)}]:${HTTP4}/big.bin`, 5), o.want);
     assert.equal(o.net.counters()['checksum-partial-detected'] ?? 0, 0);
+  });
+});
+
+describe('net_af_xdp refuses packet buffers larger than an AF_XDP chunk with one clear line', function () {
+  this.timeout(60000);
+  const net = new RelNet({
+    prefix: 'n64ofxb', shards: 1,
+    config: (c) => { c.dataplane.ports[1].device = 'net_af_xdp0,iface=t4'; }, // default mbufDataRoom: 5120
+  });
+  after(async () => { await net.down(); });
+
+  it('the daemon exits with "set dataplane.mbufDataRoom to 2048" instead of the PMD\'s "Failed to create umem"', async () => {
+    await assert.rejects(net.up(), /net_af_xdp\): packet buffers of \d+ bytes do not fit the kernel's AF_XDP chunks of \d+ bytes: set dataplane.mbufDataRoom to 2048/);
   });
 });
