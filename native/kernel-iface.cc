@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace nat64 {
@@ -127,6 +128,29 @@ void vethPeerSegments(KernelIface &k) {
   k.notes.push_back("veth peer segments (xdp pass)");
 }
 
+std::string ipv6Knob(const std::string &iface) { return "/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6"; }
+
+bool writeKnob(const std::string &path, const char *value) {
+  FILE *f = std::fopen(path.c_str(), "w");
+  if (!f) return false;
+  bool ok = std::fputs(value, f) >= 0;
+  return std::fclose(f) == 0 && ok;
+}
+
+void kernelIpv6Off(KernelIface &k) {
+  FILE *f = std::fopen(ipv6Knob(k.name).c_str(), "r");
+  if (!f) return;  // no IPv6 in this kernel or namespace: nothing to turn off
+  int c = std::fgetc(f);
+  std::fclose(f);
+  if (c != '0') return;
+  if (!writeKnob(ipv6Knob(k.name), "1")) {
+    k.notes.push_back(why("kernel ipv6 still on"));
+    return;
+  }
+  k.ipv6Changed = true;
+  k.notes.push_back("kernel ipv6 off");
+}
+
 }  // namespace
 
 std::string kernelIfaceOf(const std::string &devargs) {
@@ -149,6 +173,7 @@ void kernelIfacePrepare(KernelIface &k) {
   }
   groOff(sock.fd, k);
   lroOff(sock.fd, k);
+  kernelIpv6Off(k);
   if (driverOf(sock.fd, k.name) == "veth") vethPeerSegments(k);
 }
 
@@ -171,8 +196,10 @@ void kernelIfaceRelease(KernelIface &k) {
       ethtool(sock.fd, k.name, &v);
     }
   }
+  if (k.ipv6Changed) writeKnob(ipv6Knob(k.name), "0");
   k.groBefore = -1;
   k.lroChanged = false;
+  k.ipv6Changed = false;
   k.notes.clear();
 }
 

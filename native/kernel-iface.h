@@ -10,7 +10,10 @@
 // - on a veth, a native XDP program that passes every frame, attached through a BPF link: a veth
 //   whose peer has an XDP program stops offering TSO/GSO (drivers/net/veth.c, veth_fix_features),
 //   so the peer's stack segments before sending. The link is owned by a file descriptor: it goes
-//   away with the port, or with the process if it dies.
+//   away with the port, or with the process if it dies;
+// - the kernel's IPv6 off on the interface (restored on close): the translator owns the link's
+//   addresses and answers Neighbour Discovery itself; the kernel would otherwise run DAD, send
+//   Router and Multicast Listener messages and answer for a link-local address from the same MAC.
 #pragma once
 
 #include <string>
@@ -24,6 +27,7 @@ struct KernelIface {
   int groBefore = -1;  // -1: untouched
   bool lroBefore = false;
   bool lroChanged = false;
+  bool ipv6Changed = false;
   // What was done, or why it could not be ("gro off", "veth peer segments (xdp)", ...): port display.
   std::vector<std::string> notes;
 };

@@ -62,8 +62,8 @@ export function createTopology(prefix: string): Topology {
     };
     link('t6', t.ns.t, 'sw-t6', sw, 'br6');
     link('t4', t.ns.t, 'sw-t4', sw, 'br4');
-    // The kernel must stay off the translator's wires: no IPv6 (no DAD, RS or MLD from it).
-    for (const i of ['t6', 't4']) nsExec(t.ns.t, ['sysctl', '-qw', `net.ipv6.conf.${i}.disable_ipv6=1`]);
+    // The translator's own interfaces are left as created: the daemon takes them over itself
+    // (kernel IPv6, GRO/LRO, the veth peer's segmentation: native/kernel-iface.h).
     t.v6Nodes.forEach((n, k) => {
       link('eth0', n.ns, `sw-h6${k}`, sw, 'br6');
       nsExec(n.ns, ['ip', '-6', 'addr', 'add', `${n.addr}/96`, 'dev', 'eth0', 'nodad']);
