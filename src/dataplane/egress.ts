@@ -1,0 +1,208 @@
+import { native } from '../native';
+import {
+  Action, MIN_HEADROOM, RX_DATA, RX_MBUF, RX_PORT, V_ACTION, V_DATA, V_LEN, V_PARAM,
+} from './abi';
+import { C } from './counters';
+import { Result } from './core-api';
+import { ETH_HLEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, writeEthernet } from './l2/ethernet';
+import { NeighState } from './l2/neighbors';
+import { PENDING_TIMEOUT_MS } from './l2/pending';
+import { buildArpRequest } from './l2/arp';
+import { buildNeighborSolicitation } from './l2/ndp';
+import { get32 } from './packet/bytes';
+import { HELD_CAPACITY } from './tables/layout';
+import type { HeldSynListener } from './tables/held-syn';
+import type { PacketSink } from './translate/fragment';
+import type { ShardContext } from './shard-context';
+
+/** Source MAC of frames one shard hands to another after hairpin translation. */
+const INTERNAL_SOURCE_MAC = new Uint8Array(6);
+
+/**
+ * The way out of a shard: the verdict of a frame answered in place (txHere), and for the core's
+ * output packets route lookup, next-hop MAC, Ethernet header, then transmit, hand-off (hairpin) or
+ * hold until ARP/ND resolves the next hop. Also the packets that leave outside a burst: fragments
+ * beyond the first, answers to stored IPv4 SYNs, solicitations and released held packets.
+ */
+export class Egress implements HeldSynListener {
+  /** Stored IPv4 SYNs by held-SYN slot: mbuf handle, L3 offset, length (-1: none). */
+  private readonly stored = new Float64Array(HELD_CAPACITY * 3).fill(-1);
+
+  constructor(private readonly ctx: ShardContext) {}
+
+  /** Verdict TX for rx descriptor `b`: send `len` bytes at `data` on port index `pi`, in the burst's tx. */
+  txHere(b: number, pi: number, data: number, len: number): void {
+    const ctx = this.ctx, v = ctx.v;
+    v[b + V_ACTION] = Action.TX; v[b + V_PARAM] = ctx.ports[pi].id; v[b + V_DATA] = data; v[b + V_LEN] = len;
+    ctx.c[C['transmitted']]++;
+  }
+
+  /**
+   * After the full path translated and transmitted a packet the flow cache missed: if the core
+   * says it took the plain exit, the cache remembers the rewrite (the frame's MAC, the route's
+   * port and MTU, the neighbour's age) for the next packets of the flow.
+   */
+  remember(b: number, family: number): void {
+    const ctx = this.ctx;
+    if (ctx.v[b + V_ACTION] !== Action.TX || ctx.core.flowSession < 0) return;
+    const pi = ctx.routes.port, frame = ctx.core.out.off - ETH_HLEN, gen = ctx.neigh.generation();
+    if (family === 6) ctx.flows.fill6(frame, ctx.buf, pi, ctx.ports[pi].mtu, ctx.neigh.lastUpdated, gen);
+    else ctx.flows.fill4(frame, ctx.buf, pi, ctx.ports[pi].mtu, ctx.neigh.lastUpdated, gen);
+  }
+
+  /** Route the core's output packet, find its next hop's MAC, frame it; hairpin it back in if asked. */
+  emit(b: number, r: Result, now: number, depth: number): void {
+    const ctx = this.ctx, core = ctx.core, out = core.out, buf = ctx.buf, c = ctx.c;
+    if (r === Result.DROP) return;
+    if (r === Result.HAIRPIN) {
+      // RFC 6146 §3.8: the IPv4 packet we just produced is for our own pool4: translate it back.
+      c[C['hairpin']]++;
+      const owner = core.ownerOf4(buf, out.off, out.len);
+      if (owner !== ctx.shard || depth > 0) {
+        const frame = out.off - ETH_HLEN;
+        const pi = ctx.portIndex[ctx.rx[b + RX_PORT]];
+        // To our own MAC from a zero source MAC: the owning shard takes it as received, and it cannot
+        // be mistaken for one of our own transmissions echoed back by a packet socket.
+        writeEthernet(buf, frame, ctx.ports[pi].mac, 0, INTERNAL_SOURCE_MAC, ETHERTYPE_IPV4);
+        const v = ctx.v;
+        v[b + V_ACTION] = Action.HANDOFF; v[b + V_PARAM] = owner; v[b + V_DATA] = frame; v[b + V_LEN] = out.len + ETH_HLEN;
+        c[C['handoff']]++;
+        return;
+      }
+      this.emit(b, core.process4(buf, out.off, out.len, ctx.cap(b, out.off), now), now, depth + 1);
+      return;
+    }
+    if (r === Result.STORE) { this.store(b); return; }
+    this.forward(r === Result.EMIT4 ? 4 : 6, out.off, out.len, now, ctx.rx[b + RX_MBUF], b);
+  }
+
+  /**
+   * Route an L3 packet, find its next hop's MAC, frame it and send it. `b` is the packet's verdict
+   * slot (batched tx), or -1 for a packet outside the burst (fragments, answers to stored SYNs),
+   * which is sent at once, or freed when it cannot be.
+   */
+  private forward(family: number, off: number, len: number, now: number, mbuf: number, b: number): void {
+    const ctx = this.ctx, buf = ctx.buf, c = ctx.c, routes = ctx.routes, neigh = ctx.neigh;
+    const ok = family === 4 ? routes.lookup4(get32(buf, off + 16)) : routes.lookup6(buf, off + 24);
+    const port = ok ? ctx.ports[routes.port] : null;
+    if (port === null || len > port.mtu) {
+      c[port === null ? C['no-route'] : C['packet-too-big']]++;
+      if (b < 0) native.free(ctx.shard, mbuf);
+      return;
+    }
+    const pi = routes.port;
+    const n0 = family === 4 ? routes.nh4 | 0 : routes.nh6[0];
+    const n1 = family === 4 ? 0 : routes.nh6[1], n2 = family === 4 ? 0 : routes.nh6[2], n3 = family === 4 ? 0 : routes.nh6[3];
+    const frame = off - ETH_HLEN, type = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+    const state = neigh.lookup(family, n0, n1, n2, n3, now);
+    if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
+      writeEthernet(buf, frame, neigh.mac, 0, port.mac, type);
+      if (b >= 0) this.txHere(b, pi, frame, len + ETH_HLEN);
+      else { native.send(ctx.shard, port.id, mbuf, frame, len + ETH_HLEN); c[C['transmitted']]++; }
+      if (neigh.lastStale && neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+      return;
+    }
+    // Unresolved: keep the packet (frame minus the destination MAC) and ask who has the next hop.
+    writeEthernet(buf, frame, port.mac, 0, port.mac, type);
+    if (!ctx.pending.add(mbuf, frame, len + ETH_HLEN, pi, family, n0, n1, n2, n3, now + PENDING_TIMEOUT_MS)) {
+      c[C['neighbor-unresolved']]++;
+      if (b < 0) native.free(ctx.shard, mbuf);
+      return;
+    }
+    if (b >= 0) ctx.v[b + V_ACTION] = Action.HOLD;
+    c[C['neighbor-held']]++;
+    if (neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+  }
+
+  /** RFC 6146 §3.5.2.2: keep the IPv4 SYN the core stored (its L3 packet is where process4 saw it). */
+  private store(b: number): void {
+    const ctx = this.ctx, slot = ctx.core.storedSlot, st = this.stored;
+    const ip = ctx.rx[b + RX_DATA] + ETH_HLEN;
+    if (st[slot * 3] >= 0) native.free(ctx.shard, st[slot * 3]); // a slot a dead predecessor left behind
+    st[slot * 3] = ctx.rx[b + RX_MBUF];
+    st[slot * 3 + 1] = ip;
+    st[slot * 3 + 2] = ((ctx.buf[ip + 2] << 8) | ctx.buf[ip + 3]);
+    ctx.v[b + V_ACTION] = Action.HOLD;
+  }
+
+  /**
+   * The core ended a stored SYN's slot: after 6 s without an IPv6 SYN the IPv4 sender gets ICMP
+   * Port Unreachable quoting it (RFC 6146 §3.5.2.2); otherwise the packet is just freed.
+   */
+  heldSynEnded(slot: number, expired: boolean): void {
+    const ctx = this.ctx, st = this.stored, mbuf = st[slot * 3], ip = st[slot * 3 + 1], len = st[slot * 3 + 2];
+    st[slot * 3] = -1;
+    if (mbuf < 0) { if (expired) ctx.c[C['tcp-v4-syn-lost']]++; return; }
+    if (!expired) { native.free(ctx.shard, mbuf); return; }
+    const out = ctx.core.out;
+    if (ctx.core.portUnreachable4(ctx.buf, ip, len) === Result.DROP) {
+      native.free(ctx.shard, mbuf);
+      return;
+    }
+    this.forward(4, out.off, out.len, Date.now(), mbuf, -1);
+  }
+
+  /**
+   * Fresh mbufs for the fragments of a translated packet beyond the first (translate/fragment.ts):
+   * the core writes the L3 packet at MIN_HEADROOM + 14 into the buffer, so the mbuf handle is
+   * recovered from the offset by arithmetic. Made once; nothing is allocated per packet.
+   */
+  fragmentSink(): PacketSink {
+    const ctx = this.ctx, l3 = MIN_HEADROOM + ETH_HLEN;
+    return {
+      room: ctx.bufLen - l3,
+      alloc: () => {
+        const m = native.alloc(ctx.shard);
+        return m < 0 ? -1 : m + ctx.dataStart + l3;
+      },
+      send: (family, off, len) => this.forward(family, off, len, Date.now(), off - l3 - ctx.dataStart, -1),
+    };
+  }
+
+  /** Send an ARP request or Neighbour Solicitation from a fresh mbuf (slow path). */
+  private solicit(pi: number, family: number, n0: number, n1: number, n2: number, n3: number): void {
+    const ctx = this.ctx, buf = ctx.buf, port = ctx.ports[pi];
+    const mbuf = native.alloc(ctx.shard);
+    if (mbuf < 0) return;
+    const frame = mbuf + ctx.dataStart + MIN_HEADROOM;
+    let len: number;
+    if (family === 4) {
+      len = buildArpRequest(buf, frame, port.mac, ctx.own.first4(pi), n0 >>> 0);
+    } else {
+      const src = frame + 256; // our address, staged past the end of the solicitation being written
+      if (!ctx.own.first6(pi, buf, src)) { native.free(ctx.shard, mbuf); return; }
+      len = buildNeighborSolicitation(buf, frame, port.mac, buf, src, n0, n1, n2, n3);
+    }
+    native.send(ctx.shard, port.id, mbuf, frame, len);
+    ctx.c[C['neighbor-solicit-sent']]++;
+  }
+
+  /** Held packets (housekeeping): send those whose next hop resolved, drop the expired, ask again. */
+  retryPending(now: number): void {
+    const ctx = this.ctx, q = ctx.pending, neigh = ctx.neigh;
+    for (let i = q.count - 1; i >= 0; i--) {
+      const family = q.family(i), pi = q.port(i);
+      const n0 = q.nh(i, 0), n1 = q.nh(i, 1), n2 = q.nh(i, 2), n3 = q.nh(i, 3);
+      const state = neigh.lookup(family, n0, n1, n2, n3, now);
+      if (state === NeighState.REACHABLE || state === NeighState.STATIC) {
+        const frame = q.data(i);
+        for (let k = 0; k < 6; k++) ctx.buf[frame + k] = neigh.mac[k];
+        native.send(ctx.shard, ctx.ports[pi].id, q.mbuf(i), frame, q.len(i));
+        ctx.c[C['transmitted']]++;
+        q.remove(i);
+      } else if (now > q.deadline(i)) {
+        native.free(ctx.shard, q.mbuf(i));
+        ctx.c[C['neighbor-unresolved']]++;
+        q.remove(i);
+      } else if (neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) {
+        this.solicit(pi, family, n0, n1, n2, n3);
+      }
+    }
+  }
+
+  /** The shard stops: give every held packet's mbuf back. */
+  releasePending(): void {
+    const ctx = this.ctx, q = ctx.pending;
+    while (q.count > 0) { native.free(ctx.shard, q.mbuf(q.count - 1)); q.remove(q.count - 1); }
+  }
+}
