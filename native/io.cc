@@ -40,18 +40,18 @@ inline bool setFrame(rte_mbuf *m, uint32_t data, uint32_t len) {
   return true;
 }
 
-// Smallest L3 growth of a translation that can never be fragmented: 6->4 shrinks by 20, 4->6 grows
-// by 20, plus an IPv6 Fragment Header (8) for IPv4 datagrams without DF.
-constexpr uint32_t kTranslatedOverhead = 48;
-// RFC 7915 §4.1: an IPv4 packet without DF may be fragmented to lowest-ipv6-mtu, at least 1280.
-constexpr uint32_t kIpv6MinMtu = 1280;
-
 // A partial frame may leave its checksum for transmit only if no translation of it can be
-// fragmented (a fragment's checksum cannot be finished) or answered with Packet Too Big.
+// fragmented (a fragment's checksum cannot be finished) or answered with Packet Too Big: its
+// largest translation must fit the smallest port MTU. That is the IPv6 form of the segment: an
+// IPv6 frame's own (6->4 shrinks it; hairpinning brings it back to IPv6), an IPv4 frame's plus an
+// IPv6 Fragment Header when DF is clear, which RFC 7915 §4.1 also fragments to lowest-ipv6-mtu
+// (at least 1280).
+constexpr uint32_t kIpv6Header = 40, kFragmentHeader = 8, kIpv6MinMtu = 1280;
+
 inline bool mayDefer(const uint8_t *f, const L4Where &w) {
-  uint32_t need = w.l4len + kTranslatedOverhead;
-  if (need > state().minMtu.load(std::memory_order_relaxed)) return false;
   bool df = w.family == 6 || (f[w.l3 + 6] & 0x40) != 0;
+  uint32_t need = w.l4len + kIpv6Header + (df ? 0 : kFragmentHeader);
+  if (need > state().minMtu.load(std::memory_order_relaxed)) return false;
   return df || need <= kIpv6MinMtu;
 }
 
