@@ -5,7 +5,7 @@
  * errors then quote packets that match live sessions, which drives the quoted-packet translation
  * (the deepest path of the core) instead of stopping at 'session-not-found'.
  */
-import { a4, a6, echo, icmp, ipv4, ipv6, PROTO, tcp, udp } from '../rfc/vectors/build';
+import { a4, a6, echo, icmp, inetChecksum, ipv4, ipv6, PROTO, tcp, udp } from '../rfc/vectors/build';
 import { OWN4, type Rig } from './rig';
 
 export interface Seed { name: string; family: 4 | 6; bytes: Uint8Array }
@@ -162,7 +162,81 @@ export function buildCorpus(f: Flows): Seed[] {
     const big = Uint8Array.from([...f.udpOut4, ...Array(1400).fill(1)]);
     add(err4('err4-long-quote', 3, 4, 1300, big));
   }
+
+  // ---- Partial checksums (issue 10): TCP/UDP as a Linux sender hands them over on a veth, bridge,
+  // TAP or virtio link (CHECKSUM_PARTIAL), for the I/O layer's receive step the engine runs ----
+  const byName = new Map(seeds.map((s) => [s.name, s]));
+  for (const n of PARTIAL_TWINS) {
+    const s = byName.get(n);
+    if (s !== undefined) add(partialTwin(s));
+  }
+  // A real checksum that equals the pseudo-header sum: it verifies, so it must be left alone.
+  for (const n of ['udp6', 'tcp6-psh', 'udp4']) {
+    const s = byName.get(n);
+    if (s !== undefined) add(pseudoLookalike(s));
+  }
   return seeds;
+}
+
+/**
+ * Seeds that get a `-partial` twin: UDP and TCP of both directions (new flows, the established
+ * connection, replies to pool4 ports), with IPv6 extension headers, IPv4 options, hop limit / TTL
+ * 1 (answered with an error quoting the partial packet), 1500 bytes (too long to finish on
+ * transmit: finished on receive, and the IPv4 one is fragmented), hairpinning.
+ */
+export const PARTIAL_TWINS: readonly string[] = ['udp6', 'tcp6-syn', 'tcp6-ack', 'tcp6-psh', 'tcp6-new-syn', 'udp6-hop-dst',
+  'udp6-hop1', 'udp6-1500', 'udp6-hairpin', 'udp4', 'tcp4-synack', 'tcp4-ack', 'tcp4-psh', 'udp4-nop-options', 'udp4-df',
+  'udp4-ttl1', 'udp4-1500'];
+
+/** Where a seed's TCP/UDP checksum sits and its pseudo-header (RFC 768, RFC 793 §3.1, RFC 8200 §8.1), as bytes. */
+function transport(s: Seed, b: Uint8Array): { l4: number; sum: number; pseudo: Uint8Array } {
+  let l4: number, proto: number, pseudo: Uint8Array;
+  if (s.family === 4) {
+    l4 = (b[0] & 15) * 4;
+    proto = b[9];
+    const len = ((b[2] << 8) | b[3]) - l4;
+    pseudo = Uint8Array.from([...b.subarray(12, 20), 0, proto, len >> 8, len & 0xff]);
+  } else {
+    let nh = b[6];
+    l4 = 40;
+    while (nh === PROTO.HOPOPTS || nh === PROTO.DSTOPTS) { nh = b[l4]; l4 += (b[l4 + 1] + 1) * 8; }
+    proto = nh;
+    const len = 40 + ((b[4] << 8) | b[5]) - l4;
+    pseudo = Uint8Array.from([...b.subarray(8, 40), len >>> 24, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff, 0, 0, 0, proto]);
+  }
+  if (proto !== PROTO.TCP && proto !== PROTO.UDP) throw new Error(`seed ${s.name} is not TCP/UDP`);
+  return { l4, sum: l4 + (proto === PROTO.TCP ? 16 : 6), pseudo };
+}
+
+/**
+ * The seed as a CHECKSUM_PARTIAL sender hands it over: the checksum field holds the pseudo-header
+ * sum, folded and not complemented, instead of the checksum.
+ */
+export function partialTwin(s: Seed): Seed {
+  const b = Uint8Array.from(s.bytes);
+  const t = transport(s, b);
+  const p = ~inetChecksum(t.pseudo) & 0xffff;
+  b[t.sum] = p >> 8;
+  b[t.sum + 1] = p & 0xff;
+  return { name: `${s.name}-partial`, family: s.family, bytes: b };
+}
+
+/**
+ * The partial twin with its first payload word chosen so that the segment verifies: a complete,
+ * correct checksum that happens to equal the pseudo-header sum (the classifier must say complete).
+ */
+function pseudoLookalike(s: Seed): Seed {
+  const b = partialTwin(s).bytes;
+  const t = transport(s, b);
+  const w = t.l4 + (t.sum - t.l4 === 16 ? 20 : 8); // first data byte (TCP without options)
+  if (w + 2 > b.length) throw new Error(`seed ${s.name} has no payload word`);
+  // Adding the complement of the segment's sum to one of its words makes it sum to all ones.
+  let v = ((b[w] << 8) | b[w + 1]) + inetChecksum(t.pseudo, b.subarray(t.l4));
+  v = (v & 0xffff) + (v >>> 16);
+  b[w] = v >> 8;
+  b[w + 1] = v & 0xff;
+  if (inetChecksum(t.pseudo, b.subarray(t.l4)) !== 0) throw new Error(`seed ${s.name}: lookalike does not verify`);
+  return { name: `${s.name}-sum-is-pseudo`, family: s.family, bytes: b };
 }
 
 export { a4, a6 };

@@ -77,6 +77,10 @@ function main(): void {
       `(${Math.round((s.packets + s.secondPasses) / (s.elapsedMs / 1000))} packets/s); max bib ${s.maxBib} sessions ${s.maxSessions} ` +
       `held ${s.maxHeld}; flow cache hits ${s.cacheHits}; heap ${heapStart.toFixed(1)} -> ${heapEnd.toFixed(1)} MiB`);
     console.log(`  ICMP errors originated, by reason: ${Object.entries(s.errorsByReason).map(([n, v]) => `${n} ${v}`).join(', ') || 'none'}`);
+    const c = s.checksum;
+    console.log(`  receive step: ${c.none} none, ${c.complete} complete, ${c.partial} partial (${c.finishedRx} finished on receive, ` +
+      `${c.deferred} deferred: ${c.finishedTx} finished on transmit, ${c.unfinished} nothing to finish); ` +
+      `${c.corruptTranslated} corrupt checksums translated, none repaired; ${c.zeroUdp6} zero IPv6 UDP checksums translated (unchecked)`);
     if (s.failure) {
       const f = s.failure;
       writeFileSync(a.out, `${f.hex}\n`);

@@ -3,15 +3,20 @@
  * docs/fuzzing.md): about 280k mutated packets with fixed seeds, 1 and 2 shards, with Jool's
  * defaults and with icmp-admin-prohibited (RFC 7915 §4.4/§5.4) on, every invariant
  * of test/fuzz/engine.ts checked on every packet, each packet through the shard's flow cache first
- * (hits and fills as in shard.ts). A failure prints the input packet in hex, the
- * seed and the iteration, which reproduce it (the run is deterministic).
+ * (hits and fills as in shard.ts), and before that through the I/O layer's receive step for
+ * partial TCP/UDP checksums (native.checksumFrame, as native/io.cc on a "detect" port). A failure
+ * prints the input packet in hex, the seed and the iteration, which reproduce it (the run is
+ * deterministic).
  */
 import * as assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { loadNative, native } from '../../src/native';
+import { partialTwin, type Seed } from '../fuzz/corpus';
 import { ERROR_REASONS, checkIpv4, checkIpv6, checkQuoted, fuzz, l4ChecksumOk, type FuzzStats } from '../fuzz/engine';
+import { isPartial, locatePartial, locateWhole, verifies } from '../fuzz/l4sum';
 import { Prng } from '../fuzz/prng';
-import { ipv4, ipv6, PROTO, udp } from '../rfc/vectors/build';
+import { ipv4, ipv6, PROTO, tcp, udp } from '../rfc/vectors/build';
 
 function gc(): () => void {
   setFlagsFromString('--expose-gc');
@@ -50,6 +55,15 @@ describe('fuzz: the translation core under hostile input', function () {
       }
       // Packets go through the flow cache first (as in the shard worker), and it translates some.
       assert.ok(s.cacheHits > 0, 'the flow cache never hit');
+      // Issue 10: partial checksums were recognised and finished on both paths, deferred frames
+      // that became ICMP errors (or were dropped) had nothing to finish, and corrupt checksums
+      // were translated without being repaired.
+      const c = s.checksum;
+      for (const k of ['partial', 'finishedRx', 'deferred', 'finishedTx', 'unfinished', 'complete', 'none', 'corruptTranslated'] as const) {
+        assert.ok(c[k] > 0, `checksum.${k} is 0: ${JSON.stringify(c)}`);
+      }
+      assert.equal(c.partial, c.finishedRx + c.deferred);
+      assert.equal(c.deferred, c.finishedTx + c.unfinished);
       if (o.capacity) {
         assert.ok((s.counters['session-table-full'] ?? 0) + (s.counters['bib-table-full'] ?? 0) > 0, 'tables never filled');
         // RFC 6146 §3.5.1.1: IPv6 packets that found no room are answered with Address Unreachable.
@@ -87,6 +101,7 @@ describe('fuzz: the translation core under hostile input', function () {
     const b = fuzz({ seed: 7, shards: 2, packets: 3000 });
     assert.deepEqual(a.counters, b.counters);
     assert.deepEqual(a.verdicts, b.verdicts);
+    assert.deepEqual(a.checksum, b.checksum);
   });
 
   it('the heap does not grow with the number of packets', () => {
@@ -130,6 +145,47 @@ describe('fuzz: the checks themselves catch broken output', () => {
     const bad = Uint8Array.from(u6);
     bad[45] ^= 1;
     assert.ok(!l4ChecksumOk(bad, 0, bad.length, 6));
+  });
+
+  it('partial checksums: the seeds\' twins, by l4sum.ts and by the classifier; corrupt and fragment checksums are not partial', () => {
+    loadNative();
+    const eth = (b: Uint8Array, family: 4 | 6): Uint8Array => {
+      const f = new Uint8Array(14 + b.length);
+      f[12] = family === 6 ? 0x86 : 0x08;
+      f[13] = family === 6 ? 0xdd : 0x00;
+      f.set(b, 14);
+      return f;
+    };
+    const seeds: Seed[] = [
+      { name: 'u6', family: 6, bytes: u6 },
+      { name: 'u4', family: 4, bytes: u4 },
+      { name: 't6', family: 6, bytes: ipv6({ src: '2001:db8::8', dst: '64:ff9b::c633:6407', nh: PROTO.TCP, l4: tcp(5001, 80, [1, 2, 3], 0x18),
+        ext: [[PROTO.HOPOPTS, [1, 4, 0, 0, 0, 0]]] }) },
+    ];
+    for (const s of seeds) {
+      const w = locatePartial(s.bytes, 0, s.bytes.length, s.family)!;
+      assert.ok(w !== null && verifies(s.bytes, w) && !isPartial(s.bytes, w), s.name);
+      assert.equal(native.checksumFrame(eth(s.bytes, s.family), 'classify'), 'complete');
+      const p = partialTwin(s).bytes;
+      assert.ok(isPartial(p, w), `${s.name}-partial`);
+      const f = eth(p, s.family);
+      assert.equal(native.checksumFrame(f, 'classify'), 'partial');
+      assert.equal(native.checksumFrame(f, 'complete'), 'complete');
+      assert.deepEqual(f.subarray(14), s.bytes, `${s.name}: finished is the original`);
+      const bad = Uint8Array.from(s.bytes);
+      bad[w.sum + 1] ^= 0x10;
+      assert.ok(!verifies(bad, w) && !isPartial(bad, w));
+      assert.equal(native.checksumFrame(eth(bad, s.family), 'classify'), 'complete');
+    }
+    // A fragment has no partial sum: neither locates it; an atomic fragment is whole (locateWhole).
+    const mf = ipv4({ src: '198.51.100.7', dst: '203.0.113.1', proto: PROTO.UDP, l4: udp(53, 61001), mf: true });
+    assert.equal(locatePartial(mf, 0, mf.length, 4), null);
+    assert.equal(native.checksumFrame(eth(mf, 4), 'classify'), 'none');
+    const atomic = ipv6({ src: '2001:db8::8', dst: '64:ff9b::c633:6407', nh: PROTO.UDP, l4: udp(5000, 53),
+      ext: [[PROTO.FRAGMENT, [0, 0, 0, 0, 0x12, 0x34]]] });
+    assert.equal(locatePartial(atomic, 0, atomic.length, 6), null);
+    const w = locateWhole(atomic, 0, atomic.length, 6);
+    assert.ok(w !== null && verifies(atomic, w));
   });
 
   it('the PRNG is deterministic and spread', () => {
