@@ -1,6 +1,6 @@
 /**
  * Bench-only shard loop without translation, for the per-stage costs: the same native rx()/tx()
- * as src/dataplane/shard.ts, with a fixed verdict instead of Shard.frame():
+ * as src/dataplane/shard.ts, with a fixed verdict instead of Ingress.frame():
  *   drop     rx + verdict + free                       (the rx stage)
  *   pass     rx + TX unchanged to the other gen port   (rx + tx: "io forward" over the same devices)
  *   handoff  rx, HANDOFF to its own ring, rx again, TX (the hand-off hop, without the cross-core miss)

@@ -116,7 +116,7 @@ describe('RFC 6146 §3.5.2 TCP through the core', () => {
     core.setHeldSynListener({ heldSynEnded: (slot, expired) => { if (expired) ended.push(slot); } });
     const syn = tcp4(SYN, POOL4, 61001);
     // The shard keeps the SYN's packet (Result.STORE) and, when its slot expires, builds the error
-    // around it with portUnreachable4 (src/dataplane/shard.ts heldSynEnded).
+    // around it with portUnreachable4 (src/dataplane/egress.ts heldSynEnded).
     assert.equal(run(core, 4, syn, 0).r, Result.STORE);
     core.expire(6000);
     assert.equal(ended.length, 1);

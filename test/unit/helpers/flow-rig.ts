@@ -1,5 +1,5 @@
 /**
- * The shard's per-packet glue around the core and its flow cache (src/dataplane/shard.ts ipv6(),
+ * The shard's per-packet glue around the core and its flow cache (src/dataplane/ingress.ts ipv6(),
  * ipv4(), forward() on the plain path), without DPDK: one output port of MTU `portMtu` and a
  * static neighbour. With `cache` false every packet takes the full path, which is the reference
  * the flow cache must reproduce byte for byte and counter for counter.
@@ -27,7 +27,7 @@ export class FlowRig {
 
   private get enabled(): boolean { const g = this.core.globals; return g !== null && g.manuallyEnabled; }
 
-  /** An IPv6 packet of `len` bytes at buf[off] whose destination is in pool6, as Shard.ipv6 sees it. */
+  /** An IPv6 packet of `len` bytes at buf[off] whose destination is in pool6, as Ingress.ipv6 sees it. */
   run6(buf: Uint8Array, off: number, len: number, cap: number, now: number): Outcome {
     const payload = (buf[off + 4] << 8) | buf[off + 5];
     const nh = buf[off + 6];
@@ -42,7 +42,7 @@ export class FlowRig {
     return o;
   }
 
-  /** An IPv4 packet addressed to pool4, as Shard.ipv4 sees it (header already checked there). */
+  /** An IPv4 packet addressed to pool4, as Ingress.ipv4 sees it (header already checked there). */
   run4(buf: Uint8Array, off: number, len: number, cap: number, now: number): Outcome {
     const proto = buf[off + 9];
     const total = (buf[off + 2] << 8) | buf[off + 3];
@@ -57,7 +57,7 @@ export class FlowRig {
     return o;
   }
 
-  /** Shard.forward for the plain exit: the egress MTU check, then the Ethernet header. */
+  /** Egress.forward for the plain exit: the egress MTU check, then the Ethernet header. */
   private forward(buf: Uint8Array, r: Result): Outcome {
     const out = this.core.out;
     const o: Outcome = { r, off: out.off, len: out.len, hit: false, tooBig: false };
