@@ -80,7 +80,10 @@ for (const shards of [1, 2]) {
       mac4 = ports.find((p) => p.configName === 'v4')!.mac.toLowerCase();
       h6Mac = macOf(h6);
       h4Mac = macOf(h4);
-      // The nodes' kernels answer the vectors (port unreachable, echo reply): no rate limit on that.
+      // The nodes' kernels answer the vectors (port unreachable, echo reply) and their answers are
+      // what the translator's output is compared with: the harness needs every one of them, several
+      // a second to one destination. This is the test's instrument, not help for the translator,
+      // which meets the nodes' default offloads, MTUs and MACs like everywhere else.
       nsExec(h4, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
       nsExec(h6, ['sysctl', '-qw', 'net.ipv6.icmp.ratelimit=0']);
     });
