@@ -170,6 +170,8 @@ export function buildCorpus(f: Flows): Seed[] {
     const s = byName.get(n);
     if (s !== undefined) add(partialTwin(s));
   }
+  // IPv4 with DF whose IPv6 form is exactly the MTU (1500): the largest frame finished on transmit.
+  add(partialTwin(v4('udp4-df-1480', { src: Y4, dst: OWN4, proto: PROTO.UDP, l4: udp(53, f.tUdp, Array(1452).fill(3)), df: true })));
   // A real checksum that equals the pseudo-header sum: it verifies, so it must be left alone.
   for (const n of ['udp6', 'tcp6-psh', 'udp4']) {
     const s = byName.get(n);
@@ -181,8 +183,9 @@ export function buildCorpus(f: Flows): Seed[] {
 /**
  * Seeds that get a `-partial` twin: UDP and TCP of both directions (new flows, the established
  * connection, replies to pool4 ports), with IPv6 extension headers, IPv4 options, hop limit / TTL
- * 1 (answered with an error quoting the partial packet), 1500 bytes (too long to finish on
- * transmit: finished on receive, and the IPv4 one is fragmented), hairpinning.
+ * 1 (answered with an error quoting the partial packet), 1500 bytes (udp6-1500's IPv6 form is
+ * exactly the MTU, so it may be finished on transmit; udp4-1500 has DF clear and is fragmented:
+ * finished on receive), hairpinning.
  */
 export const PARTIAL_TWINS: readonly string[] = ['udp6', 'tcp6-syn', 'tcp6-ack', 'tcp6-psh', 'tcp6-new-syn', 'udp6-hop-dst',
   'udp6-hop1', 'udp6-1500', 'udp6-hairpin', 'udp4', 'tcp4-synack', 'tcp4-ack', 'tcp4-psh', 'udp4-nop-options', 'udp4-df',

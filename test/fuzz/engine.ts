@@ -51,10 +51,12 @@ const K_FRAGMENTED = C['mtu-fragmented'], K_TOO_BIG = C['packet-too-big'];
 /** The neighbour a received frame comes from (its Ethernet source). */
 const NEIGHBOUR_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x07);
 const ETH_HLEN = 14;
-/** native/io.cc mayDefer(): the L3 growth of a translation that is never fragmented (6->4 -20, 4->6 +20, + an 8-byte Fragment Header)... */
-const TRANSLATED_OVERHEAD = 48;
-/** ...and RFC 7915 §4.1's lowest-ipv6-mtu floor for IPv4 datagrams without DF. */
-const IPV6_MIN_MTU = 1280;
+/**
+ * native/io.cc mayDefer(): a frame's largest translation is its IPv6 form (header 40, plus a
+ * Fragment Header 8 for IPv4 without DF, which RFC 7915 §4.1 also fragments to lowest-ipv6-mtu,
+ * at least 1280).
+ */
+const IPV6_HLEN = 40, FRAGMENT_HLEN = 8, IPV6_MIN_MTU = 1280;
 /** What the receive step did to a frame. */
 const enum Rx { UNTOUCHED, FINISHED, DEFERRED }
 /** Drop reasons that call for an ICMP error the core builds itself (always). */
@@ -330,12 +332,13 @@ class Fuzzer {
     return Rx.FINISHED;
   }
 
-  /** native/io.cc mayDefer(), with the rig's MTUs (every shard's core has the same). */
+  /** native/io.cc mayDefer(): the IPv6 form fits the smallest MTU (the rig's, every shard's core has the same). */
   private mayDefer(buf: Uint8Array, w: L4): boolean {
     const self = this.rig.shards[0].core.self;
-    const need = w.len + TRANSLATED_OVERHEAD;
+    const df = w.family === 6 || (buf[w.ip + 6] & 0x40) !== 0;
+    const need = w.len + IPV6_HLEN + (df ? 0 : FRAGMENT_HLEN);
     if (need > Math.min(self.mtu4, self.mtu6)) return false;
-    return w.family === 6 || (buf[w.ip + 6] & 0x40) !== 0 || need <= IPV6_MIN_MTU;
+    return df || need <= IPV6_MIN_MTU;
   }
 
   /**
