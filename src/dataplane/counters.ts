@@ -61,6 +61,7 @@ export const COUNTERS = [
   { name: 'ipv4-source-route', explain: 'Dropped: IPv4 packet with an unexpired source route option (RFC 7915 §4.1). To a pool4 address: ICMPv4 Destination Unreachable 5 (Source Route Failed) built for it (icmp-error-sent, or suppressed / rate-limited).' },
   { name: 'icmp-error-suppressed', explain: 'ICMP error not sent: about an ICMP error, a non-first fragment or a multicast/broadcast/unspecified address (RFC 4443 §2.4, RFC 1812 §4.3.2.7). The packet\'s drop reason is counted too.' },
   { name: 'icmp-bad-checksum', explain: 'Dropped: ICMP error with a wrong checksum (translation recomputes it, so it would hide the damage).' },
+  { name: 'udp6-zero-checksum', explain: 'Dropped: IPv6 UDP datagram with checksum 0, which IPv6 receivers must discard (RFC 8200 §8.1); translated, it would leave as IPv4 UDP without a checksum (or get a valid one when hairpinned).' },
   // Stateful NAT64 core (steps/, tables/)
   { name: 'tcp-v4-syn-stored', explain: 'IPv4 SYN with no BIB entry (or filtered by ADF) held for 6 s waiting for the IPv6 side (RFC 6146 §3.5.2.2); only its tuple is kept.' },
   { name: 'tcp-v4-syn-expired', explain: 'A stored IPv4 SYN got no IPv6 SYN within 6 s: answered with ICMP Port Unreachable (RFC 6146 §3.5.2.2).' },

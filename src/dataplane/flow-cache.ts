@@ -412,6 +412,7 @@ export class FlowCache implements SessionWatcher {
     // Conditions under which the full path would not take its plain exit.
     const l4 = ip + 40;
     if (payload < (proto === TCP ? 20 : 8)) return 0;             // l4-hdr-truncated
+    if (proto === UDP && v.getUint16(l4 + 6) === 0) return 0;      // udp6-zero-checksum (RFC 8200 §8.1)
     const ttl = buf[ip + 7];
     if (ttl <= 1) return 0;                                         // Time Exceeded
     const len4 = 20 + payload;

@@ -144,7 +144,6 @@ export interface ChecksumStats {
   /** Translated TCP/UDP outputs of a corrupt, not partial input ('checksum-never-repaired' checked them). */
   corruptTranslated: number;
   /** Translated TCP/UDP outputs of IPv6 UDP with checksum 0: not checked (a known core issue, see checkNotRepaired). */
-  zeroUdp6: number;
 }
 
 export class InvariantViolation extends Error {
@@ -185,7 +184,7 @@ class Fuzzer {
     this.stats = {
       packets: 0, secondPasses: 0, verdicts: { DROP: 0, EMIT4: 0, EMIT6: 0, HAIRPIN: 0, STORE: 0 }, counters: {},
       maxBib: 0, maxSessions: 0, maxHeld: 0, cacheHits: 0, errorsByReason: {}, elapsedMs: 0, failure: null,
-      checksum: { none: 0, complete: 0, partial: 0, finishedRx: 0, deferred: 0, finishedTx: 0, unfinished: 0, corruptTranslated: 0, zeroUdp6: 0 },
+      checksum: { none: 0, complete: 0, partial: 0, finishedRx: 0, deferred: 0, finishedTx: 0, unfinished: 0, corruptTranslated: 0 },
     };
     loadNative(); // native.checksumFrame: the receive and transmit steps (no EAL needed)
     const lo = this.rig.off - HEADROOM - CANARY;
@@ -392,14 +391,8 @@ class Fuzzer {
    * not a wrong one); ICMP errors are recomputed (not TCP/UDP outputs); fragments cannot be
    * checked alone. The residual risk of detection (a damaged field that happens to equal the
    * pseudo-header sum is finished like a partial one) is excluded by "not partial".
-   *
-   * Known core issue, left out and counted in zeroUdp6 until the core decides: an IPv6 UDP
-   * datagram with checksum 0 (invalid, RFC 8200 §8.1: "IPv6 receivers must discard", bar RFC 6936
-   * tunnels) is translated with its zero kept (translate/l4.ts rewriteL4 leaves a zero UDP
-   * checksum alone in both directions), so it leaves as IPv4 UDP "no checksum", which IPv4
-   * receivers accept whatever the payload; hairpinned, its second pass then computes a fresh
-   * checksum over it (RFC 7915 §4.5 for IPv4 UDP without one) and another IPv6 host receives it
-   * with a checksum that verifies. Not caused by the receive step (the zero is not partial).
+   * An IPv6 UDP datagram with checksum 0 (invalid, RFC 8200 §8.1) is dropped by the core
+   * (udp6-zero-checksum), so it is checked like any other wrong checksum.
    */
   private checkNotRepaired(translated: boolean, outFamily: 4 | 6): void {
     if (!translated || this.inputPartial) return;
@@ -408,10 +401,6 @@ class Fuzzer {
     if (out === null) return;
     const inp = locateWhole(this.input, 0, this.inputLen, this.inputFamily);
     if (inp === null || noChecksum(this.input, inp) || verifies(this.input, inp)) return;
-    if (inp.family === 6 && inp.proto === 17 && field(this.input, inp) === 0) {
-      this.stats.checksum.zeroUdp6++;
-      return;
-    }
     this.stats.checksum.corruptTranslated++;
     if (noChecksum(buf, out) || verifies(buf, out)) {
       throw new InvariantViolation('checksum-never-repaired', `input checksum ${hex16(field(this.input, inp))} does not verify, output's ` +

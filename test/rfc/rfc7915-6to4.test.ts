@@ -125,11 +125,13 @@ describe('RFC 7915 §5: IPv6 -> IPv4', () => {
     assert.equal(later.count('fragmented'), 1);
   });
 
-  it('RFC 7915 §4.5 counterpart: an (illegal) zero IPv6 UDP checksum becomes IPv4 "no checksum"', () => {
+  it('RFC 8200 §8.1: an IPv6 UDP datagram with checksum 0 is discarded (udp6-zero-checksum), not sent on as IPv4 "no checksum"', () => {
     const pkt = udp6();
     pkt[46] = 0; pkt[47] = 0;
     const r = run6to4(pkt, tUdp());
-    assert.equal((r.out[26] << 8) | r.out[27], 0);
+    assert.equal(r.out.length, 0);
+    assert.equal(r.count('udp6-zero-checksum'), 1);
+    assert.equal(totalCount(r.counters), 1);
   });
 
   it('RFC 6146 §3.5.3 / drop-icmpv6-info: ICMPv6 informational messages are filtered when configured', () => {

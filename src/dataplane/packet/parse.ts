@@ -83,6 +83,7 @@ const K_EXT = C['ext-header-unsupported'];
 const K_FRAG = C['fragmented'];
 const K_INNER = C['icmp-error-inner-bad'];
 const K_SRR = C['ipv4-source-route'];
+const K_UDP6_ZERO = C['udp6-zero-checksum'];
 /** Internal "no error" status of the shared helpers. */
 const OK = -1;
 
@@ -179,7 +180,10 @@ function ip6(buf: Uint8Array, off: number, len: number, q: L3, inner: boolean, o
     }
   }
   q.hdrLen = cur - off;
-  return l4(buf, cur, end, totalLen - q.hdrLen, nh, q, inner);
+  const r = l4(buf, cur, end, totalLen - q.hdrLen, nh, q, inner);
+  // RFC 8200 §8.1: IPv6 receivers discard UDP with a zero checksum. A quoted datagram is only read.
+  if (r === OK && nh === IPPROTO_UDP && !inner && get16(buf, cur + 6) === 0) return K_UDP6_ZERO;
+  return r;
 }
 
 /** IPv4 header (RFC 791). A quoted header is not checksum-verified: only its fields are used. */
