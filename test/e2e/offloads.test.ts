@@ -179,6 +179,15 @@ for (const v of VARIANTS) {
       assert.equal(v4.rxChecksum, v.driver === 'net_tap' ? 'off' : 'detect', JSON.stringify(v4));
     });
 
+    it('the nodes really send partial checksums and TSO aggregates: their offloads are on (read, never set)', () => {
+      const t = o.net.t;
+      for (const ns of [t.v6Nodes[0].ns, t.v4Node.ns]) {
+        const k = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '-k', 'eth0'], { encoding: 'utf8' }).stdout;
+        assert.match(k, /^tx-checksumming: on/m, `${ns}\n${k}`);
+        assert.match(k, /^tcp-segmentation-offload: on/m, `${ns}\n${k}`);
+      }
+    });
+
     it('ping -6 through the translator', () => {
       const r = spawnSync('ip', ['netns', 'exec', o.net.t.v6Nodes[0].ns, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', mapped(o.net.t)],
         { encoding: 'utf8', timeout: 15000 });
