@@ -44,6 +44,14 @@ export interface CoreGlobals {
    */
   icmpAdminProhibited: boolean;
   maximumSimultaneousOpens: number;
+  /**
+   * source-icmpv6-errors-better (Jool): the source of an ICMPv6 error translated from an ICMPv4
+   * error. true (Jool's default, its issue #132): the ICMPv4 error's own source (the router that
+   * reported) with pool6 prepended, so traceroute shows the hops. false: RFC 6146 §3.6.2 read
+   * literally, the outgoing tuple's source, i.e. the quoted packet's destination (the IPv4 host the
+   * IPv6 node talked to) with pool6 prepended.
+   */
+  sourceIcmpv6ErrorsBetter: boolean;
   udpTimeout: number;      // ms, Jool default 5 min
   icmpTimeout: number;     // ms, Jool default 1 min
   tcpEstTimeout: number;   // ms, Jool default 2 h

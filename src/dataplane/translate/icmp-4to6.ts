@@ -112,9 +112,12 @@ export function icmpError4to6(
   }
   if (len6 > IPV6_MIN_MTU) len6 = IPV6_MIN_MTU; // RFC 7915 §4.2 / RFC 4443 §2.4(c)
   const o = icmp - IPV6_HDR_LEN;
-  // Outer: from the IPv4 router's embedded address back to the IPv6 host that sent the quoted packet.
+  // Outer: back to the IPv6 host that sent the quoted packet, from the reporting IPv4 router's
+  // embedded address (source-icmpv6-errors-better, Jool's default) or, RFC 6146 §3.6.2 read
+  // literally, from the outgoing tuple's source: the quoted packet's destination, t.dst6.
   writeIpv6Fixed(buf, o, g.zeroizeTrafficClass ? 0 : p.tos, len6 - IPV6_HDR_LEN, IPPROTO_ICMPV6, hop);
-  embed(g.pool6, g.pool6Len, p.src4, buf, o + 8);
+  if (g.sourceIcmpv6ErrorsBetter) embed(g.pool6, g.pool6Len, p.src4, buf, o + 8);
+  else copy16(buf, o + 8, t.dst6, 0);
   copy16(buf, o + 24, t.src6, 0);
   buf[icmp] = m.type;
   buf[icmp + 1] = m.code;

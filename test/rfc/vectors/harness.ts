@@ -17,7 +17,7 @@ export function defaultGlobals(over: Partial<CoreGlobals> = {}): CoreGlobals {
     zeroizeTrafficClass: false, overrideTos: false, tos: 0, lowestIpv6Mtu: 1280,
     mtuPlateaus: [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68],
     addressDependentFiltering: false, dropIcmpv6Info: false, dropExternallyInitiatedTcp: false,
-    handleRstDuringFinRcv: false, icmpAdminProhibited: false, maximumSimultaneousOpens: 10, udpTimeout: 300000, icmpTimeout: 60000,
+    handleRstDuringFinRcv: false, icmpAdminProhibited: false, maximumSimultaneousOpens: 10, sourceIcmpv6ErrorsBetter: true, udpTimeout: 300000, icmpTimeout: 60000,
     tcpEstTimeout: 7200000, tcpTransTimeout: 240000, fArgs: 0b1011, logging: { bib: false, session: false },
     ...over,
   };
