@@ -2,6 +2,7 @@
  * `nat64`: the daemon and the Jool-shaped management commands, one clipanion class per file.
  */
 import { Builtins, Cli, type BaseContext } from 'clipanion';
+import type { Writable } from 'node:stream';
 import BibAddCommand from './commands/bib/add';
 import BibDisplayCommand from './commands/bib/display';
 import BibRemoveCommand from './commands/bib/remove';
@@ -36,9 +37,9 @@ export const COMMANDS = [
   PortDisplayCommand, PortUpdateCommand,
 ];
 
-export function buildCli(): Cli {
+export function buildCli(colors = false): Cli {
   const { version } = require('../../../package.json') as { version: string };
-  const cli = new Cli({ binaryLabel: 'nat64 - stateful NAT64 over DPDK', binaryName: 'nat64', binaryVersion: version });
+  const cli = new Cli({ binaryLabel: 'nat64 - stateful NAT64 over DPDK', binaryName: 'nat64', binaryVersion: version, enableColors: colors });
   for (const c of COMMANDS) cli.register(c);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
@@ -55,9 +56,28 @@ export function hoistInstance(argv: string[]): string[] {
   return [...argv.slice(m), ...argv.slice(0, m)];
 }
 
+/**
+ * Colours only for a person at a terminal (https://no-color.org): clipanion's own default asks the
+ * terminal type, not whether stdout is one, and so wrote escape codes into pipes and files.
+ */
+export function wantsColors(stdout: Writable, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (stdout as { isTTY?: boolean }).isTTY === true && !env.NO_COLOR;
+}
+
+/** EPIPE: the reader went away (`nat64 session display | head -1`). */
+const isClosedPipe = (e: unknown): boolean => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+
 export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const cli = buildCli();
   const ctx = { ...Cli.defaultContext, ...context };
+  const cli = buildCli(wantsColors(ctx.stdout));
+  // A closed pipe ends the output quietly with status 0, as Unix tools do; Node would otherwise
+  // throw the stream's 'error' event as an uncaught exception with its stack trace.
+  let pipeClosed = false;
+  ctx.stdout.on('error', (e: unknown) => {
+    if (!isClosedPipe(e)) throw e;
+    pipeClosed = true;
+    process.exitCode = 0;
+  });
   let code: number;
   try {
     // Parsed here rather than in run(), which prints a usage mistake on stdout: errors go to stderr.
@@ -67,6 +87,7 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
     ctx.stderr.write(cli.error(e, { colored: false }));
     code = 1;
   }
+  if (pipeClosed || isClosedPipe(ctx.stdout.errored)) code = 0;
   process.exitCode = code;
   return code;
 }

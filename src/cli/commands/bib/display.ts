@@ -7,7 +7,7 @@ export default class BibDisplayCommand extends ProtocolDisplayCommand {
   static override usage = Command.Usage({
     category: 'bib',
     description: 'Show the BIB (static and dynamic entries)',
-    examples: [['TCP entries', 'nat64 bib display --tcp'], ['Everything as JSON', 'nat64 bib display --json']],
+    examples: [['TCP entries', 'nat64 bib display --tcp'], ['Everything as JSON', 'nat64 bib display --json'], ['UDP as CSV', 'nat64 bib display --udp --csv']],
   });
 
 

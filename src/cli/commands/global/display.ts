@@ -8,7 +8,7 @@ export default class GlobalDisplayCommand extends DisplayCommand {
     category: 'global',
     description: 'Show the instance\'s global values, in Jool\'s notation',
     details: '--json prints an object that can be pasted as the "global" of an atomic-configuration file.',
-    examples: [['As a table', 'nat64 global display'], ['As a "global" object', 'nat64 global display --json']],
+    examples: [['As a table', 'nat64 global display'], ['As a "global" object', 'nat64 global display --json'], ['As CSV', 'nat64 global display --csv']],
   });
 
   protected async run(): Promise<void> {

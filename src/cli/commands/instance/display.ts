@@ -7,7 +7,7 @@ export default class InstanceDisplayCommand extends DisplayCommand {
   static override usage = Command.Usage({
     category: 'instance',
     description: 'List the instances',
-    examples: [['As a table', 'nat64 instance display'], ['As JSON', 'nat64 instance display --json']],
+    examples: [['As a table', 'nat64 instance display'], ['As JSON', 'nat64 instance display --json'], ['As CSV', 'nat64 instance display --csv']],
   });
 
   protected async run(): Promise<void> {

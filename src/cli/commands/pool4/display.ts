@@ -8,7 +8,7 @@ export default class Pool4DisplayCommand extends ProtocolDisplayCommand {
   static override usage = Command.Usage({
     category: 'pool4',
     description: 'Show pool4 (every protocol unless one is given)',
-    examples: [['All of it', 'nat64 pool4 display'], ['UDP as CSV', 'nat64 pool4 display --udp --csv']],
+    examples: [['All of it', 'nat64 pool4 display'], ['UDP as CSV', 'nat64 pool4 display --udp --csv'], ['As JSON', 'nat64 pool4 display --json']],
   });
 
 

@@ -11,7 +11,7 @@ export default class SessionDisplayCommand extends ProtocolDisplayCommand {
     category: 'session',
     description: 'Show the session table',
     details: 'IPv6 local is the IPv6 node, IPv6 remote the pool6 address it talks to; IPv4 local is the pool4 transport address, IPv4 remote the IPv4 node (Jool\'s "Remote"/"Local" columns, per side).',
-    examples: [['TCP sessions', 'nat64 session display --tcp'], ['As CSV', 'nat64 session display --csv']],
+    examples: [['TCP sessions', 'nat64 session display --tcp'], ['As CSV', 'nat64 session display --csv'], ['UDP as JSON', 'nat64 session display --udp --json']],
   });
 
 

@@ -7,7 +7,8 @@ export default class StatsDisplayCommand extends DisplayCommand {
   static override usage = Command.Usage({
     category: 'stats',
     description: 'Show the data plane\'s counters: every translated or dropped packet is counted under a reason',
-    examples: [['Non-zero counters', 'nat64 stats display'], ['All, with explanations', 'nat64 stats display --all --explain']],
+    examples: [['Non-zero counters', 'nat64 stats display'], ['All, with explanations', 'nat64 stats display --all --explain'],
+      ['As JSON (with explanations)', 'nat64 stats display --json'], ['As CSV', 'nat64 stats display --all --csv']],
   });
 
   all = Option.Boolean('--all', false, { description: 'Include counters that are zero' });
