@@ -17,6 +17,11 @@ import type { ShardContext } from './shard-context';
 
 /** Source MAC of frames one shard hands to another after hairpin translation. */
 const INTERNAL_SOURCE_MAC = new Uint8Array(6);
+/**
+ * Most fragments one translated packet can become beyond the first: an IPv4 datagram of 65535
+ * bytes in fragments of 48 (the 68-byte minimum MTU); IPv6 fragments are far fewer.
+ */
+const MAX_TRAIN = 1366;
 
 /**
  * The way out of a shard: the verdict of a frame answered in place (txHere), and for the core's
@@ -27,6 +32,15 @@ const INTERNAL_SOURCE_MAC = new Uint8Array(6);
 export class Egress implements HeldSynListener {
   /** Stored IPv4 SYNs by held-SYN slot: mbuf handle, L3 offset, length (-1: none). */
   private readonly stored = new Float64Array(HELD_CAPACITY * 3).fill(-1);
+
+  /**
+   * A fragmented packet being emitted (translate/fragment.ts): set by the sink's lead() while the
+   * core runs; the fragments beyond the first wait here (family, L3 offset, length) until emit()
+   * has sent the first, so that offset 0 leaves first.
+   */
+  private train = false;
+  private trainCount = 0;
+  private readonly trainQ = new Float64Array(MAX_TRAIN * 3);
 
   constructor(private readonly ctx: ShardContext) {}
 
@@ -53,6 +67,7 @@ export class Egress implements HeldSynListener {
   /** Route the core's output packet, find its next hop's MAC, frame it; hairpin it back in if asked. */
   emit(b: number, r: Result, now: number, depth: number): void {
     const ctx = this.ctx, core = ctx.core, out = core.out, buf = ctx.buf, c = ctx.c;
+    if (this.train) { this.emitTrain(b, r, now); return; }
     if (r === Result.DROP) return;
     if (r === Result.HAIRPIN) {
       // RFC 6146 §3.8: the IPv4 packet we just produced is for our own pool4: translate it back.
@@ -114,6 +129,33 @@ export class Egress implements HeldSynListener {
     if (neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
   }
 
+  /**
+   * The core fragmented the packet: its first fragment (core.out, in the received mbuf) leaves now,
+   * outside the burst's batched transmit, and the others after it, in offset order. The frame's
+   * verdict becomes HOLD (JS sends or frees the mbuf itself). A whole datagram can thus pass an
+   * earlier one of the same burst still waiting for the batch: the order of fragments on the
+   * wire matters to filters, the order of datagrams is not promised by IP. If the core dropped the
+   * packet (a later fragment found no buffer), the fragments already written are freed.
+   */
+  private emitTrain(b: number, r: Result, now: number): void {
+    const ctx = this.ctx, out = ctx.core.out, q = this.trainQ, n = this.trainCount;
+    this.train = false;
+    this.trainCount = 0;
+    const ok = r === Result.EMIT4 || r === Result.EMIT6;
+    if (ok) {
+      ctx.v[b + V_ACTION] = Action.HOLD;
+      this.forward(r === Result.EMIT4 ? 4 : 6, out.off, out.len, now, ctx.rx[b + RX_MBUF], -1);
+    }
+    for (let i = 0; i < n; i++) {
+      const off = q[i * 3 + 1];
+      if (ok) this.forward(q[i * 3], off, q[i * 3 + 2], now, this.sinkMbuf(off), -1);
+      else native.free(ctx.shard, this.sinkMbuf(off));
+    }
+  }
+
+  /** The mbuf of an L3 offset fragmentSink().alloc() returned. */
+  private sinkMbuf(off: number): number { return off - MIN_HEADROOM - ETH_HLEN - this.ctx.dataStart; }
+
   /** RFC 6146 §3.5.2.2: keep the IPv4 SYN the core stored (its L3 packet is where process4 saw it). */
   private store(b: number): void {
     const ctx = this.ctx, slot = ctx.core.storedSlot, st = this.stored;
@@ -145,7 +187,9 @@ export class Egress implements HeldSynListener {
   /**
    * Fresh mbufs for the fragments of a translated packet beyond the first (translate/fragment.ts):
    * the core writes the L3 packet at MIN_HEADROOM + 14 into the buffer, so the mbuf handle is
-   * recovered from the offset by arithmetic. Made once; nothing is allocated per packet.
+   * recovered from the offset by arithmetic. After lead() (a fragment train) send() queues them
+   * for emitTrain(); otherwise (the TCP probe) it sends at once. Made once; nothing is allocated
+   * per packet.
    */
   fragmentSink(): PacketSink {
     const ctx = this.ctx, l3 = MIN_HEADROOM + ETH_HLEN;
@@ -155,7 +199,15 @@ export class Egress implements HeldSynListener {
         const m = native.alloc(ctx.shard);
         return m < 0 ? -1 : m + ctx.dataStart + l3;
       },
-      send: (family, off, len) => this.forward(family, off, len, Date.now(), off - l3 - ctx.dataStart, -1),
+      lead: () => { this.train = true; },
+      send: (family, off, len) => {
+        if (!this.train || this.trainCount === MAX_TRAIN) {
+          this.forward(family, off, len, Date.now(), this.sinkMbuf(off), -1);
+          return;
+        }
+        const q = this.trainQ, i = this.trainCount++ * 3;
+        q[i] = family; q[i + 1] = off; q[i + 2] = len;
+      },
     };
   }
 
@@ -180,7 +232,8 @@ export class Egress implements HeldSynListener {
   /** Held packets (housekeeping): send those whose next hop resolved, drop the expired, ask again. */
   retryPending(now: number): void {
     const ctx = this.ctx, q = ctx.pending, neigh = ctx.neigh;
-    for (let i = q.count - 1; i >= 0; i--) {
+    // Oldest first, and remove() keeps the order: the fragments of a packet leave in offset order.
+    for (let i = 0; i < q.count;) {
       const family = q.family(i), pi = q.port(i);
       const n0 = q.nh(i, 0), n1 = q.nh(i, 1), n2 = q.nh(i, 2), n3 = q.nh(i, 3);
       const state = neigh.lookup(family, n0, n1, n2, n3, now);
@@ -194,8 +247,9 @@ export class Egress implements HeldSynListener {
         native.free(ctx.shard, q.mbuf(i));
         ctx.c[C['neighbor-unresolved']]++;
         q.remove(i);
-      } else if (neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) {
-        this.solicit(pi, family, n0, n1, n2, n3);
+      } else {
+        if (neigh.shouldSolicit(family, n0, n1, n2, n3, pi, now)) this.solicit(pi, family, n0, n1, n2, n3);
+        i++;
       }
     }
   }

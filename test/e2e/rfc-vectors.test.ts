@@ -130,6 +130,17 @@ for (const shards of [1, 2]) {
       assert.ok(ipv4HeaderOk(got) && l4SumOk4(got) && ipv4HeaderOk(got.subarray(28)), 'outer, ICMP and quoted header checksums');
     });
 
+    it('RFC 7915 §4.1: a DF-clear 1500-byte IPv4 datagram leaves as IPv6 fragments in offset order, offset 0 first (as Jool)', async () => {
+      const data = Array.from({ length: 1472 }, (_, i) => (i * 7) & 0xff);
+      const [frags] = await exchange(send4(udpOn(udpPort)(data, { id: 0x6a6a })), [
+        at6([[6, [PROTO.FRAGMENT]], [8, [...a6(R6)]], [24, [...a6(H6)]], [44, [0, 0, 0x6a, 0x6a]]], { max: 2, timeoutMs: 3000 }),
+      ]);
+      assert.equal(frags.length, 2, `two fragments at the IPv6 node\n--- daemon ---\n${net.daemonOutput.slice(-2000)}`);
+      const offsets = frags.map((f) => ((f.l3[42] << 8) | f.l3[43]) & 0xfff8);
+      assert.deepEqual(offsets, [0, offsets[1]], 'offset 0 arrives first');
+      assert.ok(offsets[1] > 0);
+    });
+
     it('RFC 7915 §4.2/§5.2: ICMP echo both ways (identifier mapped by RFC 6146 §3.5.3 and restored on the reply)', async () => {
       const pkt = ipv6({ src: H6, dst: R6, nh: PROTO.ICMPV6, l4: echo(128, 0x4242, 7, DATA), hop: 64 });
       const [req4, rep4, rep6] = await exchange(send6(pkt), [

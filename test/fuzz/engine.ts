@@ -413,6 +413,8 @@ class Fuzzer {
   private checkSink(): void {
     const sink = this.rig.sink, buf = this.rig.buf;
     if (sink.sent > sink.used) throw new InvariantViolation('sink', `${sink.sent} packets sent from ${sink.used} buffers`);
+    // Offset 0 first (translate/fragment.ts): the first fragment is announced before any other is sent.
+    if (sink.sent > 0 && sink.leads !== 1) throw new InvariantViolation('sink', `${sink.sent} fragments sent after ${sink.leads} leads`);
     for (let i = 0; i < sink.sent; i++) {
       const o = sink.sentOff[i], n = sink.sentLen[i], fam = sink.sentFamily[i];
       const slot = (o - sink.slot(0)) / SINK_STRIDE;

@@ -68,6 +68,7 @@ export class FuzzSink implements PacketSink {
     }
     this.used = 0;
     this.sent = 0;
+    this.leads = 0;
     this.limit = limit;
   }
 
@@ -75,6 +76,10 @@ export class FuzzSink implements PacketSink {
     if (this.used >= this.limit) return -1;
     return this.slot(this.used++);
   }
+
+  /** Fragment trains announced (translate/fragment.ts): the first fragment is the core's output. */
+  leads = 0;
+  lead(): void { this.leads++; }
 
   send(family: number, off: number, len: number): void {
     if (this.sent < this.sentOff.length) {

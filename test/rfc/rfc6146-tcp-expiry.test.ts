@@ -162,7 +162,7 @@ describe('RFC 6146 §3.5.2 TCP through the core', () => {
     const arena = new Uint8Array(4096);
     const sent: Uint8Array[] = [];
     core.setSinkBuffer(arena);
-    core.setSink({ room: 2000, alloc: () => 1000, send: (family, off, len) => { assert.equal(family, 6); sent.push(arena.slice(off, off + len)); } });
+    core.setSink({ room: 2000, alloc: () => 1000, lead: () => assert.fail('no fragment train'), send: (family, off, len) => { assert.equal(family, 6); sent.push(arena.slice(off, off + len)); } });
     const syn = run(core, 6, tcp6(SYN), 0);
     run(core, 4, tcp4(SYN | ACK, u32At(syn.pkt, 12), u16At(syn.pkt, 20)), 0);
     const s = onlySession(core);

@@ -37,10 +37,21 @@ class TestSink implements PacketSink {
     return o;
   }
   private allocated = 0;
-  send(family: number, off: number, len: number): void { this.sent.push({ family, off, len }); this.allocated--; }
+  /** Every call, in order, with the bytes as they were at that moment (what a transmit would take). */
+  calls: Array<{ what: 'lead' | 'send'; family: number; bytes: Uint8Array }> = [];
+  buf: Uint8Array | null = null;
+  lead(family: number, off: number, len: number): void {
+    this.calls.push({ what: 'lead', family, bytes: this.buf!.slice(off, off + len) });
+  }
+  send(family: number, off: number, len: number): void {
+    this.calls.push({ what: 'send', family, bytes: this.buf!.slice(off, off + len) });
+    this.sent.push({ family, off, len });
+    this.allocated--;
+  }
 }
 
-interface Out { result: Result | -1; first: Uint8Array; extra: Uint8Array[]; count(n: CounterName): number; total: number }
+interface Out { result: Result | -1; first: Uint8Array; extra: Uint8Array[]; count(n: CounterName): number; total: number;
+  calls: TestSink['calls'] }
 
 function run(family: 4 | 6, pkt: Uint8Array, t: Tuple, o: { g?: CoreGlobals; mtu6?: number; mtu4?: number; sink?: boolean;
   slots?: number; hairpin?: boolean } = {}): Out {
@@ -55,6 +66,7 @@ function run(family: 4 | 6, pkt: Uint8Array, t: Tuple, o: { g?: CoreGlobals; mtu
   self.mtu6 = o.mtu6 ?? 1500;
   self.mtu4 = o.mtu4 ?? 1500;
   const sink = new TestSink(base, o.slots ?? 16);
+  sink.buf = buf;
   self.sink = o.sink === false ? null : sink;
   let result: Result | -1 = -1;
   if (family === 6) {
@@ -69,7 +81,7 @@ function run(family: 4 | 6, pkt: Uint8Array, t: Tuple, o: { g?: CoreGlobals; mtu
   const first = result === -1 || result === Result.DROP ? new Uint8Array(0) : buf.slice(out.off, out.off + out.len);
   const extra = sink.sent.map((s) => buf.slice(s.off, s.off + s.len));
   const count = (n: CounterName) => counters[COUNTERS.findIndex((c) => c.name === n)];
-  return { result, first, extra, count, total: totalCount(counters) };
+  return { result, first, extra, count, total: totalCount(counters), calls: sink.calls };
 }
 
 const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
@@ -317,5 +329,43 @@ describe('RFC 8021 / RFC 7915 §4.1, §5.1.1: atomic fragments', () => {
     const r = run(6, udp6(100), t64());
     assert.equal(u16(r.first, 6), 0);
     assert.equal(r.extra.length, 0);
+  });
+});
+
+/** Fragment offset in bytes (IPv4 header field, or the IPv6 Fragment Header's). */
+const fragOffset = (family: number, f: Uint8Array) => family === 4 ? (u16(f, 6) & 0x1fff) * 8 : u16(f, 42) & 0xfff8;
+
+describe('Fragments leave in offset order, offset 0 first (as Jool and Linux send them)', () => {
+  // RFC 791 / RFC 8200 allow any order, but stateless filters and middleboxes that need the
+  // transport header drop or delay later fragments that arrive before the first.
+  const cases: Array<[string, 4 | 6, () => Out]> = [
+    ['RFC 7915 §5.1 IPv6 -> IPv4 (4 IPv4 fragments)', 4, () => run(6, udp6(1232), t64(), { mtu4: 400 })],
+    ['RFC 7915 §4.1 IPv4 -> IPv6 (3 IPv6 fragments)', 6, () => run(4, udp4(3000, false), t46(), { mtu6: 1500 })],
+  ];
+  for (const [name, fam, go] of cases) {
+    it(`${name}: the sink gets the first fragment (lead, final bytes) before any later one, then ascending offsets`, () => {
+      const r = go();
+      assert.equal(r.result, fam === 4 ? Result.EMIT4 : Result.EMIT6);
+      assert.ok(r.calls.length >= 3, `${r.calls.length} calls`);
+      assert.equal(r.calls[0].what, 'lead', 'the first call announces offset 0');
+      assert.deepEqual(r.calls[0].bytes, r.first, 'the first fragment is complete when the sink is told');
+      assert.equal(fragOffset(fam, r.calls[0].bytes), 0);
+      let last = 0;
+      r.calls.slice(1).forEach((c, i) => {
+        assert.equal(c.what, 'send');
+        assert.equal(c.family, fam);
+        const off = fragOffset(fam, c.bytes);
+        assert.ok(off > last, `fragment ${i + 1} at offset ${off} after ${last}`);
+        last = off;
+      });
+      assert.deepEqual(r.calls.slice(1).map((c) => c.bytes), r.extra, 'sent bytes are final');
+    });
+  }
+
+  it('no buffer for the third fragment: the packet is dropped after the lead (the shard frees what was written)', () => {
+    const r = run(6, udp6(1232), t64(), { mtu4: 400, slots: 1 });
+    assert.equal(r.result, Result.DROP);
+    assert.equal(r.calls[0].what, 'lead');
+    assert.equal(r.count('fragment-alloc-failed'), 1);
   });
 });

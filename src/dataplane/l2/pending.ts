@@ -34,9 +34,12 @@ export class PendingQueue {
   nh(i: number, w: number): number { return this.t[i * STRIDE + F_NH + w] | 0; }
   deadline(i: number): number { return this.t[i * STRIDE + F_DEADLINE]; }
 
-  /** Remove entry i by moving the last one into its place (order does not matter). */
+  /**
+   * Remove entry i, keeping the others in arrival order (the fragments of one packet must leave in
+   * offset order): a move of at most 255 entries, on the slow path that resolves a neighbour.
+   */
   remove(i: number): void {
-    const last = --this.count;
-    if (i !== last) this.t.copyWithin(i * STRIDE, last * STRIDE, last * STRIDE + STRIDE);
+    const n = --this.count;
+    if (i !== n) this.t.copyWithin(i * STRIDE, (i + 1) * STRIDE, (n + 1) * STRIDE);
   }
 }

@@ -8,6 +8,12 @@
  * was (the caller's mbuf, emitted by the normal path), every further one is written into a fresh
  * buffer from the shard's PacketSink and sent from there. Payload bytes are moved with
  * copyWithin (a native memmove inside the arena); nothing is allocated in JS.
+ *
+ * Fragments reach the sink in offset order, offset 0 first (`lead`, then `send` for each further
+ * one): RFC 791 and RFC 8200 allow any order, but stateless filters and middleboxes that need the
+ * transport header drop or delay later fragments that arrive before the first, and Jool, the
+ * Linux stack and most routers send offset 0 first. The shard keeps that order on the wire
+ * (egress.ts).
  */
 import { C } from '../counters';
 import { get16, put16, put32 } from '../packet/bytes';
@@ -25,6 +31,13 @@ export interface PacketSink {
   alloc(): number;
   /** Bytes writable from an offset alloc() returned. */
   readonly room: number;
+  /**
+   * The first fragment (offset 0) of a packet being fragmented, before any send() of the others:
+   * it stays in the caller's buffer at [off, off+len) and leaves as the core's output (`out`). The
+   * sink transmits the fragments sent after it behind it, and gives them back if the core then
+   * drops the packet (a later fragment found no buffer).
+   */
+  lead(family: number, off: number, len: number): void;
   /** Route and transmit buf[off, off+len), an IPv4 (family 4) or IPv6 (6) packet in an alloc()ed buffer. */
   send(family: number, off: number, len: number): void;
 }
@@ -108,6 +121,11 @@ export function fragment6(buf: Uint8Array, out: { off: number; len: number }, si
   buf[fh + 1] = 0;
   put32(buf, fh + 4, id);
   buf[o + 6] = IPPROTO_FRAGMENT;
+  put16(buf, o + 4, FRAG_HDR_LEN + per);
+  put16(buf, fh + 2, 1); // offset 0, M = 1
+  out.off = o;
+  out.len = IPV6_HDR_LEN + FRAG_HDR_LEN + per;
+  sink.lead(6, o, out.len);
   const data = off + IPV6_HDR_LEN;
   for (let k = per; k < payload; k += per) {
     const n = payload - k < per ? payload - k : per;
@@ -119,10 +137,6 @@ export function fragment6(buf: Uint8Array, out: { off: number; len: number }, si
     buf.copyWithin(d + IPV6_HDR_LEN + FRAG_HDR_LEN, data + k, data + k + n);
     sink.send(6, d, IPV6_HDR_LEN + FRAG_HDR_LEN + n);
   }
-  put16(buf, o + 4, FRAG_HDR_LEN + per);
-  put16(buf, fh + 2, 1); // offset 0, M = 1
-  out.off = o;
-  out.len = IPV6_HDR_LEN + FRAG_HDR_LEN + per;
   counters[K_FRAGMENTED]++;
   return true;
 }
@@ -141,6 +155,9 @@ export function fragment4(buf: Uint8Array, out: { off: number; len: number }, mt
   const field = get16(buf, o + 6);
   const base = field & 0x1fff, flags = field & 0xe000;
   const data = o + IPV4_HDR_LEN;
+  setLengthAndFrag4(buf, o, IPV4_HDR_LEN + per, flags | IPV4_MF | base);
+  out.len = IPV4_HDR_LEN + per;
+  sink.lead(4, o, out.len);
   for (let k = per; k < payload; k += per) {
     const n = payload - k < per ? payload - k : per;
     const d = sink.alloc();
@@ -150,8 +167,6 @@ export function fragment4(buf: Uint8Array, out: { off: number; len: number }, mt
     setLengthAndFrag4(buf, d, IPV4_HDR_LEN + n, (k + n < payload ? flags | IPV4_MF : flags) | (base + (k >>> 3)));
     sink.send(4, d, IPV4_HDR_LEN + n);
   }
-  setLengthAndFrag4(buf, o, IPV4_HDR_LEN + per, flags | IPV4_MF | base);
-  out.len = IPV4_HDR_LEN + per;
   counters[K_FRAGMENTED]++;
   return true;
 }
