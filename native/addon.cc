@@ -157,6 +157,7 @@ Napi::Value PortStart(const Napi::CallbackInfo &info) {
     opts.txDescs = static_cast<uint16_t>(propU32(o, "txDescs", false, 0, UINT16_MAX));
     opts.rxChecksum = propString(o, "rxChecksum", "auto");
     opts.txChecksum = propString(o, "txChecksum", "auto");
+    opts.mac = propString(o, "mac", "");
     portStart(port, opts);
     return env.Undefined();
   });

@@ -86,6 +86,21 @@ bool txL4Mode(uint16_t portId, const std::string &want, const rte_eth_dev_info &
   return (info.tx_offload_capa & kTxL4) == kTxL4;
 }
 
+// A fixed MAC (dataplane.ports[].mac) keeps testers' files valid across restarts. DPDK 22.11:
+// null, tap, virtio_user and af_packet (which sets the kernel interface's MAC) have mac_addr_set;
+// memif has none but takes a "mac=" device argument (src/control/config.ts adds it); pcap and ring
+// have neither, and are refused by name.
+void applyMac(uint16_t portId, const std::string &text, const std::string &driver) {
+  rte_ether_addr mac, now{};
+  if (rte_ether_unformat_addr(text.c_str(), &mac) != 0 || !rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
+    fail(code::kArg, portLabel(portId) + " (" + driver + "): mac \"" + text + "\" is not a unicast MAC address");
+  if (rte_eth_macaddr_get(portId, &now) == 0 && rte_is_same_ether_addr(&now, &mac)) return;
+  int ret = rte_eth_dev_default_mac_addr_set(portId, &mac);
+  if (ret != 0)
+    failDpdk(code::kPortConfig, "rte_eth_dev_default_mac_addr_set", ret,
+             portLabel(portId) + " (" + driver + ") refuses the configured mac " + text + ": remove dataplane.ports[].mac for this driver");
+}
+
 void refreshMinMtu() {
   State &s = state();
   uint32_t m = UINT32_MAX;
@@ -188,6 +203,8 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
   p.txL4Offload = txL4;
   p.rxOffloads = conf.rxmode.offloads;
   p.txOffloads = conf.txmode.offloads;
+
+  if (!o.mac.empty()) applyMac(id, o.mac, driver);
 
   ret = rte_eth_dev_start(id);
   if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_start", ret, portLabel(portId));

@@ -18,6 +18,8 @@ struct PortStartOptions {
   std::string rxChecksum = "auto";
   // "auto" (the TX TCP/UDP checksum offloads when the device has both) or "off".
   std::string txChecksum = "auto";
+  // "xx:xx:xx:xx:xx:xx" set with rte_eth_dev_default_mac_addr_set before start; "": the driver's own.
+  std::string mac;
 };
 
 struct PortInfoNative {

@@ -10,6 +10,11 @@ export interface PortConfig {
   name: string;
   /** DPDK device string: a PCI address or vdev args such as "net_af_packet0,iface=eth0". */
   device: string;
+  /**
+   * Fixed MAC ("02:00:00:00:00:01"), set before the port starts so that testers' files stay valid
+   * across restarts; absent: the driver's (memif and tap make a random one at every start).
+   */
+  mac?: string;
   /** Interface addresses with prefix length ("2001:db8::1/96", "203.0.113.1/24"). */
   addresses: string[];
   routes: RouteConfig[];

@@ -102,7 +102,7 @@ function validateDataplane(raw: unknown): DataplaneConfig {
 
 function validatePort(raw: unknown, f: string): PortConfig {
   const p = expectObject(raw, f);
-  checkKeys(p, ['name', 'device', 'addresses', 'routes', 'mtu', 'neighbors', 'rxChecksum', 'txChecksum'], f);
+  checkKeys(p, ['name', 'device', 'mac', 'addresses', 'routes', 'mtu', 'neighbors', 'rxChecksum', 'txChecksum'], f);
   const name = str(requireField(p, 'name', f), `${f}.name`);
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(name)) {
     throw new Nat64Error('E_CONFIG_FIELD', `${f}.name: ${q(name)} must be 1-32 letters, digits, '.', '_' or '-'`);
@@ -113,14 +113,39 @@ function validatePort(raw: unknown, f: string): PortConfig {
   const mtu = int(p.mtu, `${f}.mtu`, hasV6 ? 1280 : 68, 9702, DEFAULTS.mtu);
   return {
     name,
-    device: str(requireField(p, 'device', f), `${f}.device`),
+    device: withMacArgument(str(requireField(p, 'device', f), `${f}.device`), p.mac === undefined ? undefined : portMac(p.mac, `${f}.mac`), f),
     addresses: addresses.map((a) => a.text),
     routes: expectArray(p.routes ?? [], `${f}.routes`).map((r, i) => validateRoute(r, `${f}.routes[${i}]`)),
     mtu,
     neighbors: expectArray(p.neighbors ?? [], `${f}.neighbors`).map((n, i) => validateNeighbor(n, `${f}.neighbors[${i}]`)),
     rxChecksum: oneOf(p.rxChecksum, `${f}.rxChecksum`, RX_CHECKSUM_MODES, 'auto'),
     txChecksum: oneOf(p.txChecksum, `${f}.txChecksum`, TX_CHECKSUM_MODES, 'auto'),
+    ...(p.mac === undefined ? {} : { mac: portMac(p.mac, `${f}.mac`) }),
   };
+}
+
+/**
+ * DPDK 22.11's net_memif has no mac_addr_set but takes "mac=" when probed: the configured MAC goes
+ * there (a different "mac=" already in the device string is a contradiction).
+ */
+function withMacArgument(device: string, mac: string | undefined, f: string): string {
+  if (mac === undefined || !/^net_memif/.test(device)) return device;
+  const given = /,mac=([^,]*)/.exec(device);
+  if (!given) return `${device},mac=${mac}`;
+  if (given[1].toLowerCase() !== mac) throw new Nat64Error('E_CONFIG_FIELD', `${f}.mac: ${q(mac)} contradicts mac=${given[1]} in ${f}.device`);
+  return device;
+}
+
+/** The port's own MAC: unicast and not all zeros (a locally administered 02:... is the usual choice). */
+function portMac(v: unknown, f: string): string {
+  let mac: string;
+  try {
+    mac = parseMac(v as string, f);
+  } catch (e) {
+    throw new Nat64Error('E_CONFIG_FIELD', (e as Error).message);
+  }
+  if (mac === '00:00:00:00:00:00') throw new Nat64Error('E_CONFIG_FIELD', `${f}: ${q(v)} is not a usable MAC address (all zeros)`);
+  return mac;
 }
 
 function oneOf<T extends string>(v: unknown, f: string, allowed: readonly T[], dflt: T): T {

@@ -72,7 +72,7 @@ export class Dataplane implements DataplaneApi {
       const before = native.portInfo(id);
       const rxQueues = Math.max(1, Math.min(cfg.shards, before.maxRxQueues));
       const txQueues = Math.max(1, Math.min(cfg.shards, before.maxTxQueues));
-      native.portStart(id, { rxQueues, txQueues, mtu: p.mtu, rxChecksum: p.rxChecksum, txChecksum: p.txChecksum });
+      native.portStart(id, { rxQueues, txQueues, mtu: p.mtu, rxChecksum: p.rxChecksum, txChecksum: p.txChecksum, mac: p.mac });
       // Queue q is polled by shard q; with fewer queues than shards the rest get packets by hand-off.
       for (let q = 0; q < rxQueues; q++) rxPairs[q].push({ portId: id, queue: q });
       const rt = portRuntime(p, native.portInfo(id), `dataplane.ports[${i}]`);

@@ -147,6 +147,8 @@ export interface NativeAddon {
   portStart(portId: number, opts: {
     rxQueues: number; txQueues: number; mtu: number; rxDescs?: number; txDescs?: number;
     rxChecksum?: 'auto' | 'device' | 'detect' | 'off'; txChecksum?: 'auto' | 'off';
+    /** Fixed unicast MAC, set before the port starts (a driver that cannot: NAT64_E_PORT_CONFIG). */
+    mac?: string;
   }): void;
   portInfo(portId: number): PortInfo;
   portStats(portId: number): PortStats;
