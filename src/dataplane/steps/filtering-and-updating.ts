@@ -67,8 +67,10 @@ export class FilteringAndUpdating {
     if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; t.refused = true; return NIL; }
     let created = false;
     if (bib === NIL) {
-      // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4.
-      if (!this.pool4!.allocate(proto, bibs, buf, t.addr6Off, t.port6, t.remote4, t.remotePort, g.fArgs)) {
+      // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4; for a SYN
+      // that an IPv4 SYN is already waiting for, the address that SYN was sent to.
+      if (!(proto === PROTO_TCP && this.meetHeldSyn(t)) &&
+          !this.pool4!.allocate(proto, bibs, buf, t.addr6Off, t.port6, t.remote4, t.remotePort, g.fArgs)) {
         c[K_POOL4_EXHAUSTED]++;
         this.addressUnreachable = true; // the core answers Address Unreachable (§3.5.1.1)
         return NIL;
@@ -96,6 +98,23 @@ export class FilteringAndUpdating {
       if (h >= 0) this.tables.held.release(h);
     }
     return s;
+  }
+
+  /**
+   * RFC 6146 §3.5.2.2 simultaneous open: an IPv4 SYN from exactly the endpoint this IPv6 SYN calls
+   * is stored, addressed to pool4 transport address A#P with no BIB entry. If A#P is free and this
+   * shard's to give, the new mapping takes it (into pool4.addr/port), so that the two SYNs meet:
+   * the session is found by the IPv4 SYN's retransmission and the stored copy is dropped (filter6,
+   * RFC 5382 REQ-4). A stored SYN lives in the shard that owns P, and this one's held table is the
+   * only one it reads: with several shards the SYNs meet when the IPv6 flow hashes to that shard
+   * (see Pool4.allocate on port ownership).
+   */
+  private meetHeldSyn(t: IncomingTuple): boolean {
+    const held = this.tables.held, bibs = this.tables.bib;
+    for (let h = held.findFrom(t.remote4, t.remotePort, 0); h >= 0; h = held.findFrom(t.remote4, t.remotePort, h + 1)) {
+      if (this.pool4!.take(PROTO_TCP, bibs, held.local4(h), held.localPort(h))) return true;
+    }
+    return false;
   }
 
   /** IPv4 -> IPv6. */

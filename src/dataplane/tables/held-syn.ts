@@ -48,6 +48,25 @@ export class HeldSyns {
   }
 
   /**
+   * Index of the first held SYN at or after slot `from` sent by the IPv4 endpoint
+   * (remote4, remotePort), or -1: the SYNs an IPv6 SYN calling that endpoint may meet
+   * (simultaneous open, RFC 6146 §3.5.2.2).
+   */
+  findFrom(remote4: number, remotePort: number, from: number): number {
+    if (this.header[H_HELD_COUNT] === 0) return -1;
+    const r = this.rec;
+    for (let i = from; i < HELD_CAPACITY; i++) {
+      const p = i * HS_STRIDE;
+      if (r[p + HS_USED] === 1 && r[p + HS_REMOTE4] === (remote4 | 0) && (r[p + HS_PORTS] & 0xffff) === remotePort) return i;
+    }
+    return -1;
+  }
+
+  /** The pool4 transport address held SYN i was sent to. */
+  local4(i: number): number { return this.rec[i * HS_STRIDE + HS_LOCAL4] >>> 0; }
+  localPort(i: number): number { return this.rec[i * HS_STRIDE + HS_PORTS] >>> 16; }
+
+  /**
    * Store a SYN's tuple: its slot, -1 when `limit` SYNs are already held, HELD_ALREADY for a
    * retransmission of a stored SYN (the first copy stays; nothing is refreshed).
    */

@@ -197,11 +197,39 @@ export class Pool4 implements BibOccupancy {
   }
 
   /**
+   * Is (addr, port) free for a new BIB entry of `proto` and this shard's to give (inside its slice
+   * of pool4: port % shards === shard)? If so, it becomes this.addr/this.port.
+   */
+  take(proto: number, bib: Bib, addr: number, port: number): boolean {
+    const slot = protoSlot(proto);
+    const a = slot < 0 ? -1 : this.indexOf(slot, addr >>> 0);
+    if (a < 0 || !this.freeInSlice(slot, a, proto, bib, port)) return false;
+    this.addr = this.slices[slot].addrs[a];
+    this.port = port;
+    return true;
+  }
+
+  private freeInSlice(slot: number, a: number, proto: number, bib: Bib, port: number): boolean {
+    if (port < 0 || port > 0xffff || !this.inSlice(slot, a, port)) return false;
+    if (this.tracking === bib) return (this.used[slot][a * 2048 + (port >>> 5)] & (1 << (port & 31))) === 0;
+    return bib.lookup4(proto, this.slices[slot].addrs[a], port) === NIL;
+  }
+
+  /**
    * Choose a free IPv4 transport address for a new BIB entry of (src6, srcPort) talking to
-   * (dst4, dstPort): into this.addr/this.port. Ports follow RFC 6056 algorithm 3 as Jool does
-   * (offset F(f-args) + a cursor), keeping the source port's range (well-known or not, §3.5.1.1)
-   * and, where the shard's slice has both, its parity, for the first candidates. The paired
-   * address first; the next addresses only when its slice is exhausted. False: none free.
+   * (dst4, dstPort): into this.addr/this.port. On the paired address, the source port itself
+   * when it is free and this shard's (RFC 4787 REQ-1 port preservation, which RFC 6146 §3.5.1.1
+   * leaves open; see below). Otherwise ports follow RFC 6056 algorithm 3 as Jool does (offset
+   * F(f-args) + a cursor), keeping the source port's range (well-known or not, §3.5.1.1) and,
+   * where the shard's slice has both, its parity, for the first candidates. The paired address
+   * first; the next addresses only when its slice is exhausted. False: none free.
+   *
+   * Port preservation and shard ownership: a shard gives only ports p with p % shards === shard
+   * (docs/design.md "Which shard owns a flow"), and the IPv6 flow's shard is a hash of its source.
+   * So the source port is preserved when it lies in pool4 and the flow hashes to the shard that
+   * owns it: always with one shard, for 1 flow in `shards` with more. Elsewhere the flow gets a
+   * randomised port of its own shard as before; preserving across shards would need the owner of
+   * the port to allocate, i.e. a hand-off per new flow.
    */
   allocate(proto: number, bib: Bib, src6: Uint8Array, o6: number, srcPort: number, dst4: number,
     dstPort: number, fArgs: number): boolean {
@@ -220,6 +248,11 @@ export class Pool4 implements BibOccupancy {
     // With an even shard count every port of the slice has the shard's parity: nothing to prefer.
     const parity = this.shards % 2 === 1 ? srcPort & 1 : -1;
     const first = this.pairedAddressIndex(proto, src6, o6);
+    if (this.freeInSlice(slot, first, proto, bib, srcPort)) {
+      this.addr = s.addrs[first];
+      this.port = srcPort;
+      return true;
+    }
     const used = this.tracking === bib ? this.used[slot] : null;
     const free = used !== null ? this.free[slot] : null;
     for (let j = 0; j < nAddr; j++) {
