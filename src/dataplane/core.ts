@@ -186,6 +186,11 @@ export class Nat64Core implements TranslationCore {
 
   /** After Result.STORE: the held-SYN slot the packet belongs to. */
   storedSlot = -1;
+  /**
+   * After Result.STORE: where the stored IPv4 packet is in buf. Not always where its frame came
+   * in: the second pass of a hairpinned SYN is the IPv4 translation of an IPv6 one (§3.8).
+   */
+  storedOff = -1;
 
   /** Who keeps stored IPv4 SYNs (the shard): told when a slot expires or is released. */
   setHeldSynListener(l: HeldSynListener | null): void {
@@ -195,9 +200,13 @@ export class Nat64Core implements TranslationCore {
   /**
    * RFC 6146 §3.5.2.2: "If the timer expires, the NAT64 SHOULD send an ICMP Port Unreachable
    * error to the IPv4 sender" — built in place around the stored SYN at buf[off, off+len), into out.
+   * HAIRPIN when that sender is our own pool4: the SYN was a hairpinned IPv6 SYN (§3.8), and the
+   * error goes back in as IPv4 (process4) to reach the IPv6 node as ICMPv6 Port Unreachable, as
+   * Jool answers it.
    */
   portUnreachable4(buf: Uint8Array, off: number, len: number): Result {
-    return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_PORT_UNREACH, 0);
+    const r = this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_PORT_UNREACH, 0);
+    return r === Result.EMIT4 && this.isPool4Address(word(buf, this.out.off + 16) >>> 0) ? Result.HAIRPIN : r;
   }
 
   /** The arena the sink's buffers live in (for the TCP probe, which the core writes itself). */
@@ -292,6 +301,7 @@ export class Nat64Core implements TranslationCore {
     if (s === NIL) {
       if (this.filtering.stored < 0) return t.refused ? this.prohibited4(buf, off, len, g) : Result.DROP;
       this.storedSlot = this.filtering.stored;
+      this.storedOff = off;
       return Result.STORE;
     }
     outgoing4to6(this.tables, s, t, this.pool6, this.pool6Len, tuple);

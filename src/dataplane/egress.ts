@@ -1,6 +1,6 @@
 import { native } from '../native';
 import {
-  Action, MIN_HEADROOM, RX_DATA, RX_MBUF, RX_PORT, V_ACTION, V_DATA, V_LEN, V_PARAM,
+  Action, MIN_HEADROOM, RX_MBUF, RX_PORT, V_ACTION, V_DATA, V_LEN, V_PARAM,
 } from './abi';
 import { C } from './counters';
 import { Result } from './core-api';
@@ -159,7 +159,7 @@ export class Egress implements HeldSynListener {
   /** RFC 6146 §3.5.2.2: keep the IPv4 SYN the core stored (its L3 packet is where process4 saw it). */
   private store(b: number): void {
     const ctx = this.ctx, slot = ctx.core.storedSlot, st = this.stored;
-    const ip = ctx.rx[b + RX_DATA] + ETH_HLEN;
+    const ip = ctx.core.storedOff; // a hairpinned SYN is not where its frame came in
     if (st[slot * 3] >= 0) native.free(ctx.shard, st[slot * 3]); // a slot a dead predecessor left behind
     st[slot * 3] = ctx.rx[b + RX_MBUF];
     st[slot * 3 + 1] = ip;
@@ -176,12 +176,34 @@ export class Egress implements HeldSynListener {
     st[slot * 3] = -1;
     if (mbuf < 0) { if (expired) ctx.c[C['tcp-v4-syn-lost']]++; return; }
     if (!expired) { native.free(ctx.shard, mbuf); return; }
-    const out = ctx.core.out;
-    if (ctx.core.portUnreachable4(ctx.buf, ip, len) === Result.DROP) {
+    const core = ctx.core, out = core.out, now = Date.now();
+    const r = core.portUnreachable4(ctx.buf, ip, len);
+    if (r === Result.HAIRPIN) { this.hairpinError(mbuf, now); return; }
+    if (r === Result.DROP) {
       native.free(ctx.shard, mbuf);
       return;
     }
-    this.forward(4, out.off, out.len, Date.now(), mbuf, -1);
+    this.forward(4, out.off, out.len, now, mbuf, -1);
+  }
+
+  /**
+   * The Port Unreachable of a hairpinned SYN (core.portUnreachable4) is addressed to our pool4: it
+   * goes back in as IPv4 (RFC 6146 §3.8) and leaves as ICMPv6 to the IPv6 node. Only here when
+   * this shard owns it (the shard of the IPv6 node's BIB entry, by the quoted source port): a
+   * packet outside a burst cannot be handed to another shard, so with several shards it is lost
+   * when the SYN's port and the node's mapping belong to different ones (hairpin-error-lost).
+   */
+  private hairpinError(mbuf: number, now: number): void {
+    const ctx = this.ctx, core = ctx.core, out = core.out, c = ctx.c;
+    c[C['hairpin']]++;
+    if (core.ownerOf4(ctx.buf, out.off, out.len) !== ctx.shard) {
+      c[C['hairpin-error-lost']]++;
+      native.free(ctx.shard, mbuf);
+      return;
+    }
+    const r = core.process4(ctx.buf, out.off, out.len, mbuf + ctx.dataStart + ctx.bufLen - out.off, now);
+    if (r === Result.EMIT6) this.forward(6, out.off, out.len, now, mbuf, -1);
+    else native.free(ctx.shard, mbuf);
   }
 
   /**

@@ -180,6 +180,31 @@ for (const shards of [1, 2]) {
       assertSamePacket(one(ack6, 'ACK at the IPv6 node'), ipv6({ src: R6, dst: H6, nh: PROTO.TCP, l4: tcp(7003, 40003, [5, 6, 7], 0x10), hop: 63 }));
     });
 
+    it('RFC 6146 §3.8 / §3.5.2.2 (Jool): a hairpinned SYN to our pool4 and an unmapped port is stored, then answered after 6 s with ICMPv6 Port Unreachable', async function () {
+      this.timeout(30000);
+      const P6 = '64:ff9b::cb00:7101'; // our own pool4 address 203.0.113.1 through pool6
+      // A SYN to the IPv4 node first gives [H6]#40007 its TCP mapping; its pool4 port decides which
+      // shard the Port Unreachable belongs to (egress.ts hairpinError), so the hairpinned SYN goes to
+      // a port of that same shard.
+      await exchange(send6(ipv6({ src: H6, dst: R6, nh: PROTO.TCP, l4: tcp(40007, 9, [], 0x02), hop: 64 })), [at4(to4(PROTO.TCP, [22, u16(9)]))]);
+      const tcpSessions = JSON.parse(net.cli(['-i', 'example', 'session', 'display', '--json', '--tcp']).stdout) as Array<{ ipv6LocalPort: number; ipv4LocalPort: number }>;
+      const mapped = tcpSessions.find((x) => x.ipv6LocalPort === 40007);
+      assert.ok(mapped, JSON.stringify(tcpSessions));
+      const dport = 5000 + (mapped.ipv4LocalPort % shards); // below pool4's 61001-65535: never mapped
+      const before = counters();
+      const syn = ipv6({ src: H6, dst: P6, nh: PROTO.TCP, l4: tcp(40007, dport, [], 0x02), hop: 64 });
+      const started = Date.now();
+      const [err] = await exchange(send6(syn), [at6([[6, [PROTO.ICMPV6]], [8, [...a6(P6)]], [24, [...a6(H6)]], [40, [1, 4]]], { timeoutMs: 10000 })]);
+      const got = one(err, 'ICMPv6 Port Unreachable at the IPv6 node');
+      assert.ok(Date.now() - started >= 5500, `answered after ${Date.now() - started} ms, not before 6 s`);
+      fromTranslator(err, mac6, h6Mac);
+      const quoted = ipv6({ src: H6, dst: P6, nh: PROTO.TCP, l4: tcp(40007, dport, [], 0x02), hop: 63 });
+      assertSamePacket(got, ipv6({ src: P6, dst: H6, nh: PROTO.ICMPV6, hop: 64, l4: icmp(1, 4, 0, quoted) }));
+      const after = counters();
+      assert.equal(after['tcp-v4-syn-stored'] - (before['tcp-v4-syn-stored'] ?? 0), 1);
+      assert.equal(after['hairpin-error-lost'] ?? 0, 0);
+    });
+
     it('RFC 1624 / RFC 7915 §4.5, §5.5: a bad transport checksum stays bad, both ways', async () => {
       const bad6 = ipv6({ src: H6, dst: R6, nh: PROTO.UDP, l4: udp(40001, 7001, DATA), hop: 64 });
       bad6[bad6.length - 1] ^= 0x55;
