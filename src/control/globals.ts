@@ -20,7 +20,10 @@ interface GlobalDef {
   max?: number;
   /** Why the minimum exists (printed with E_TIMEOUT_TOO_SMALL). */
   minReason?: string;
-  /** Accepted for compatibility with Jool files and shown, but the data plane does not act on it. */
+  /**
+   * Session synchronisation (Jool's joold; issue 13): stored and shown so Jool files load unchanged,
+   * no effect until it is implemented (docs/design.md "Deviations from Jool"). No other key is.
+   */
   storedOnly?: boolean;
 }
 

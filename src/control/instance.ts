@@ -12,7 +12,7 @@ import { displayGlobals, parseGlobalsObject, toCoreGlobals } from './globals';
 import { formatIPv4, parsePortRange, parsePrefix4, parseTransport4, parseTransport6 } from './inet';
 import { fileDefaultPorts, type Instance, type Pool4Entry, type Protocol, type StaticBib } from './model';
 import { checkInstanceName, parseFramework, parseProtocol } from './names';
-import { checkPool4Size, parseMark, parseMaxIterations, pool4Add } from './pool4';
+import { autoMaxIterations, checkPool4Size, parseMark, parseMaxIterations, pool4Add } from './pool4';
 import { bibAdd, describeBib } from './static-bib';
 
 type Json = Record<string, unknown>;
@@ -108,7 +108,11 @@ function parseBibItem(raw: unknown, field: string): StaticBib {
 /** What every shard receives. Times are already milliseconds; addresses already binary. */
 export function toCoreConfig(inst: Instance): CoreConfig {
   const pool4: Record<Protocol, Pool4Range[]> = { TCP: [], UDP: [], ICMP: [] };
-  for (const e of inst.pool4) pool4[e.protocol].push({ address: e.address, portMin: e.portMin, portMax: e.portMax, mark: e.mark });
+  for (const e of inst.pool4) {
+    const maxIterations = e.maxIterations === 'infinity' ? 0
+      : e.maxIterations === 'auto' ? autoMaxIterations(inst.pool4, e.mark, e.protocol) : e.maxIterations;
+    pool4[e.protocol].push({ address: e.address, portMin: e.portMin, portMax: e.portMax, mark: e.mark, maxIterations });
+  }
   return {
     instance: inst.name,
     globals: toCoreGlobals(inst.globals),

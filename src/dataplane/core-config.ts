@@ -10,6 +10,12 @@ export interface Pool4Range {
   portMax: number;
   /** Jool's pool4 "mark" (always 0 here, kept for file compatibility). */
   mark: number;
+  /**
+   * Jool's max-iterations of the range's set (mark + protocol), resolved by the control plane:
+   * how many candidate ports one new mapping may try before pool4 reports exhaustion. 0: no
+   * limit ("infinity"). Absent: 4096 per address.
+   */
+  maxIterations?: number;
 }
 
 export const enum L4Proto { TCP = 6, UDP = 17, ICMP = 1 }

@@ -34,7 +34,7 @@ describe('instance: Jool atomic configuration', () => {
     assert.equal(core.globals.maximumSimultaneousOpens, 16);
     assert.deepEqual(core.globals.logging, { bib: true, session: true, debug: false });
     assert.equal(core.globals.addressDependentFiltering, true);
-    assert.deepEqual(core.pool4.UDP, [{ address: 0xc0000201, portMin: 61001, portMax: 62000, mark: 1 }]);
+    assert.deepEqual(core.pool4.UDP, [{ address: 0xc0000201, portMin: 61001, portMax: 62000, mark: 1, maxIterations: 1500 }]);
     // An omitted port range in a file covers every port (the sample's static BIB needs port 80).
     assert.deepEqual(core.pool4.TCP.map((r) => [formatIPv4(r.address), r.portMin, r.portMax]),
       [['192.0.2.2', 1, 65535], ['192.0.2.3', 1, 65535]]);

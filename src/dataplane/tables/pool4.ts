@@ -34,9 +34,22 @@ class Slice {
   readonly ranges: number[][][];
   readonly total: number[][];
   readonly all: Pool4Range[];
+  /**
+   * Candidates one allocation may try (Jool's max-iterations; the largest of the ranges', which
+   * all belong to one set unless marks differ): Infinity for "infinity", -1 when no range says
+   * (then at most MAX_PROBES per address, as before max-iterations was honoured).
+   */
+  readonly budget: number;
 
   constructor(src: Pool4Range[], shard: number, shards: number) {
     this.all = src;
+    let budget = -1;
+    for (const r of src) {
+      if (r.maxIterations === undefined) continue;
+      budget = r.maxIterations === 0 ? Infinity : Math.max(budget, r.maxIterations);
+      if (budget === Infinity) break;
+    }
+    this.budget = budget;
     this.addrs = [...new Set(src.map((r) => r.address >>> 0))].sort((a, b) => a - b);
     this.ranges = [0, 1, 2].map(() => this.addrs.map(() => []));
     this.total = [0, 1, 2].map(() => this.addrs.map(() => 0));
@@ -255,14 +268,18 @@ export class Pool4 implements BibOccupancy {
     }
     const used = this.tracking === bib ? this.used[slot] : null;
     const free = used !== null ? this.free[slot] : null;
-    for (let j = 0; j < nAddr; j++) {
+    // max-iterations (Jool): candidates of pass 2 tried over all addresses; a full address costs
+    // none, nor the bounded preference pass (at most PREFERRED_PROBES) before it.
+    let left = s.budget < 0 ? Infinity : s.budget;
+    for (let j = 0; j < nAddr && left > 0; j++) {
       const a = (first + j) % nAddr;
       if (free !== null && free[a] <= 0) continue;
       // Pass 1: the source port's range (and parity); pass 2: any port of the address.
       for (let pass = 0; pass < 2; pass++) {
         const sub = pass === 0 ? (wantLow ? LOW : HIGH) : ALL;
         const n = s.total[sub][a];
-        const limit = Math.min(n, pass === 0 ? PREFERRED_PROBES : MAX_PROBES);
+        const limit = pass === 0 ? Math.min(n, PREFERRED_PROBES) : Math.min(n, s.budget < 0 ? MAX_PROBES : left);
+        if (pass === 1) left -= limit;
         for (let i = 0; i < limit; i++) {
           const port = s.portAt(sub, a, (offset + cursor + i) % n, this.shards);
           if (pass === 0 && parity >= 0 && (port & 1) !== parity) continue;
