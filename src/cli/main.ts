@@ -25,6 +25,9 @@ import Pool4FlushCommand from './commands/pool4/flush';
 import Pool4RemoveCommand from './commands/pool4/remove';
 import SessionDisplayCommand from './commands/session/display';
 import StatsDisplayCommand from './commands/stats/display';
+import TesterPcapCommand from './commands/tester/pcap';
+import TesterPktgenCommand from './commands/tester/pktgen';
+import TesterSiitperfCommand from './commands/tester/siitperf';
 
 export const COMMANDS = [
   DaemonCommand, DemoCommand,
@@ -35,6 +38,7 @@ export const COMMANDS = [
   GlobalDisplayCommand, GlobalUpdateCommand,
   FileHandleCommand, FileDisplayCommand,
   PortDisplayCommand, PortUpdateCommand,
+  TesterPcapCommand, TesterPktgenCommand, TesterSiitperfCommand,
 ];
 
 export function buildCli(colors = false): Cli {
