@@ -36,7 +36,7 @@ import { loadNative, native } from '../../src/native';
 import { Prng } from './prng';
 import { buildCorpus, establish, type Seed } from './corpus';
 import { fixChecksums, mutate } from './mutate';
-import { field, isPartial, locatePartial, locateWhole, noChecksum, pseudoSum, verifies, writeEthernet, type L4 } from './l4sum';
+import { field, fold, isPartial, locatePartial, locateWhole, noChecksum, pseudoSum, sum, verifies, writeEthernet, type L4 } from './l4sum';
 import { CANARY, CANARY_BYTE, HEADROOM, MAX_PKT, MAX_SLACK, NEXT_HOP_MAC, PORT_MAC, Rig, SINK_ROOM, SINK_SLOTS, SINK_STRIDE } from './rig';
 
 const OUTCOME: readonly CounterName[] = ['translated-6to4', 'translated-4to6', 'icmp-error-sent', 'ttl-expired', 'packet-too-big',
@@ -668,16 +668,6 @@ function describeDelta(a: Float64Array, b: Float64Array): string {
   return parts.join(' ');
 }
 
-function sum(b: Uint8Array, o: number, n: number, acc: number): number {
-  const end = o + (n & ~1);
-  for (let i = o; i < end; i += 2) acc += (b[i] << 8) | b[i + 1];
-  if (n & 1) acc += b[o + n - 1] << 8;
-  return acc;
-}
-function foldSum(acc: number): number {
-  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
-  return acc;
-}
 
 /** null when buf[o, o+n) is a well-formed IPv4 packet whose Total Length is n; else the reason. */
 export function checkIpv4(buf: Uint8Array, o: number, n: number): string | null {
@@ -687,7 +677,7 @@ export function checkIpv4(buf: Uint8Array, o: number, n: number): string | null 
   if (ihl < 20 || ihl > n) return `IPv4 output with IHL ${ihl}`;
   const total = (buf[o + 2] << 8) | buf[o + 3];
   if (total !== n) return `IPv4 Total Length ${total} != out.len ${n}`;
-  if (foldSum(sum(buf, o, ihl, 0)) !== 0xffff) return 'IPv4 header checksum wrong';
+  if (fold(sum(buf, o, ihl, 0)) !== 0xffff) return 'IPv4 header checksum wrong';
   // RFC 791: a fragment may not carry a datagram past 65535 bytes.
   const fragEnd = (((buf[o + 6] & 0x1f) << 8) | buf[o + 7]) * 8 + total;
   if (fragEnd > 0xffff) return `IPv4 fragment ends at byte ${fragEnd} of its datagram`;
@@ -718,7 +708,7 @@ export function checkQuoted(buf: Uint8Array, q: number, end: number, family: 4 |
   }
   const ihl = (buf[q] & 15) * 4, total = (buf[q + 2] << 8) | buf[q + 3];
   if (ihl < 20 || total < ihl + 8) return `quoted IPv4 IHL ${ihl} Total Length ${total}`;
-  if (end - q >= ihl && foldSum(sum(buf, q, ihl, 0)) !== 0xffff) return 'quoted IPv4 header checksum wrong';
+  if (end - q >= ihl && fold(sum(buf, q, ihl, 0)) !== 0xffff) return 'quoted IPv4 header checksum wrong';
   return null;
 }
 
@@ -727,14 +717,14 @@ export function l4ChecksumOk(buf: Uint8Array, o: number, n: number, family: 4 | 
   if (family === 4) {
     const ihl = (buf[o] & 15) * 4, proto = buf[o + 9], l4 = o + ihl, len = n - ihl;
     if ((buf[o + 6] & 0x3f) !== 0 || buf[o + 7] !== 0) return true; // a fragment: not checkable alone
-    if (proto === 1) return foldSum(sum(buf, l4, len, 0)) === 0xffff;
+    if (proto === 1) return fold(sum(buf, l4, len, 0)) === 0xffff;
     if (proto !== 6 && proto !== 17) return true;
     if (proto === 17 && len >= 8 && buf[l4 + 6] === 0 && buf[l4 + 7] === 0) return true;
-    return foldSum(sum(buf, l4, len, sum(buf, o + 12, 8, 0) + proto + len)) === 0xffff;
+    return fold(sum(buf, l4, len, sum(buf, o + 12, 8, 0) + proto + len)) === 0xffff;
   }
   const nh = buf[o + 6], len = n - 40;
   if (nh !== 6 && nh !== 17 && nh !== 58) return true;
-  return foldSum(sum(buf, o + 40, len, sum(buf, o + 8, 32, 0) + (len >>> 16) + (len & 0xffff) + nh)) === 0xffff;
+  return fold(sum(buf, o + 40, len, sum(buf, o + 8, 32, 0) + (len >>> 16) + (len & 0xffff) + nh)) === 0xffff;
 }
 
 export { fixChecksums };

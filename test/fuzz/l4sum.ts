@@ -86,14 +86,16 @@ export function locateWhole(b: Uint8Array, o: number, n: number, family: 4 | 6):
   return { ip: o, family: 6, proto: nh, l4: o + p, len, sum: o + p + (nh === TCP ? 16 : 6) };
 }
 
-function sum(b: Uint8Array, o: number, n: number, acc: number): number {
+/** One's-complement sum (RFC 1071) of 16-bit big-endian words, unfolded; an odd last byte is padded. */
+export function sum(b: Uint8Array, o: number, n: number, acc: number): number {
   const end = o + (n & ~1);
   for (let i = o; i < end; i += 2) acc += (b[i] << 8) | b[i + 1];
   if (n & 1) acc += b[o + n - 1] << 8;
   return acc;
 }
 
-function fold(acc: number): number {
+/** End-around carry down to 16 bits (not complemented). */
+export function fold(acc: number): number {
   while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
   return acc;
 }

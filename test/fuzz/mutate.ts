@@ -8,6 +8,7 @@
  */
 import type { Prng } from './prng';
 import type { Seed } from './corpus';
+import { fold, sum } from './l4sum';
 
 const INTERESTING8 = [0, 1, 0x7f, 0x80, 0xfe, 0xff];
 const NEXT_HEADERS = [0, 6, 17, 58, 1, 43, 44, 50, 51, 59, 60, 135, 139, 140, 255];
@@ -47,16 +48,7 @@ function l4Proto(buf: Uint8Array, off: number, l4: number): number {
   return nh;
 }
 
-function sum(b: Uint8Array, o: number, n: number, acc: number): number {
-  const end = o + (n & ~1);
-  for (let i = o; i < end; i += 2) acc += (b[i] << 8) | b[i + 1];
-  if (n & 1) acc += b[o + n - 1] << 8;
-  return acc;
-}
-function fin(acc: number): number {
-  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
-  return ~acc & 0xffff;
-}
+function fin(acc: number): number { return ~fold(acc) & 0xffff; }
 
 /** Recomputes the IPv4 header checksum and the ICMP / ICMPv6 checksum when the headers allow it. */
 export function fixChecksums(buf: Uint8Array, off: number, len: number): void {
