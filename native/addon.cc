@@ -180,6 +180,8 @@ Napi::Value PortInfo(const Napi::CallbackInfo &info) {
     o.Set("rxOffloads", stringArray(env, p.rxOffloads));
     o.Set("txOffloads", stringArray(env, p.txOffloads));
     o.Set("kernel", stringArray(env, p.kernel));
+    o.Set("link", p.linkUp ? "up" : "down");
+    o.Set("linkSpeedMbps", p.linkSpeedMbps);
     return o;
   });
 }

@@ -250,6 +250,13 @@ PortInfoNative portInfo(uint32_t portId) {
   r.rxOffloads = offloadNames(p.rxOffloads, rte_eth_dev_rx_offload_name);
   r.txOffloads = offloadNames(p.txOffloads, rte_eth_dev_tx_offload_name);
   r.kernel = p.kernel.notes;
+  // A device can start and still be down: net_virtio_user whose vhost-user back end refused it
+  // (e.g. too many memory regions) starts "successfully"; the link says the truth.
+  rte_eth_link link{};
+  if (p.started.load() && rte_eth_link_get_nowait(id, &link) == 0) {
+    r.linkUp = link.link_status == RTE_ETH_LINK_UP;
+    r.linkSpeedMbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+  }
   return r;
 }
 

@@ -29,6 +29,8 @@ struct PortInfoNative {
   std::string rxChecksum;                          // "device", "detect" or "off": what is in force
   std::vector<std::string> rxOffloads, txOffloads;  // enabled offloads by DPDK's names
   std::vector<std::string> kernel;                  // kernel-iface.h notes (net_af_packet)
+  bool linkUp = false;                              // rte_eth_link_get_nowait
+  uint32_t linkSpeedMbps = 0;
 };
 
 uint16_t portProbe(const std::string &devargs);

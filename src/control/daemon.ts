@@ -67,6 +67,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
     await dp.start(cfg.dataplane);
     log(`data plane started: ${cfg.dataplane.ports.length} port(s), ${cfg.dataplane.shards} shard(s)`);
+    // Not an error (a cable, a back end that comes later), but the first thing to look at.
+    for (const p of dp.ports()) if (p.link === 'down') log(`port ${p.configName} (${p.driver}): link down`);
     await state.applyInstances(cfg.instances);
     log(cfg.instances.length ? `instance '${cfg.instances[0].instance}' configured` : 'no instance configured (add one with nat64 instance add)');
     server = new ControlServer(state, { path, group: cfg.control?.group });

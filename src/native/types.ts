@@ -23,6 +23,9 @@ export interface PortInfo {
   txOffloads: string[];
   /** net_af_packet: what the daemon did to its Linux interface so frames arrive wire-sized (native/kernel-iface.h). */
   kernel: string[];
+  /** Link status as the driver reports it (rte_eth_link_get_nowait); speed 0 when unknown. */
+  link: 'up' | 'down';
+  linkSpeedMbps: number;
 }
 
 export interface PortStats {

@@ -342,6 +342,7 @@ describe('checksum offloads through virtio (net_virtio_user in the translator, t
       const [v6, v4] = ['v6', 'v4'].map((n) => ports().find((p) => p.configName === n));
       assert.ok(v6 && v4, JSON.stringify(ports()));
       assert.equal(v6.driver, 'net_virtio_user', JSON.stringify(v6));
+      assert.equal(v6.link, 'up', JSON.stringify(v6)); // a virtio_user the back end refused starts "fine" but stays down
       assert.equal(v6.rxChecksum, 'device', JSON.stringify(v6));
       for (const o of ['TCP_CKSUM', 'UDP_CKSUM']) {
         assert.ok(v6.rxOffloads.includes(o), `rx ${o}: ${JSON.stringify(v6)}`);

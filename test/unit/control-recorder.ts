@@ -35,7 +35,7 @@ export class RecorderDataplane implements DataplaneApi {
     const row = (portId: number, configName: string, addresses: string[]): PortRow => ({
       portId, name: `net_af_packet${portId}`, driver: 'net_af_packet', mac: `02:00:00:00:00:0${portId + 1}`,
       maxRxQueues: 1, maxTxQueues: 1, rxQueues: 1, txQueues: 1, mtu: this.mtus[configName], configName, addresses, stats,
-      rxChecksum: 'detect', rxOffloads: [], txOffloads: [], kernel: ['gro off'],
+      rxChecksum: 'detect', rxOffloads: [], txOffloads: [], kernel: ['gro off'], link: 'up', linkSpeedMbps: 10000,
     });
     return [row(0, 'v6', ['2001:db8::1/96']), row(1, 'v4', ['203.0.113.1/24'])];
   }

@@ -24,7 +24,7 @@ export default class PortDisplayCommand extends DisplayCommand {
     if (this.mode === 'json') return this.show([], rows);
     this.show<PortRow>([
       { key: 'configName', header: 'Name' }, { key: 'portId', header: 'Port' }, { key: 'driver', header: 'Driver' },
-      { key: 'mac', header: 'MAC' }, { key: 'mtu', header: 'MTU' }, { key: 'rxQueues', header: 'RxQ' },
+      { key: 'mac', header: 'MAC' }, { key: 'mtu', header: 'MTU' }, { key: 'rxQueues', header: 'RxQ' }, { key: 'link', header: 'Link' },
       { key: 'rxChecksum', header: 'Rx csum' },
       { key: 'offloads', header: 'Offloads', get: (r) => offloads(r) },
       { key: 'kernel', header: 'Kernel', get: (r) => (r.kernel.length ? r.kernel.join(', ') : '-') },
