@@ -172,7 +172,10 @@ for (const v of VARIANTS) {
     it('port display: how each port treats checksums and what the daemon did to its kernel interfaces', () => {
       const ports = o.net.json<Array<{ configName: string; driver: string; rxChecksum: string; kernel: string[]; link: string }>>(['port', 'display']);
       const v6 = ports.find((p) => p.configName === 'v6')!, v4 = ports.find((p) => p.configName === 'v4')!;
-      assert.deepEqual([v6.link, v4.link], ['up', 'up'], JSON.stringify(ports));
+      // net_tap reads its link from the TAP interface in the daemon's namespace, which this test
+      // moved to the switch (helpers/tap-port.ts): it reports down there, and only there.
+      assert.equal(v6.link, 'up', JSON.stringify(v6));
+      if (v.driver !== 'net_tap') assert.equal(v4.link, 'up', JSON.stringify(v4));
       assert.equal(v6.rxChecksum, 'detect', JSON.stringify(v6));
       assert.ok(v6.kernel.includes('veth peer segments (xdp pass)'), JSON.stringify(v6));
       assert.ok(v6.kernel.includes('kernel ipv6 off'), JSON.stringify(v6)); // the translator answers ND itself
