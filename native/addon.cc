@@ -158,6 +158,7 @@ Napi::Value PortStart(const Napi::CallbackInfo &info) {
     opts.rxChecksum = propString(o, "rxChecksum", "auto");
     opts.txChecksum = propString(o, "txChecksum", "auto");
     opts.mac = propString(o, "mac", "");
+    opts.iface = propString(o, "iface", "");
     portStart(port, opts);
     return env.Undefined();
   });

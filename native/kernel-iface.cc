@@ -86,7 +86,7 @@ void groOff(int sock, KernelIface &k) {
     k.notes.push_back(why("gro still on"));
     return;
   }
-  k.groBefore = 1;
+  k.groChanged = true;
   k.notes.push_back("gro off (was on)");
 }
 
@@ -101,7 +101,6 @@ void lroOff(int sock, KernelIface &k) {
     k.notes.push_back(why("lro still on"));
     return;
   }
-  k.lroBefore = true;
   k.lroChanged = true;
   k.notes.push_back("lro off (was on)");
 }
@@ -153,18 +152,6 @@ void kernelIpv6Off(KernelIface &k) {
 
 }  // namespace
 
-std::string kernelIfaceOf(const std::string &devargs) {
-  size_t at = 0;
-  while ((at = devargs.find("iface=", at)) != std::string::npos) {
-    if (at == 0 || devargs[at - 1] == ',') {
-      size_t start = at + 6, end = devargs.find(',', start);
-      return devargs.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    }
-    at += 6;
-  }
-  return "";
-}
-
 void kernelIfacePrepare(KernelIface &k) {
   Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (sock.fd < 0) {
@@ -181,7 +168,7 @@ void kernelIfaceRelease(KernelIface &k) {
   if (k.xdpLink >= 0) close(k.xdpLink);  // detaches the program
   k.xdpLink = -1;
   Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (sock.fd >= 0 && k.groBefore == 1) {
+  if (sock.fd >= 0 && k.groChanged) {
     ethtool_value set{};
     set.cmd = ETHTOOL_SGRO;
     set.data = 1;
@@ -197,7 +184,7 @@ void kernelIfaceRelease(KernelIface &k) {
     }
   }
   if (k.ipv6Changed) writeKnob(ipv6Knob(k.name), "0");
-  k.groBefore = -1;
+  k.groChanged = false;
   k.lroChanged = false;
   k.ipv6Changed = false;
   k.notes.clear();

@@ -24,16 +24,13 @@ namespace nat64 {
 struct KernelIface {
   std::string name;
   int xdpLink = -1;
-  int groBefore = -1;  // -1: untouched
-  bool lroBefore = false;
+  // What prepare() turned off and release() turns back on.
+  bool groChanged = false;
   bool lroChanged = false;
   bool ipv6Changed = false;
   // What was done, or why it could not be ("gro off", "veth peer segments (xdp)", ...): port display.
   std::vector<std::string> notes;
 };
-
-// The "iface=" value of an af_packet device string, or "" when there is none.
-std::string kernelIfaceOf(const std::string &devargs);
 
 // Never throws: a step that fails is recorded in notes (the port still works, with aggregates
 // counted as truncated frames).

@@ -140,7 +140,6 @@ uint16_t portProbe(const std::string &devargs) {
     if (ret != 0) failDpdk(code::kPortProbe, "rte_eth_dev_get_port_by_name", ret, name + " (probed, but no ethdev of that name)");
   }
   state().ports[portId].probed = true;
-  state().ports[portId].devargs = devargs;
   return portId;
 }
 
@@ -217,9 +216,9 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
   p.probed = true;
   p.started.store(true);
   refreshMinMtu();
-  if (driver == "net_af_packet") {
-    p.kernel.name = kernelIfaceOf(p.devargs);
-    if (!p.kernel.name.empty()) kernelIfacePrepare(p.kernel);
+  if (driver == "net_af_packet" && !o.iface.empty()) {
+    p.kernel.name = o.iface;
+    kernelIfacePrepare(p.kernel);
   }
 }
 
@@ -273,20 +272,14 @@ void portSetMtu(uint32_t portId, uint32_t mtu) {
   requireArena();
   uint16_t id = static_cast<uint16_t>(portId);
   checkMtu(id, mtu, devInfo(id));
-  Port &p = state().ports[id];
-  if (applyMtu(id, static_cast<uint16_t>(mtu))) {
-    p.mtu = static_cast<uint16_t>(mtu);
-    refreshMinMtu();
-    return;
+  if (!applyMtu(id, static_cast<uint16_t>(mtu))) {
+    // An explicit change the device cannot make is the operator's business, unless it is a no-op.
+    uint16_t now = 0;
+    if (rte_eth_dev_get_mtu(id, &now) != 0 || now != mtu)
+      failDpdk(code::kPortConfig, "rte_eth_dev_set_mtu", -ENOTSUP, portLabel(portId) + ", mtu " + std::to_string(mtu));
   }
-  // An explicit change the device cannot make is the operator's business, unless it is a no-op.
-  uint16_t now = 0;
-  if (rte_eth_dev_get_mtu(id, &now) == 0 && now == mtu) {
-    p.mtu = static_cast<uint16_t>(mtu);
-    refreshMinMtu();
-    return;
-  }
-  failDpdk(code::kPortConfig, "rte_eth_dev_set_mtu", -ENOTSUP, portLabel(portId) + ", mtu " + std::to_string(mtu));
+  state().ports[id].mtu = static_cast<uint16_t>(mtu);
+  refreshMinMtu();
 }
 
 void portStop(uint32_t portId) {

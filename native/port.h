@@ -20,6 +20,9 @@ struct PortStartOptions {
   std::string txChecksum = "auto";
   // "xx:xx:xx:xx:xx:xx" set with rte_eth_dev_default_mac_addr_set before start; "": the driver's own.
   std::string mac;
+  // The Linux interface behind the device ("iface=" of its string), "" for none: net_af_packet's
+  // is prepared for wire-sized frames (kernel-iface.h).
+  std::string iface;
 };
 
 struct PortInfoNative {

@@ -62,7 +62,6 @@ struct Port {
   // TCP and UDP TX checksum offloads are on: partial frames leave for the device to finish.
   bool txL4Offload = false;
   uint64_t rxOffloads = 0, txOffloads = 0;  // enabled in rte_eth_conf (port display)
-  std::string devargs;
   KernelIface kernel;  // net_af_packet: the Linux interface behind it (kernel-iface.h)
   // One lock per tx queue, taken only when more shards than tx queues share them.
   std::unique_ptr<rte_spinlock_t[]> txLocks;

@@ -111,16 +111,17 @@ function validatePort(raw: unknown, f: string): PortConfig {
   const hasV6 = addresses.some((a) => a.family === 6);
   // RFC 8200 §5: a link that carries IPv6 has an MTU of at least 1280.
   const mtu = int(p.mtu, `${f}.mtu`, hasV6 ? 1280 : 68, 9702, DEFAULTS.mtu);
+  const mac = p.mac === undefined ? undefined : portMac(p.mac, `${f}.mac`);
   return {
     name,
-    device: withMacArgument(str(requireField(p, 'device', f), `${f}.device`), p.mac === undefined ? undefined : portMac(p.mac, `${f}.mac`), f),
+    device: withMacArgument(str(requireField(p, 'device', f), `${f}.device`), mac, f),
     addresses: addresses.map((a) => a.text),
     routes: expectArray(p.routes ?? [], `${f}.routes`).map((r, i) => validateRoute(r, `${f}.routes[${i}]`)),
     mtu,
     neighbors: expectArray(p.neighbors ?? [], `${f}.neighbors`).map((n, i) => validateNeighbor(n, `${f}.neighbors[${i}]`)),
     rxChecksum: oneOf(p.rxChecksum, `${f}.rxChecksum`, RX_CHECKSUM_MODES, 'auto'),
     txChecksum: oneOf(p.txChecksum, `${f}.txChecksum`, TX_CHECKSUM_MODES, 'auto'),
-    ...(p.mac === undefined ? {} : { mac: portMac(p.mac, `${f}.mac`) }),
+    ...(mac === undefined ? {} : { mac }),
   };
 }
 

@@ -17,9 +17,14 @@ export function runDir(): string {
   return process.env.NAT64_RUN_DIR || '/run/nat64';
 }
 
+/** The kernel interface a vdev string names ("iface=NAME": af_packet, af_xdp, pcap, tap), if any. */
+export function deviceIface(device: string): string | undefined {
+  return /(?:^|,)iface=([^,]+)/.exec(device)?.[1];
+}
+
 /** The lock key of a DPDK device string, or null when the device cannot be shared with another process. */
 export function deviceKey(device: string): string | null {
-  const iface = /(?:^|,)iface=([^,]+)/.exec(device)?.[1];
+  const iface = deviceIface(device);
   if (iface) {
     let ns = 'host';
     try { ns = String(statSync('/proc/self/ns/net').ino); } catch { /* no procfs: namespace unknown */ }
@@ -94,7 +99,7 @@ export class DeviceLocks {
 export function checkInterfaces(devices: string[]): void {
   devices.forEach((device, i) => {
     if (!/^net_(af_packet|af_xdp|pcap)/.test(device)) return;
-    const iface = /(?:^|,)iface=([^,]+)/.exec(device)?.[1];
+    const iface = deviceIface(device);
     if (iface && !existsSync(`/sys/class/net/${iface}`)) {
       throw new Nat64Error('E_CONFIG_FIELD', `dataplane.ports[${i}].device: interface '${iface}' does not exist in this network namespace`);
     }

@@ -5,9 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { COUNTERS } from '../dataplane/counters';
-import { IO_COUNTERS } from '../dataplane/io-counters';
-import { LOG_DROPPED } from '../dataplane/events';
+import { ALL_COUNTER_DEFS } from '../dataplane/io-counters';
 import type { DataplaneApi } from '../dataplane/manager-api';
 import { Nat64Error, q } from './errors';
 
@@ -33,8 +31,7 @@ export function buildRegistry(dp: DataplaneApi): Registry {
   // One collection per scrape, shared by every metric's collect().
   let snapshot: ReturnType<DataplaneApi['counters']> | null = null;
   const perShard = () => (snapshot ??= dp.counters()).perShard;
-  const defs = [...COUNTERS, ...IO_COUNTERS, LOG_DROPPED];
-  defs.forEach((def, k) => {
+  ALL_COUNTER_DEFS.forEach((def, k) => {
     new Counter({
       name: counterMetricName(def.name), help: def.explain, labelNames: ['shard'], registers: [registry],
       collect() {

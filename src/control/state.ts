@@ -9,9 +9,7 @@
  * Instances: like Jool's netfilter mode, at most one instance translates on a port pair, and the
  * daemon has one port pair, so there is at most one instance.
  */
-import { COUNTERS } from '../dataplane/counters';
-import { IO_COUNTERS } from '../dataplane/io-counters';
-import { LOG_DROPPED } from '../dataplane/events';
+import { ALL_COUNTER_DEFS } from '../dataplane/io-counters';
 import type { BibRow, DataplaneApi, PortRow, SessionRow } from '../dataplane/manager-api';
 import type { InstanceFileConfig } from './config-types';
 import { Nat64Error, q, toErrorPayload } from './errors';
@@ -30,7 +28,7 @@ export interface StatRow { name: string; value: number; explain: string }
 export interface Pool4AddArgs { protocol: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark: number; maxIterations?: MaxIterations; force: boolean }
 export interface Pool4RemoveArgs { protocol?: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark?: number; quick: boolean }
 
-const EXPLAIN: ReadonlyMap<string, string> = new Map([...COUNTERS, ...IO_COUNTERS, LOG_DROPPED].map((c) => [c.name, c.explain]));
+const EXPLAIN: ReadonlyMap<string, string> = new Map(ALL_COUNTER_DEFS.map((c) => [c.name, c.explain]));
 /** DPDK port counters shown by `stats display` as port-<name>-<suffix> (rte_eth_stats fields). */
 const PORT_STATS: ReadonlyArray<[string, keyof PortRow['stats'], string]> = [
   ['rx-packets', 'ipackets', 'Packets received by the DPDK port.'],

@@ -4,7 +4,8 @@
  * `stats display`, the metrics and the manager merge them with the shard counters.
  */
 import type { ShardIoStats } from '../native/types';
-import type { CounterDef } from './counters';
+import { COUNTERS, type CounterDef } from './counters';
+import { LOG_DROPPED } from './events';
 
 export interface IoCounterDef extends CounterDef { key: keyof ShardIoStats }
 
@@ -27,3 +28,6 @@ export const IO_COUNTERS: readonly IoCounterDef[] = [
   { name: 'io-tx-invalid', key: 'txInvalid',
     explain: 'Dropped: a verdict that could not be applied (port not started, unknown shard, frame outside its buffer) or a burst left without verdicts.' },
 ];
+
+/** Every counter `stats display` and the metrics show, in that order: the shards', the I/O layer's, the event ring's. */
+export const ALL_COUNTER_DEFS: readonly CounterDef[] = [...COUNTERS, ...IO_COUNTERS, LOG_DROPPED];

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import Piscina from 'piscina';
 import { DEFAULT_MBUF_DATA_ROOM, type DataplaneConfig } from '../control/config-types';
+import { deviceIface } from '../control/device-locks';
 import { parseIPv4, parseIPv6 } from '../control/inet';
 import { native } from '../native';
 import type { CoreConfig } from './core-config';
@@ -72,7 +73,9 @@ export class Dataplane implements DataplaneApi {
       const before = native.portInfo(id);
       const rxQueues = Math.max(1, Math.min(cfg.shards, before.maxRxQueues));
       const txQueues = Math.max(1, Math.min(cfg.shards, before.maxTxQueues));
-      native.portStart(id, { rxQueues, txQueues, mtu: p.mtu, rxChecksum: p.rxChecksum, txChecksum: p.txChecksum, mac: p.mac });
+      native.portStart(id, {
+        rxQueues, txQueues, mtu: p.mtu, rxChecksum: p.rxChecksum, txChecksum: p.txChecksum, mac: p.mac, iface: deviceIface(p.device),
+      });
       // Queue q is polled by shard q; with fewer queues than shards the rest get packets by hand-off.
       for (let q = 0; q < rxQueues; q++) rxPairs[q].push({ portId: id, queue: q });
       const rt = portRuntime(p, native.portInfo(id), `dataplane.ports[${i}]`);

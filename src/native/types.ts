@@ -150,6 +150,8 @@ export interface NativeAddon {
   portStart(portId: number, opts: {
     rxQueues: number; txQueues: number; mtu: number; rxDescs?: number; txDescs?: number;
     rxChecksum?: 'auto' | 'device' | 'detect' | 'off'; txChecksum?: 'auto' | 'off';
+    /** The kernel interface behind the device ("iface=" of its string): net_af_packet's is prepared (native/kernel-iface.h). */
+    iface?: string;
     /** Fixed unicast MAC, set before the port starts (a driver that cannot: NAT64_E_PORT_CONFIG). */
     mac?: string;
   }): void;
