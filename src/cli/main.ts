@@ -24,6 +24,7 @@ import Pool4DisplayCommand from './commands/pool4/display';
 import Pool4FlushCommand from './commands/pool4/flush';
 import Pool4RemoveCommand from './commands/pool4/remove';
 import SessionDisplayCommand from './commands/session/display';
+import SubscriberDisplayCommand from './commands/subscriber/display';
 import StatsDisplayCommand from './commands/stats/display';
 import TesterPcapCommand from './commands/tester/pcap';
 import TesterPktgenCommand from './commands/tester/pktgen';
@@ -34,7 +35,7 @@ export const COMMANDS = [
   InstanceAddCommand, InstanceRemoveCommand, InstanceFlushCommand, InstanceDisplayCommand, InstanceStatusCommand,
   Pool4AddCommand, Pool4RemoveCommand, Pool4FlushCommand, Pool4DisplayCommand,
   BibAddCommand, BibRemoveCommand, BibDisplayCommand,
-  SessionDisplayCommand, StatsDisplayCommand,
+  SessionDisplayCommand, StatsDisplayCommand, SubscriberDisplayCommand,
   GlobalDisplayCommand, GlobalUpdateCommand,
   FileHandleCommand, FileDisplayCommand,
   PortDisplayCommand, PortUpdateCommand,

@@ -9,7 +9,7 @@ import { Nat64Error, q } from './errors';
 import { formatPrefix6, parsePool6 } from './inet';
 import { formatJoolTime, parseJoolTime } from './timeout';
 
-type Kind = 'bool' | 'int' | 'time' | 'plateaus' | 'pool6';
+type Kind = 'bool' | 'int' | 'time' | 'plateaus' | 'pool6' | 'share';
 export type GlobalValue = boolean | number | number[] | string;
 export type GlobalValues = Readonly<Record<string, GlobalValue>>;
 
@@ -28,6 +28,8 @@ interface GlobalDef {
 }
 
 const MIN = 60_000;
+/** Largest absolute subscriber-port-limit: every port of 256 addresses. */
+const MAX_SUBSCRIBER_PORTS = 256 * 65536;
 const U32 = 0xffffffff;
 
 export const GLOBALS: Readonly<Record<string, GlobalDef>> = {
@@ -56,6 +58,10 @@ export const GLOBALS: Readonly<Record<string, GlobalDef>> = {
   'mtu-plateaus': { kind: 'plateaus', default: [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68] },
   'f-args': { kind: 'int', default: 11, min: 0, max: 15 },
   'handle-rst-during-fin-rcv': { kind: 'bool', default: false },
+  // Not Jool keys (Jool has no per-subscriber limits): RFC 6888 REQ-4 / REQ-5, docs/cli.md "Per-subscriber limits".
+  'subscriber-prefix-length': { kind: 'int', default: 128, min: 1, max: 128 },
+  'subscriber-port-limit': { kind: 'share', default: '25%', min: 0, max: MAX_SUBSCRIBER_PORTS },
+  'subscriber-mapping-rate': { kind: 'int', default: 0, min: 0, max: 1_000_000 },
   'ss-enabled': { kind: 'bool', default: false, storedOnly: true },
   'ss-flush-asap': { kind: 'bool', default: true, storedOnly: true },
   'ss-flush-deadline': { kind: 'int', default: 2000, min: 0, max: U32, storedOnly: true },
@@ -113,6 +119,28 @@ function parsePlateaus(raw: unknown, field: string): number[] {
   return [...new Set(values)].sort((a, b) => b - a);
 }
 
+/**
+ * A limit given either as a number (absolute) or as "N%" (a share, 1-100 %, of something the key
+ * documents: for subscriber-port-limit, of one pool4 address's ports). Normalised: a number, or
+ * the canonical "N%" text.
+ */
+function parseShare(raw: unknown, def: GlobalDef, field: string): number | string {
+  const m = typeof raw === 'string' ? /^\s*([0-9]+)\s*%\s*$/.exec(raw) : null;
+  if (m) {
+    const pct = Number(m[1]);
+    if (pct < 1 || pct > 100) throw new Nat64Error('E_BAD_VALUE', `${field}: ${q(raw)} is out of range (a share is 1%-100%; 0 turns the limit off)`);
+    return `${pct}%`;
+  }
+  try {
+    return parseInt32(raw, def, field);
+  } catch (e) {
+    if (e instanceof Nat64Error && /not an integer/.test(e.message)) {
+      throw new Nat64Error('E_BAD_VALUE', `${field}: ${q(raw)} is neither a number of ports nor a share such as "25%"`);
+    }
+    throw e;
+  }
+}
+
 /** Parse one value for `key`; `field` is where it came from (JSON path or "global update <key>"). */
 export function parseGlobal(key: string, raw: unknown, field: string): GlobalValue {
   const def = lookup(key, field);
@@ -120,6 +148,7 @@ export function parseGlobal(key: string, raw: unknown, field: string): GlobalVal
     case 'bool': return parseBool(raw, field);
     case 'int': return parseInt32(raw, def, field);
     case 'plateaus': return parsePlateaus(raw, field);
+    case 'share': return parseShare(raw, def, field);
     case 'pool6': {
       if (typeof raw !== 'string') throw new Nat64Error('E_BAD_PREFIX', `${field}: ${q(raw)} is not an IPv6 prefix`);
       return formatPrefix6(parsePool6(raw, field));
@@ -174,6 +203,10 @@ export function displayGlobals(values: GlobalValues): Record<string, boolean | n
 
 export function isStoredOnly(key: string): boolean { return GLOBALS[key]?.storedOnly === true; }
 
+function subscriberLimits(v: GlobalValue): { subscriberPortLimit: number; subscriberPortShare: number } {
+  return typeof v === 'string' ? { subscriberPortLimit: 0, subscriberPortShare: parseInt(v, 10) } : { subscriberPortLimit: v as number, subscriberPortShare: 0 };
+}
+
 export function toCoreGlobals(values: GlobalValues): CoreGlobals {
   const pool6 = parsePool6(values['pool6'] as string);
   const b = (k: string) => values[k] as boolean;
@@ -200,6 +233,9 @@ export function toCoreGlobals(values: GlobalValues): CoreGlobals {
     tcpEstTimeout: n('tcp-est-timeout'),
     tcpTransTimeout: n('tcp-trans-timeout'),
     fArgs: n('f-args'),
+    ...subscriberLimits(values['subscriber-port-limit']),
+    subscriberPrefixLength: n('subscriber-prefix-length'),
+    subscriberMappingRate: n('subscriber-mapping-rate'),
     logging: { bib: b('logging-bib'), session: b('logging-session'), debug: b('logging-debug') },
   };
 }

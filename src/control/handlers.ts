@@ -4,7 +4,7 @@
  * documented in docs/control-protocol.md.
  */
 import { Nat64Error, q } from './errors';
-import { parsePortRange, parsePrefix4, parseTransport4, parseTransport6 } from './inet';
+import { parsePortRange, parsePrefix4, parsePrefix6, parseTransport4, parseTransport6, type Prefix6 } from './inet';
 import { DEFAULT_POOL4_PORTS, type Protocol } from './model';
 import { checkInstanceName, parseFramework, parseProtocol } from './names';
 import { parseMark, parseMaxIterations } from './pool4';
@@ -39,6 +39,15 @@ class ArgReader {
   protocol(): Protocol | undefined {
     const v = this.raw('protocol');
     return v === undefined ? undefined : parseProtocol(v, `${this.cmd} protocol`);
+  }
+
+  /** `subscriber`: an IPv6 prefix (an address is its /128; host bits after the length are ignored). */
+  subscriber(): Prefix6 | undefined {
+    const v = this.str('subscriber');
+    if (v === undefined) return undefined;
+    const p = parsePrefix6(v, `${this.cmd} subscriber`, { allowHostBits: true });
+    for (let bit = p.len; bit < 128; bit++) p.addr[bit >> 3] &= ~(0x80 >> (bit & 7));
+    return p;
   }
 
   /** Unknown arguments are refused: a typo must not silently fall back to a default. */
@@ -134,8 +143,21 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     await c.state.bibRemove(name(c), a.protocol, a.v6, a.v4);
     return null;
   },
-  'bib display': (c) => c.state.bibDisplay(name(c), read('bib display', c.args, (r) => r.protocol())),
-  'session display': (c) => c.state.sessionDisplay(name(c), read('session display', c.args, (r) => r.protocol())),
+  'bib display': (c) => {
+    const a = read('bib display', c.args, (r) => ({ protocol: r.protocol(), subscriber: r.subscriber() }));
+    return c.state.bibDisplay(name(c), a.protocol, a.subscriber);
+  },
+  'session display': (c) => {
+    const a = read('session display', c.args, (r) => ({ protocol: r.protocol(), subscriber: r.subscriber() }));
+    return c.state.sessionDisplay(name(c), a.protocol, a.subscriber);
+  },
+  'subscriber display': (c) => {
+    const top = read('subscriber display', c.args, (r) => r.raw('top'));
+    if (top !== undefined && (!Number.isInteger(top) || (top as number) < 1 || (top as number) > 100000)) {
+      throw new Nat64Error('E_PROTOCOL', 'subscriber display: args.top must be an integer in 1..100000');
+    }
+    return c.state.subscriberDisplay(name(c), (top as number | undefined) ?? 20);
+  },
   'stats display': (c) => c.state.statsDisplay(read('stats display', c.args, (r) => r.bool('all'))),
 
   'global display': (c) => { read('global display', c.args, () => 0); return c.state.globalDisplay(name(c)); },

@@ -22,6 +22,9 @@ export function parseListen(text: string, field: string): { host: string; port: 
 }
 
 /** Prometheus name of a data-plane counter: "bib4-not-found" -> "nat64_bib4_not_found_total". */
+/** Subscribers exported by nat64_subscriber_ports (bounded label cardinality). */
+export const TOP_SUBSCRIBERS = 10;
+
 export function counterMetricName(name: string): string {
   return `nat64_${name.replace(/[^a-zA-Z0-9]/g, '_')}_total`;
 }
@@ -49,6 +52,30 @@ export function buildRegistry(dp: DataplaneApi): Registry {
   };
   new Gauge({ name: 'nat64_bib_entries', help: 'BIB entries (static and dynamic) per shard and protocol.', labelNames: ['shard', 'protocol'], registers: [registry], collect: tables('bib') });
   new Gauge({ name: 'nat64_sessions', help: 'Sessions per shard and protocol.', labelNames: ['shard', 'protocol'], registers: [registry], collect: tables('sessions') });
+  // RFC 6888 REQ-4: who is near its limit. Bounded cardinality: the TOP_SUBSCRIBERS most used only.
+  new Gauge({
+    name: 'nat64_subscriber_ports', labelNames: ['subscriber', 'protocol'], registers: [registry],
+    help: `Pool4 ports (ICMP identifiers) held per protocol by the ${TOP_SUBSCRIBERS} subscribers closest to their limits (empty while no per-subscriber limit is on).`,
+    collect() {
+      this.reset();
+      const r = dp.subscribers?.(TOP_SUBSCRIBERS);
+      for (const u of r?.subscribers ?? []) {
+        this.set({ subscriber: u.subscriber, protocol: 'TCP' }, u.tcp);
+        this.set({ subscriber: u.subscriber, protocol: 'UDP' }, u.udp);
+        this.set({ subscriber: u.subscriber, protocol: 'ICMP' }, u.icmp);
+      }
+    },
+  });
+  new Gauge({
+    name: 'nat64_subscriber_port_limit', labelNames: ['protocol'], registers: [registry],
+    help: 'subscriber-port-limit as enforced, per protocol (0: none).',
+    collect() {
+      this.reset();
+      const l = dp.subscribers?.(0).limits;
+      if (!l) return;
+      this.set({ protocol: 'TCP' }, l.tcp); this.set({ protocol: 'UDP' }, l.udp); this.set({ protocol: 'ICMP' }, l.icmp);
+    },
+  });
   const portStats: Array<[string, string, keyof ReturnType<DataplaneApi['ports']>[number]['stats']]> = [
     ['nat64_port_rx_packets_total', 'Packets received by the DPDK port.', 'ipackets'],
     ['nat64_port_tx_packets_total', 'Packets transmitted by the DPDK port.', 'opackets'],

@@ -10,11 +10,11 @@
  * daemon has one port pair, so there is at most one instance.
  */
 import { ALL_COUNTER_DEFS } from '../dataplane/io-counters';
-import type { BibRow, DataplaneApi, PortRow, SessionRow } from '../dataplane/manager-api';
+import type { BibRow, DataplaneApi, PortRow, SessionRow, SubscriberReport } from '../dataplane/manager-api';
 import type { InstanceFileConfig } from './config-types';
 import { Nat64Error, q, toErrorPayload } from './errors';
 import { defaultGlobals, displayGlobals, parseGlobal, type GlobalValues } from './globals';
-import { formatPrefix6, parsePool6, type Prefix4, type Transport4, type Transport6 } from './inet';
+import { formatPrefix6, parsePool6, type Prefix4, type Prefix6, type Transport4, type Transport6 } from './inet';
 import { parseInstance, toCoreConfig, toInstanceFile } from './instance';
 import type { Framework, Instance, MaxIterations, Protocol, StaticBib } from './model';
 import { bibOrphanedBy, checkPool4Size, pool4Add, pool4Remove, pool4Rows, type Pool4Row } from './pool4';
@@ -128,14 +128,21 @@ export class ControlState {
     });
   }
 
-  bibDisplay(name: string, protocol?: Protocol): BibRow[] {
+  bibDisplay(name: string, protocol?: Protocol, subscriber?: Prefix6): BibRow[] {
     this.get(name);
-    return this.dp.bib(protocol);
+    return this.dp.bib(protocol, subscriber);
   }
 
-  sessionDisplay(name: string, protocol?: Protocol): SessionRow[] {
+  sessionDisplay(name: string, protocol?: Protocol, subscriber?: Prefix6): SessionRow[] {
     this.get(name);
-    return this.dp.sessions(protocol);
+    return this.dp.sessions(protocol, subscriber);
+  }
+
+  /** Per-subscriber accounting (RFC 6888 REQ-4): the `top` subscribers by use of their limits. */
+  subscriberDisplay(name: string, top: number): SubscriberReport {
+    this.get(name);
+    if (!this.dp.subscribers) throw new Nat64Error('E_DATAPLANE', 'this data plane does not count subscribers');
+    return this.dp.subscribers(top);
   }
 
   // ---- stats -------------------------------------------------------------------------------

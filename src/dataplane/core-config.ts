@@ -64,6 +64,17 @@ export interface CoreGlobals {
   tcpTransTimeout: number; // ms, Jool default 4 min
   /** Jool's f-args bitmask (which fields feed the port-allocation hash). */
   fArgs: number;
+  /**
+   * Per-subscriber limits (RFC 6888 REQ-4; not Jool keys). A subscriber is the IPv6 source address
+   * masked to subscriberPrefixLength bits. subscriberPortLimit: pool4 ports (ICMP identifiers) per
+   * protocol one subscriber may hold, over all shards; or subscriberPortShare: that limit as a
+   * percentage of one pool4 address's ports (the average over the protocol's addresses). Both 0: no
+   * limit. subscriberMappingRate: new BIB entries per second per subscriber (0: no limit).
+   */
+  subscriberPrefixLength: number;
+  subscriberPortLimit: number;
+  subscriberPortShare: number;
+  subscriberMappingRate: number;
   /** RFC 6888 mapping logs; debug: per-packet trace (shard's separate debug path). */
   logging: { bib: boolean; session: boolean; debug?: boolean };
 }

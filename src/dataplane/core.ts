@@ -11,7 +11,7 @@
  * buffers continues with every BIB entry and session. What this object holds is derived from the
  * configuration and rebuilt by configure().
  */
-import type { CoreConfig, StaticBibEntry } from './core-config';
+import type { CoreConfig, CoreGlobals, StaticBibEntry } from './core-config';
 import { Result, type OutSpan, type TranslationCore } from './core-api';
 import { C } from './counters';
 import { Parsed, parse4, parse6 } from './packet/parse';
@@ -229,6 +229,8 @@ export class Nat64Core implements TranslationCore {
       this.filtering.globals = null;
       this.filtering.pool4 = null;
       this.tables.bib.occupancy = null;
+      this.tables.bib.subscribers = null;
+      this.tables.subscribers.clear();
       this.classifier.setStatic([]);
       this.removeWhere(() => true);
       this.tables.held.clear();
@@ -247,6 +249,7 @@ export class Nat64Core implements TranslationCore {
     this.filtering.globals = g;
     this.filtering.pool4 = pool4;
     pool4.track(this.tables.bib);
+    this.configureSubscribers(g, pool4);
     this.timeouts[TimerClass.UDP] = g.udpTimeout;
     this.timeouts[TimerClass.ICMP] = g.icmpTimeout;
     this.timeouts[TimerClass.TCP_EST] = g.tcpEstTimeout;
@@ -257,6 +260,25 @@ export class Nat64Core implements TranslationCore {
     this.reconcile(cfg.bib, pool4);
     this.tables.held.filter((a) => this.pool4Set.has(a));
     this.enabled = g.manuallyEnabled;
+  }
+
+  /**
+   * Per-subscriber limits (RFC 6888 REQ-4) as this shard enforces them: its share of the limit over
+   * its share of the ports (docs/design.md "Per-subscriber limits"). Accounting runs only while a
+   * limit is on; the table is rebuilt from the BIB each time, so a change applies to what exists.
+   */
+  private configureSubscribers(g: CoreGlobals, pool4: Pool4): void {
+    const bib = this.tables.bib, subs = this.tables.subscribers;
+    const perShard = (proto: number): number => {
+      if (g.subscriberPortShare > 0) return Math.max(1, Math.ceil(pool4.averageSlicePorts(proto) * g.subscriberPortShare / 100));
+      return g.subscriberPortLimit > 0 ? Math.ceil(g.subscriberPortLimit / this.shards) : 0;
+    };
+    const ports: [number, number, number] = [perShard(6), perShard(17), perShard(1)];
+    const rate = g.subscriberMappingRate > 0 ? Math.ceil(g.subscriberMappingRate / this.shards) : 0;
+    const on = ports[0] > 0 || ports[1] > 0 || ports[2] > 0 || rate > 0;
+    bib.subscribers = null;
+    subs.configure({ prefixLength: on ? g.subscriberPrefixLength : 0, ports, rate }, bib.rec, bib.capacity);
+    if (on) bib.subscribers = subs;
   }
 
   process6(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {

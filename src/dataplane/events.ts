@@ -20,8 +20,11 @@ import { formatIpv4 } from './packet/addr-text';
 import { formatIpv6 } from './tables/read';
 import { COUNTERS } from './counters';
 
-export const enum MappingEvent { BIB_CREATE = 1, BIB_REMOVE = 2, SESSION_CREATE = 3, SESSION_REMOVE = 4, PACKET = 5 }
-export const EVENT_NAMES = ['', 'bib-create', 'bib-remove', 'session-create', 'session-remove', 'packet'];
+export const enum MappingEvent { BIB_CREATE = 1, BIB_REMOVE = 2, SESSION_CREATE = 3, SESSION_REMOVE = 4, PACKET = 5, SUBSCRIBER_LIMIT = 6 }
+export const EVENT_NAMES = ['', 'bib-create', 'bib-remove', 'session-create', 'session-remove', 'packet', 'subscriber-limit'];
+/** subscriber-limit records: R_V6.. the prefix, then its length, what it holds, the limit, and why. */
+const R_SUB_LEN = 5, R_SUB_HELD = 6, R_SUB_LIMIT = 7, R_SUB_REASON = 8;
+const SUB_REASONS = ['', 'port-limit', 'rate-limit'];
 /** logging-debug records: R_V6.. hold the port id, frame length, verdict and up to 4 counter ids. */
 const R_DBG_PORT = 1, R_DBG_LEN = 2, R_DBG_ACTION = 3, R_DBG_STEPS = 4, DBG_STEPS = 4;
 const ACTIONS = ['drop', 'tx', 'handoff', 'hold'];
@@ -99,6 +102,23 @@ export class EventRing {
     this.commit(s);
   }
 
+  /**
+   * A subscriber met its limit (tables/subscribers.ts): reason 1 port limit, 2 rate limit; the
+   * prefix's four words at key[k..k+4). Always written (rate-limited by the caller), whatever the
+   * logging globals say: RFC 6888 REQ-4's limit is an event the operator must be able to see.
+   */
+  subscriber(reason: number, proto: number, key: Int32Array, k: number, len: number, held: number, limit: number, now: number): void {
+    const s = this.slot();
+    if (s < 0) return;
+    const w = this.w;
+    w[s + R_KIND] = MappingEvent.SUBSCRIBER_LIMIT | ((proto & 0xff) << 8);
+    w[s + R_V6] = key[k]; w[s + R_V6 + 1] = key[k + 1]; w[s + R_V6 + 2] = key[k + 2]; w[s + R_V6 + 3] = key[k + 3];
+    w[s + R_SUB_LEN] = len; w[s + R_SUB_HELD] = held; w[s + R_SUB_LIMIT] = limit; w[s + R_SUB_REASON] = reason;
+    w[s + R_TIME_HI] = Math.floor(now / 4294967296);
+    w[s + R_TIME_LO] = now | 0;
+    this.commit(s);
+  }
+
   /** Offset of the next free record, or -1 (counted) when the consumer is a whole ring behind. */
   private slot(): number {
     const w = this.w;
@@ -135,6 +155,8 @@ export interface MappingRecord {
   isStatic: boolean;
   ipv6: string; ipv6Port: number;
   ipv4: string; ipv4Port: number;
+  /** subscriber-limit records only: the subscriber (prefix/len), what it holds, the limit, why. */
+  subscriber?: { prefix: string; held: number; limit: number; reason: string };
   /** logging-debug records only (then the address fields are empty). */
   packet?: { port: number; len: number; verdict: string; steps: string[] };
   /** Sessions only. */
@@ -193,6 +215,16 @@ export class EventReader {
       const x = w[s + R_V6 + k];
       this.a6[4 * k] = x >>> 24; this.a6[4 * k + 1] = x >>> 16; this.a6[4 * k + 2] = x >>> 8; this.a6[4 * k + 3] = x;
     }
+    if (kind === MappingEvent.SUBSCRIBER_LIMIT) {
+      return {
+        event: 'subscriber-limit', protocol: PROTO[proto] ?? String(proto), time, isStatic: false,
+        ipv6: '', ipv6Port: 0, ipv4: '', ipv4Port: 0, shard: this.shard,
+        subscriber: {
+          prefix: `${formatIpv6(this.a6)}/${w[s + R_SUB_LEN]}`, held: w[s + R_SUB_HELD], limit: w[s + R_SUB_LIMIT],
+          reason: SUB_REASONS[w[s + R_SUB_REASON]] ?? String(w[s + R_SUB_REASON]),
+        },
+      };
+    }
     const ports = w[s + R_PORTS];
     const rec: MappingRecord = {
       event: EVENT_NAMES[kind] ?? `event-${kind}`,
@@ -234,6 +266,12 @@ export class EventReader {
  *   nat64-mapping time=... event=session-create proto=TCP ipv6=2001:db8::2#40000 ipv6-remote=64:ff9b::cb00:7110#8080 ipv4=203.0.113.1#61001 ipv4-remote=203.0.113.16#8080 shard=0
  */
 export function formatMappingLine(r: MappingRecord, instance?: string): string {
+  if (r.subscriber) {
+    // RFC 6888 REQ-4: the subscriber that met its limit (mapping-log style, its own line prefix).
+    const u = r.subscriber, inst = instance !== undefined ? ` instance=${JSON.stringify(instance)}` : '';
+    const what = u.reason === 'rate-limit' ? `new-mappings-per-second=${u.limit}` : `held=${u.held} limit=${u.limit}`;
+    return `nat64-subscriber time=${new Date(r.time).toISOString()}${inst} event=${u.reason} proto=${r.protocol} subscriber=${u.prefix} ${what} shard=${r.shard}`;
+  }
   if (r.packet) {
     const p = r.packet;
     return `nat64-debug time=${new Date(r.time).toISOString()} shard=${r.shard} port=${p.port} len=${p.len} verdict=${p.verdict} steps=${p.steps.join(',') || '-'}`;

@@ -25,6 +25,23 @@ export interface SessionRow {
   shard: number;
 }
 
+/** One subscriber (RFC 6888 REQ-4) over all shards: what it holds and the limits (0 = none). */
+export interface SubscriberRow {
+  subscriber: string;
+  tcp: number; udp: number; icmp: number;
+  /** Highest held/limit over the protocols with a limit (0 when none has one). */
+  usage: number;
+}
+
+export interface SubscriberReport {
+  /** 0 when no per-subscriber limit is configured (no accounting, no rows). */
+  prefixLength: number;
+  /** What all shards together enforce: each shard's limit times the shard count. */
+  limits: { tcp: number; udp: number; icmp: number; mappingsPerSecond: number };
+  /** Subscribers holding anything, most used first (by usage, then by ports held). */
+  subscribers: SubscriberRow[];
+}
+
 export interface PortRow extends PortInfo { configName: string; addresses: string[]; stats: PortStats }
 
 /**
@@ -39,8 +56,11 @@ export interface DataplaneApi {
   counters(): { total: Record<string, number>; perShard: Array<Record<string, number>> };
   ports(): PortRow[];
   setPortMtu(name: string, mtu: number): Promise<void>;
-  bib(protocol?: Protocol): BibRow[];
-  sessions(protocol?: Protocol): SessionRow[];
+  /** `within`: only the entries of IPv6 sources inside this prefix (a subscriber). */
+  bib(protocol?: Protocol, within?: { addr: Uint8Array; len: number }): BibRow[];
+  sessions(protocol?: Protocol, within?: { addr: Uint8Array; len: number }): SessionRow[];
+  /** Per-subscriber accounting (RFC 6888 REQ-4), top `top` subscribers. Optional for test recorders. */
+  subscribers?(top: number): SubscriberReport;
   stop(): Promise<void>;
   /** BIB entries and sessions per shard and protocol (metrics). Optional: test recorders may omit it. */
   tableCounts?(): Array<{ shard: number; bib: Record<Protocol, number>; sessions: Record<Protocol, number> }>;

@@ -12,11 +12,12 @@ import { parseMac } from './l2/ethernet';
 import { word6, type PortRuntime } from './l2/interfaces';
 import { createNeighborBuffer, NeighborTable } from './l2/neighbors';
 import { createMailbox, MailboxClient } from './mailbox';
-import type { BibRow, DataplaneApi, PortRow, Protocol, SessionRow } from './manager-api';
+import type { BibRow, DataplaneApi, PortRow, Protocol, SessionRow, SubscriberReport } from './manager-api';
 import { isV4, portRuntime } from './port-runtime';
 import type { ShardInit, ShardMessage } from './shard-init';
 import { allocateShardTables, type ShardTableBuffers } from './tables/shard-tables';
-import { readBib, readSessions } from './tables/read';
+import { readBib, readSessions, type Within6 } from './tables/read';
+import { mergeSubscribers, readSubscribers } from './tables/read-subscribers';
 import { countTables } from './tables/count';
 
 interface ShardHandle {
@@ -205,13 +206,17 @@ export class Dataplane implements DataplaneApi {
     await Promise.all(this.shards.map((h) => h.mailbox.request({ type: 'mtu', port: p.rt.id, mtu } satisfies ShardMessage)));
   }
 
-  bib(protocol?: Protocol): BibRow[] {
-    return this.shards.flatMap((h) => readBib(h.init.tables as ShardTableBuffers, h.init.shard, protocol));
+  bib(protocol?: Protocol, within?: Within6): BibRow[] {
+    return this.shards.flatMap((h) => readBib(h.init.tables as ShardTableBuffers, h.init.shard, protocol, within));
   }
 
-  sessions(protocol?: Protocol): SessionRow[] {
+  sessions(protocol?: Protocol, within?: Within6): SessionRow[] {
     const now = Date.now();
-    return this.shards.flatMap((h) => readSessions(h.init.tables as ShardTableBuffers, h.init.shard, now, protocol));
+    return this.shards.flatMap((h) => readSessions(h.init.tables as ShardTableBuffers, h.init.shard, now, protocol, within));
+  }
+
+  subscribers(top: number): SubscriberReport {
+    return mergeSubscribers(this.shards.map((h) => readSubscribers(h.init.tables as ShardTableBuffers)), top);
   }
 
   /** BIB entries and sessions per shard and protocol (metrics): counts only, no rows. */

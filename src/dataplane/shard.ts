@@ -158,6 +158,7 @@ export class Shard {
     const t = this.ctx.core.tables;
     t.bib.log = bib ? this.events : null;
     t.sessions.log = session ? this.events : null;
+    t.subscribers.log = this.events; // subscriber-limit lines: always (RFC 6888 REQ-4, rate-limited)
   }
 
   /**

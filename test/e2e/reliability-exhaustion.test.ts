@@ -25,6 +25,9 @@ describe('reliability: exhaustion end to end (1 shard)', function () {
     if (pool4) {
       const r = net.cli(['-i', 'example', 'pool4', 'add', '203.0.113.1', '61001-61008', '--udp']);
       assert.equal(r.status, 0, r.stderr);
+      // Exhaustion of pool4 itself: one host floods here, which the default per-subscriber limit
+      // (25 % of an address) would stop first (that is test/e2e/subscriber-limits.test.ts).
+      assert.equal(net.cli(['-i', 'example', 'global', 'update', 'subscriber-port-limit', '0']).status, 0);
     }
   };
   before(async () => { await net.up(); dst = mapped(net.t); });

@@ -15,6 +15,7 @@ function other(key: string): unknown {
     case 'time': return `${Math.floor((d.default as number) / 1000) + 60}`;
     case 'plateaus': return '1500, 1280';
     case 'pool6': return '2001:db8:64::/96';
+    case 'share': return '50%';
   }
 }
 

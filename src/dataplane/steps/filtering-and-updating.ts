@@ -14,6 +14,7 @@ import { NIL } from '../tables/layout';
 import type { ShardTables } from '../tables/shard-tables';
 import type { Pool4 } from '../tables/pool4';
 import { TimerClass } from '../tables/expiry';
+import { SUB_OK, SUB_PORT_LIMIT } from '../tables/subscribers';
 import { HELD_ALREADY } from '../tables/held-syn';
 import { TCP_KEEP, TCP_NO_SESSION, TCP_RST, TCP_SYN, TcpState, nextState, nextTimer, tcpTransition } from '../tables/tcp-state';
 import { PROTO_ICMP, PROTO_TCP, type IncomingTuple } from './determine-incoming-tuple';
@@ -31,6 +32,8 @@ const K_SO_FULL = C['tcp-so-full'];
 const K_SYN_RETRANSMIT = C['tcp-v4-syn-retransmit'];
 const K_INFO = C['icmp-info-filtered'];
 const K_SESSION_MISSING = C['session-not-found'];
+const K_SUB_PORTS = C['subscriber-port-limit'];
+const K_SUB_RATE = C['subscriber-rate-limit'];
 
 export class FilteringAndUpdating {
   globals: CoreGlobals | null = null;
@@ -40,7 +43,8 @@ export class FilteringAndUpdating {
   /**
    * Set by filter6: the state this packet needed could not be created, i.e. no IPv4 transport
    * address (pool4-exhausted), no room in the BIB (bib-table-full) or in the session table
-   * (session-table-full). RFC 6146 §3.5.1.1, §3.5.2.2 (V6 SYN in CLOSED), §3.5.3: "the packet is
+   * (session-table-full), or the subscriber is at its limit (subscriber-port-limit,
+   * subscriber-rate-limit: RFC 6888 REQ-4). RFC 6146 §3.5.1.1, §3.5.2.2 (V6 SYN in CLOSED), §3.5.3: "the packet is
    * discarded. The NAT64 SHOULD send an ICMPv6 Destination Unreachable error message with Code 3
    * (Address Unreachable)"; the core does. Never set by filter4: nothing asks to answer the IPv4
    * side for a full table (docs/design.md).
@@ -67,6 +71,14 @@ export class FilteringAndUpdating {
     if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; t.refused = true; return NIL; }
     let created = false;
     if (bib === NIL) {
+      // RFC 6888 REQ-4: the subscriber's share of pool4 (and its rate of new mappings) first, so a
+      // subscriber at its limit is refused like an exhausted pool4, but only that subscriber.
+      const sub = this.tables.subscribers.check(proto, buf, t.addr6Off, now);
+      if (sub !== SUB_OK) {
+        c[sub === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
+        this.addressUnreachable = true;
+        return NIL;
+      }
       // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4; for a SYN
       // that an IPv4 SYN is already waiting for, the address that SYN was sent to.
       if (!(proto === PROTO_TCP && this.meetHeldSyn(t)) &&

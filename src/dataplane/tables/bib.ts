@@ -5,6 +5,7 @@ import {
 import { finish, hashAddr6, mix, word } from './hash';
 import type { ShardTableBuffers } from './shard-tables';
 import { MappingEvent, type EventRing } from '../events';
+import type { Subscribers } from './subscribers';
 
 /** Told of every (protocol, IPv4 address, port) the BIB takes or frees (pool4's free-port bitmap). */
 export interface BibOccupancy {
@@ -26,6 +27,8 @@ export class Bib {
   log: EventRing | null = null;
   /** pool4 of the current configuration (its per-port bitmap follows inserts and removals), or null. */
   occupancy: BibOccupancy | null = null;
+  /** Per-subscriber counts (RFC 6888 REQ-4) of dynamic entries, while accounting is on; else null. */
+  subscribers: Subscribers | null = null;
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array) {
     this.rec = new Int32Array(b.bib);
@@ -90,6 +93,7 @@ export class Bib {
     Atomics.add(r, p + B_SEQ, 1);
     h[H_B_COUNT]++;
     if (this.occupancy !== null) this.occupancy.mark(proto, addr4, port4, true);
+    if (this.subscribers !== null && !isStatic) this.subscribers.add(proto, r, p, 1);
     if (this.log !== null) this.log.bib(MappingEvent.BIB_CREATE, r, p);
     return i;
   }
@@ -100,6 +104,7 @@ export class Bib {
     const p = i * B_STRIDE;
     if ((r[p + B_FLAGS] & BF_IN_USE) === 0) return;
     const proto = r[p + B_FLAGS] & 0xff;
+    if (this.subscribers !== null && (r[p + B_FLAGS] & BF_STATIC) === 0) this.subscribers.add(proto, r, p, -1);
     // Logged before the flags are cleared: the record still says what the mapping was.
     if (this.log !== null) this.log.bib(MappingEvent.BIB_REMOVE, r, p);
     this.unlink(this.heads6, B_NEXT6, this.bucket6w(proto, p), i);

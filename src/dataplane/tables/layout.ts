@@ -9,7 +9,9 @@
  *   session hash heads (two indexes)          =  8
  *   BIB record 11 x i32                       = 44
  *   BIB hash heads (two indexes)              =  8
- *   total                                     = 100 bytes (expiry lists are threaded through
+ *   subscriber record 12 x i32 + hash head    = 52 (one per subscriber at most; sized like the
+ *                                                   BIB so it cannot fill before the BIB does)
+ *   total                                     = 152 bytes (expiry lists are threaded through
  *   the session record; free lists through the records themselves).
  */
 
@@ -36,7 +38,17 @@ export const H_HELD_COUNT = 18;
 export const H_POOL6 = 24;
 export const H_POOL6_LEN = 28;
 export const H_TIMEOUT = 29;
-export const HEADER_WORDS = 40;
+/**
+ * Subscriber accounting (subscribers.ts, RFC 6888 REQ-4): free-list head, records in use, and the
+ * subscriber prefix length in bits, 0 while accounting is off (then readers ignore the table).
+ */
+export const H_SUB_FREE = 36;
+export const H_SUB_COUNT = 37;
+export const H_SUB_PREFIX_LEN = 38;
+/** The limits this shard enforces (per shard), for the readers: ports per protocol slot, then the rate. */
+export const H_SUB_LIMIT = 40;
+export const H_SUB_RATE = 43;
+export const HEADER_WORDS = 48;
 export const MAGIC = 0x6e363401;
 
 // ---- BIB record (Int32Array, stride B_STRIDE) ----
@@ -82,6 +94,21 @@ export const HS_PORTS = 2;
 /** 1 when the slot holds a SYN. */
 export const HS_USED = 3;
 export const HS_STRIDE = 4;
+// ---- Subscriber record (Int32Array, stride SU_STRIDE), one per IPv6 source prefix holding dynamic BIB entries ----
+export const SU_SEQ = 0;
+/** The subscriber prefix (source address masked to subscriber-prefix-length), four big-endian words. */
+export const SU_KEY = 1;
+/** Dynamic BIB entries (pool4 ports or ICMP identifiers held) per protocol slot: TCP, UDP, ICMP. */
+export const SU_COUNT = 5;
+/** Chain in the prefix index; free-list link when not in use. */
+export const SU_NEXT = 8;
+/** New-mapping token bucket (subscriber-mapping-rate): milli-tokens, and the last refill (ms, int32). */
+export const SU_TOKENS = 9;
+export const SU_STAMP = 10;
+/** Last limit log line for this subscriber (s, int32): at most one per SUB_LOG_INTERVAL_S. */
+export const SU_LOGGED = 11;
+export const SU_STRIDE = 12;
+
 /** Slots for held SYNs; `maximum-simultaneous-opens` is capped to this. */
 export const HELD_CAPACITY = 256;
 

@@ -159,6 +159,18 @@ export class Pool4 implements BibOccupancy {
     return a < 0 ? 0 : this.free[slot][a];
   }
 
+  /**
+   * Ports (identifiers) of this shard's slice per pool4 address of `proto`, averaged over the
+   * protocol's addresses: what a subscriber-port-limit share is a share of (per shard).
+   */
+  averageSlicePorts(proto: number): number {
+    const s = this.slices[protoSlot(proto)];
+    if (s.addrs.length === 0) return 0;
+    let sum = 0;
+    for (const n of s.total[ALL]) sum += n;
+    return sum / s.addrs.length;
+  }
+
   private indexOf(slot: number, addr: number): number {
     const xs = this.addrIndex[slot];
     let lo = 0, hi = xs.length - 1;

@@ -60,7 +60,20 @@ function snapshotBib(rec: Int32Array, b: number): BibSnapshot | null {
   return null;
 }
 
-export function readBib(buffers: ShardTableBuffers, shard: number, protocol?: Protocol): BibRow[] {
+/** A subscriber filter (`--subscriber`): an IPv6 prefix. */
+export interface Within6 { addr: Uint8Array; len: number }
+
+/** Is a inside prefix w (none: everything is)? */
+export function within6(a: Uint8Array, w: Within6 | undefined): boolean {
+  if (w === undefined) return true;
+  const full = w.len >> 3, rest = w.len & 7;
+  for (let i = 0; i < full; i++) if (a[i] !== w.addr[i]) return false;
+  if (rest === 0) return true;
+  const m = (0xff00 >> rest) & 0xff;
+  return (a[full] & m) === (w.addr[full] & m);
+}
+
+export function readBib(buffers: ShardTableBuffers, shard: number, protocol?: Protocol, within?: Within6): BibRow[] {
   checkBuffers(buffers);
   const rec = new Int32Array(buffers.bib);
   const rows: BibRow[] = [];
@@ -69,6 +82,7 @@ export function readBib(buffers: ShardTableBuffers, shard: number, protocol?: Pr
     if (e === null) continue;
     const name = protoName(e.proto)!;
     if (protocol !== undefined && name !== protocol) continue;
+    if (!within6(e.a6, within)) continue;
     rows.push({
       protocol: name, ipv6: formatIpv6(e.a6), ipv6Port: e.port6, ipv4: formatIpv4(e.v4), ipv4Port: e.port4,
       static: e.isStatic, shard,
@@ -77,7 +91,7 @@ export function readBib(buffers: ShardTableBuffers, shard: number, protocol?: Pr
   return rows;
 }
 
-export function readSessions(buffers: ShardTableBuffers, shard: number, nowMs: number, protocol?: Protocol): SessionRow[] {
+export function readSessions(buffers: ShardTableBuffers, shard: number, nowMs: number, protocol?: Protocol, within?: Within6): SessionRow[] {
   checkBuffers(buffers);
   const h = new Int32Array(buffers.header);
   const rec = new Int32Array(buffers.session);
@@ -106,6 +120,7 @@ export function readSessions(buffers: ShardTableBuffers, shard: number, nowMs: n
     if (e === null) continue;
     const name = protoName(e.proto)!;
     if (protocol !== undefined && name !== protocol) continue;
+    if (!within6(e.a6, within)) continue;
     const cls = misc & 0xff, state = (misc >>> 8) & 0xff, rport = misc >>> 16;
     const timeout = cls < TIMER_CLASSES ? h[H_TIMEOUT + cls] : 0;
     if (validLen) embed(pool6, pool6Len, r4, remote6, 0); else remote6.fill(0);

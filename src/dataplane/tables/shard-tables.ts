@@ -6,6 +6,8 @@ import { Bib } from './bib';
 import { Sessions } from './session';
 import { ExpiryLists, TIMER_CLASSES } from './expiry';
 import { HeldSyns } from './held-syn';
+import { SU_NEXT, SU_STRIDE } from './layout';
+import { Subscribers } from './subscribers';
 
 /**
  * One shard's tables as SharedArrayBuffers: a plain, structured-clonable object the control
@@ -24,6 +26,9 @@ export interface ShardTableBuffers {
   sessionAddrHash: SharedArrayBuffer;
   held: SharedArrayBuffer;
   heldTime: SharedArrayBuffer;
+  /** Per-subscriber accounting (subscribers.ts): records and hash heads, `capacity` each. */
+  subscriber: SharedArrayBuffer;
+  subscriberHash: SharedArrayBuffer;
 }
 
 export class TableError extends Error {
@@ -58,6 +63,8 @@ export function allocateShardTables(requested: number, advise?: (view: ArrayBuff
     sessionAddrHash: new SharedArrayBuffer(capacity * I32),
     held: new SharedArrayBuffer(HELD_CAPACITY * HS_STRIDE * I32),
     heldTime: new SharedArrayBuffer(HELD_CAPACITY * F64),
+    subscriber: new SharedArrayBuffer(capacity * SU_STRIDE * I32),
+    subscriberHash: new SharedArrayBuffer(capacity * I32),
   };
   if (advise) {
     for (const k of Object.keys(buffers) as Array<keyof ShardTableBuffers>) {
@@ -75,6 +82,9 @@ function initialise(b: ShardTableBuffers): void {
   new Int32Array(b.bibHash4).fill(NIL);
   new Int32Array(b.sessionHash).fill(NIL);
   new Int32Array(b.sessionAddrHash).fill(NIL);
+  new Int32Array(b.subscriberHash).fill(NIL);
+  const sub = new Int32Array(b.subscriber);
+  for (let i = 0; i < n; i++) sub[i * SU_STRIDE + SU_NEXT] = i + 1 < n ? i + 1 : NIL;
   const bib = new Int32Array(b.bib);
   const ses = new Int32Array(b.session);
   for (let i = 0; i < n; i++) {
@@ -96,7 +106,8 @@ function initialise(b: ShardTableBuffers): void {
 
 export function checkBuffers(b: ShardTableBuffers): void {
   if (!b || !(b.header instanceof SharedArrayBuffer) || new Int32Array(b.header)[H_MAGIC] !== MAGIC
-    || b.bib.byteLength !== b.capacity * B_STRIDE * I32) {
+    || b.bib.byteLength !== b.capacity * B_STRIDE * I32
+    || !(b.subscriber instanceof SharedArrayBuffer) || b.subscriber.byteLength !== b.capacity * SU_STRIDE * I32) {
     throw new TableError('ERR_TABLE_BUFFERS', 'shard table buffers were not made by allocateShardTables()');
   }
 }
@@ -108,6 +119,7 @@ export class ShardTables {
   readonly expiry: ExpiryLists;
   readonly sessions: Sessions;
   readonly held: HeldSyns;
+  readonly subscribers: Subscribers;
 
   constructor(readonly buffers: ShardTableBuffers) {
     checkBuffers(buffers);
@@ -116,5 +128,6 @@ export class ShardTables {
     this.expiry = new ExpiryLists(buffers, this.header);
     this.sessions = new Sessions(buffers, this.header, this.bib, this.expiry);
     this.held = new HeldSyns(buffers, this.header);
+    this.subscribers = new Subscribers(buffers, this.header);
   }
 }

@@ -19,6 +19,8 @@ export function defaultGlobals(over: Partial<CoreGlobals> = {}): CoreGlobals {
     addressDependentFiltering: false, dropIcmpv6Info: false, dropExternallyInitiatedTcp: false,
     handleRstDuringFinRcv: false, icmpAdminProhibited: false, maximumSimultaneousOpens: 10, sourceIcmpv6ErrorsBetter: true, udpTimeout: 300000, icmpTimeout: 60000,
     tcpEstTimeout: 7200000, tcpTransTimeout: 240000, fArgs: 0b1011, logging: { bib: false, session: false },
+    // Per-subscriber limits off here (RFC 6146 vectors exhaust pool4 from one host); their tests turn them on.
+    subscriberPrefixLength: 128, subscriberPortLimit: 0, subscriberPortShare: 0, subscriberMappingRate: 0,
     ...over,
   };
 }

@@ -1,4 +1,4 @@
-import { Command } from 'clipanion';
+import { Command, Option } from 'clipanion';
 import type { BibRow } from '../../../dataplane/manager-api';
 import { ProtocolDisplayCommand } from '../../base';
 
@@ -7,13 +7,17 @@ export default class BibDisplayCommand extends ProtocolDisplayCommand {
   static override usage = Command.Usage({
     category: 'bib',
     description: 'Show the BIB (static and dynamic entries)',
-    examples: [['TCP entries', 'nat64 bib display --tcp'], ['Everything as JSON', 'nat64 bib display --json'], ['UDP as CSV', 'nat64 bib display --udp --csv']],
+    examples: [['TCP entries', 'nat64 bib display --tcp'], ['Everything as JSON', 'nat64 bib display --json'], ['UDP as CSV', 'nat64 bib display --udp --csv'], ['One subscriber\'s mappings', 'nat64 bib display --subscriber 2001:db8::66']],
   });
 
 
+  subscriber = Option.String('--subscriber', { description: 'Only entries of IPv6 sources inside this prefix (an address: its /128), e.g. 2001:db8:0:66::/64' });
+
   protected async run(): Promise<void> {
     const protocol = this.protocol;
-    const rows = await this.request(['bib', 'display'], protocol ? { protocol } : {}) as BibRow[];
+    const args: Record<string, unknown> = protocol ? { protocol } : {};
+    if (this.subscriber !== undefined) args.subscriber = this.subscriber;
+    const rows = await this.request(['bib', 'display'], args) as BibRow[];
     if (this.mode === 'table') {
       this.show<BibRow>([
         { key: 'protocol', header: 'Proto' },

@@ -1,4 +1,4 @@
-import { Command } from 'clipanion';
+import { Command, Option } from 'clipanion';
 import type { SessionRow } from '../../../dataplane/manager-api';
 import { ProtocolDisplayCommand } from '../../base';
 
@@ -11,13 +11,17 @@ export default class SessionDisplayCommand extends ProtocolDisplayCommand {
     category: 'session',
     description: 'Show the session table',
     details: 'IPv6 local is the IPv6 node, IPv6 remote the pool6 address it talks to; IPv4 local is the pool4 transport address, IPv4 remote the IPv4 node (Jool\'s "Remote"/"Local" columns, per side).',
-    examples: [['TCP sessions', 'nat64 session display --tcp'], ['As CSV', 'nat64 session display --csv'], ['UDP as JSON', 'nat64 session display --udp --json']],
+    examples: [['TCP sessions', 'nat64 session display --tcp'], ['As CSV', 'nat64 session display --csv'], ['UDP as JSON', 'nat64 session display --udp --json'], ['Sessions of a /64 subscriber', 'nat64 session display --subscriber 2001:db8:0:66::/64']],
   });
 
 
+  subscriber = Option.String('--subscriber', { description: 'Only entries of IPv6 sources inside this prefix (an address: its /128), e.g. 2001:db8:0:66::/64' });
+
   protected async run(): Promise<void> {
     const protocol = this.protocol;
-    const rows = await this.request(['session', 'display'], protocol ? { protocol } : {}) as SessionRow[];
+    const args: Record<string, unknown> = protocol ? { protocol } : {};
+    if (this.subscriber !== undefined) args.subscriber = this.subscriber;
+    const rows = await this.request(['session', 'display'], args) as SessionRow[];
     if (this.mode !== 'table') return this.show<SessionRow>(FIELDS.map((key) => ({ key, header: key })), rows);
     this.show<SessionRow>([
       { key: 'protocol', header: 'Proto' },

@@ -1,0 +1,194 @@
+/**
+ * Issue 15 end to end: one IPv6 host opens new flows as fast as it can (UDP and TCP from random
+ * ports, ICMP echo with random identifiers) while an innocent host on the same pool4 address keeps
+ * pinging, fetching over HTTP and exchanging UDP. With the default settings (subscriber-port-limit
+ * 25 % of a pool4 address per /128) the innocent host loses nothing; the attacker's excess is
+ * counted (subscriber-port-limit), logged, and shown by `subscriber display`. A control run with
+ * the limit off shows the attack this defends against (pool4-exhausted for the innocent host).
+ * Then per /64, switched at run time. 2 shards: each shard enforces its share.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { RelNet, sleep } from './reliability-net';
+import { mapped } from '../../src/demo/checks';
+import { nsExec } from '../../src/demo/topology';
+import type { SubscriberReport } from '../../src/dataplane/manager-api';
+
+const ATTACKER = '2001:db8::66';
+/** The /64 attacker's prefix: routed by the translator to the second IPv6 node. */
+const ATTACK64 = '2001:db8:0:66::';
+const SECONDS = 5;
+
+/**
+ * New flows at full rate from raw frames (AF_PACKET, straight to the translator's MAC): UDP and TCP
+ * SYNs from random source ports, ICMPv6 echo requests with random identifiers; the source is `src`,
+ * or with `rotate64` a random address of that /64 for every frame. Checksums are right.
+ */
+const ATTACK = `
+import json, random, socket, struct, sys, time
+iface, mac, src, dst, secs, rotate = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6] == '1'
+rnd = random.Random(15)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((iface, 0))
+eth = bytes.fromhex(mac.replace(':', '')) + s.getsockname()[4][:6] + b'\\x86\\xdd'
+base = socket.inet_pton(socket.AF_INET6, src); d = socket.inet_pton(socket.AF_INET6, dst)
+def csum(b):
+    if len(b) % 2: b += b'\\0'
+    t = sum(struct.unpack('!%dH' % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+    return ~t & 0xffff
+def frame(a, nh, body, off):
+    b = bytearray(body); c = csum(a + d + struct.pack('!I3xB', len(b), nh) + bytes(b))
+    b[off:off + 2] = struct.pack('!H', c or 0xffff)
+    return eth + struct.pack('!IHBB', 0x60000000, len(b), nh, 64) + a + d + bytes(b)
+t0 = time.time(); sent = 0
+while time.time() - t0 < secs:
+    a = base[:8] + rnd.getrandbits(64).to_bytes(8, 'big') if rotate else base
+    k = sent % 3
+    if k == 0: f = frame(a, 17, struct.pack('!HHHH', rnd.randint(1024, 65535), 5353, 12, 0) + b'atck', 6)
+    elif k == 1: f = frame(a, 6, struct.pack('!HHIIBBHHH', rnd.randint(1024, 65535), 8080, sent, 0, 0x50, 0x02, 65535, 0, 0), 16)
+    else: f = frame(a, 58, struct.pack('!BBHHH', 128, 0, 0, rnd.randint(0, 65535), 1) + b'atck', 2)
+    try: s.send(f); sent += 1
+    except OSError: time.sleep(0.0005)
+print(json.dumps({'sent': sent}))
+`;
+
+/** A command in a namespace, asynchronously: its exit status and output. */
+function inNs(ns: string, cmd: string[], timeoutMs = 30000): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b) => { out += b; });
+    p.stderr.on('data', (b) => { out += b; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
+  });
+}
+
+interface Innocent { pings: { sent: number; received: number }; fetches: { ok: number; tried: number }; udp: { sent: number; received: number } }
+
+describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, default settings)', function () {
+  this.timeout(180000);
+  const net = new RelNet({
+    prefix: 'n64sub', shards: 2,
+    config: (cfg) => { cfg.dataplane.ports[0].routes = [{ prefix: `${ATTACK64}/64`, via: '2001:db8::3' }]; },
+  });
+  let mac6 = '';
+  const innocentNs = () => net.t.v6Nodes[0].ns;
+  const attackerNs = () => net.t.v6Nodes[1].ns;
+  const url = () => `http://[${mapped(net.t)}]:8080/`;
+
+  before(async () => {
+    await net.up();
+    nsExec(attackerNs(), ['ip', '-6', 'addr', 'add', `${ATTACKER}/96`, 'dev', 'eth0', 'nodad']);
+    // The /64 attacker's addresses: local to its node, so the replies the translator routes there land.
+    nsExec(attackerNs(), ['ip', '-6', 'route', 'add', 'local', `${ATTACK64}/64`, 'dev', 'lo']);
+    mac6 = net.json<Array<{ configName: string; mac: string }>>(['port', 'display']).find((p) => p.configName === 'v6')!.mac;
+  });
+  after(async () => { await net.down(); });
+  const fresh = () => {
+    net.cli(['instance', 'remove']);
+    const r = net.cli(['instance', 'add', '--pool6', '64:ff9b::/96']);
+    assert.equal(r.status, 0, r.stderr);
+  };
+
+  const attack = (src: string, rotate: boolean) =>
+    net.python(attackerNs(), ATTACK, ['eth0', mac6, src, mapped(net.t), String(SECONDS), rotate ? '1' : '0'], SECONDS * 1000 + 20000)
+      .then((o) => (JSON.parse(o) as { sent: number }).sent);
+
+  /** What the innocent host does meanwhile: pings (new identifiers), HTTP fetches (new ports), UDP. */
+  async function innocent(seconds: number): Promise<Innocent> {
+    const ns = innocentNs();
+    const udp = net.probe(0, 47123, seconds, 50);
+    const pingRuns: Array<Promise<{ status: number | null; out: string }>> = [];
+    let tried = 0, ok = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < seconds * 1000) {
+      // A new ping process every second: a new ICMP identifier, i.e. a new mapping each time.
+      pingRuns.push(inNs(ns, ['ping', '-6', '-n', '-c', '4', '-i', '0.2', '-W', '1', mapped(net.t)]));
+      tried++;
+      const r = await inNs(ns, ['curl', '-sS', '-g', '-o', '/dev/null', '-w', '%{http_code}', '-m', '3', url()]);
+      if (r.status === 0 && r.out.trim() === '200') ok++;
+      await sleep(700);
+    }
+    let sent = 0, received = 0;
+    for (const r of await Promise.all(pingRuns)) {
+      const m = /(\d+) packets transmitted, (\d+) received/.exec(r.out);
+      sent += Number(m?.[1] ?? 4); received += Number(m?.[2] ?? 0);
+    }
+    const u = await udp;
+    return { pings: { sent, received }, fetches: { ok, tried }, udp: { sent: u.sent, received: u.received } };
+  }
+
+  const describeRun = (name: string, sent: number, i: Innocent, d: (k: string) => number) =>
+    // eslint-disable-next-line no-console
+    console.log(`      ${name}: attacker ${sent} new-flow frames in ${SECONDS} s; innocent ping ${i.pings.received}/${i.pings.sent}, ` +
+      `HTTP ${i.fetches.ok}/${i.fetches.tried}, UDP ${i.udp.received}/${i.udp.sent}; subscriber-port-limit ${d('subscriber-port-limit')}, ` +
+      `pool4-exhausted ${d('pool4-exhausted')}, icmp-error-sent ${d('icmp-error-sent')}`);
+
+  async function attackedRun(src: string, rotate: boolean): Promise<{ sent: number; i: Innocent; d: (k: string) => number }> {
+    const c0 = net.counters();
+    const [sent, i] = await Promise.all([attack(src, rotate), sleep(300).then(() => innocent(SECONDS))]);
+    await sleep(300);
+    const c1 = net.counters();
+    return { sent, i, d: (k: string) => (c1[k] ?? 0) - (c0[k] ?? 0) };
+  }
+
+  it('control run, limits off (subscriber-port-limit 0): the attacker exhausts the shared pool4 address and the innocent host is refused', async () => {
+    fresh();
+    assert.equal(net.cli(['global', 'update', 'subscriber-port-limit', '0']).status, 0);
+    const { sent, i, d } = await attackedRun(ATTACKER, false);
+    describeRun('limits off', sent, i, d);
+    assert.ok(d('pool4-exhausted') > 0, 'the attack did not exhaust pool4: it shows nothing');
+    assert.ok(i.pings.received < i.pings.sent || i.fetches.ok < i.fetches.tried,
+      `the innocent host was not hurt (ping ${i.pings.received}/${i.pings.sent}, HTTP ${i.fetches.ok}/${i.fetches.tried})`);
+  });
+
+  it('defaults (25 % of a pool4 address per /128): the innocent host pings, fetches and exchanges UDP without loss; the attacker is held at its limit, counted and logged', async () => {
+    fresh();
+    const g = net.json<Record<string, unknown>>(['global', 'display']);
+    assert.equal(g['subscriber-port-limit'], '25%');
+    assert.equal(g['subscriber-prefix-length'], 128);
+    const { sent, i, d } = await attackedRun(ATTACKER, false);
+    describeRun('defaults', sent, i, d);
+    assert.ok(d('subscriber-port-limit') > 1000, `subscriber-port-limit ${d('subscriber-port-limit')}`);
+    assert.equal(d('pool4-exhausted'), 0);
+    assert.equal(i.pings.received, i.pings.sent, `ping ${i.pings.received}/${i.pings.sent}`);
+    assert.equal(i.fetches.ok, i.fetches.tried, `HTTP ${i.fetches.ok}/${i.fetches.tried}`);
+    assert.ok(i.udp.received >= i.udp.sent * 0.98, `UDP ${i.udp.received}/${i.udp.sent}`);
+    // The operator's view: the attacker at 100 % of each limit (4535 ports x 25 %, per shard's half).
+    const r = net.json<SubscriberReport>(['subscriber', 'display', '--top', '3']);
+    assert.equal(r.prefixLength, 128);
+    const a = r.subscribers[0];
+    assert.equal(a.subscriber, `${ATTACKER}/128`);
+    assert.ok(a.usage >= 0.99 && a.usage <= 1, JSON.stringify(r));
+    assert.ok(a.tcp >= r.limits.tcp * 0.99 && a.tcp <= r.limits.tcp, JSON.stringify(r));
+    assert.ok(r.limits.udp >= 1133 && r.limits.udp <= 1136, JSON.stringify(r.limits));
+    const bib = net.json<unknown[]>(['bib', 'display', '--udp', '--subscriber', ATTACKER]);
+    assert.equal(bib.length, a.udp);
+    const innocentSessions = net.json<Array<{ ipv6Local: string }>>(['session', 'display', '--subscriber', `${net.t.v6Nodes[0].addr}/128`]);
+    assert.ok(innocentSessions.length > 0 && innocentSessions.every((s) => s.ipv6Local === net.t.v6Nodes[0].addr));
+    assert.match(net.output, /^nat64-subscriber time=\S+ instance="default" event=port-limit proto=(TCP|UDP|ICMP) subscriber=2001:db8::66\/128 held=\d+ limit=\d+ shard=[01]$/m);
+    // After the attack: still everything.
+    const after = await innocent(2);
+    assert.equal(after.pings.received, after.pings.sent);
+    assert.equal(after.fetches.ok, after.fetches.tried);
+  });
+
+  it('subscriber-prefix-length 64 at run time: an attacker rotating addresses inside its /64 is one subscriber', async () => {
+    fresh();
+    const r = net.cli(['global', 'update', 'subscriber-prefix-length', '64']);
+    assert.equal(r.status, 0, r.stderr);
+    const { sent, i, d } = await attackedRun(`${ATTACK64}1`, true);
+    describeRun('/64', sent, i, d);
+    assert.ok(d('subscriber-port-limit') > 1000, `subscriber-port-limit ${d('subscriber-port-limit')}`);
+    assert.equal(d('pool4-exhausted'), 0);
+    assert.equal(i.pings.received, i.pings.sent, `ping ${i.pings.received}/${i.pings.sent}`);
+    assert.equal(i.fetches.ok, i.fetches.tried, `HTTP ${i.fetches.ok}/${i.fetches.tried}`);
+    const rep = net.json<SubscriberReport>(['subscriber', 'display']);
+    assert.equal(rep.prefixLength, 64);
+    assert.equal(rep.subscribers[0].subscriber, '2001:db8:0:66::/64');
+    assert.ok(rep.subscribers[0].usage >= 0.99, JSON.stringify(rep.subscribers[0]));
+    // Many addresses, one subscriber: the BIB has entries of hundreds of sources in that /64.
+    const sources = new Set(net.json<Array<{ ipv6: string }>>(['bib', 'display', '--subscriber', `${ATTACK64}/64`]).map((b) => b.ipv6));
+    assert.ok(sources.size > 100, `${sources.size} sources`);
+  });
+});
