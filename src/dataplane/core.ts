@@ -98,6 +98,7 @@ export class Nat64Core implements TranslationCore {
   constructor(private readonly shard: number, private readonly shards: number, buffers: ShardTableBuffers,
     private readonly counters: Float64Array) {
     this.tables = new ShardTables(buffers);
+    this.tables.subscribers.counters = counters;
     this.classifier = new Classifier(shard, shards);
     this.filtering = new FilteringAndUpdating(this.tables, counters);
   }

@@ -68,6 +68,7 @@ export const COUNTERS = [
   { name: 'tcp-so-full', explain: 'Dropped: IPv4 SYN not held, maximum-simultaneous-opens SYNs are already waiting.' },
   { name: 'session-not-found', explain: 'Dropped: ICMP error about a flow that has a BIB entry but no session (RFC 6146 §3.5).' },
   { name: 'subscriber-port-limit', explain: 'Dropped: new mapping refused, the subscriber (IPv6 source prefix of subscriber-prefix-length) already holds subscriber-port-limit pool4 ports or ICMP identifiers of this protocol (RFC 6888 REQ-4). ICMPv6 Address Unreachable built for it, as for pool4-exhausted (icmp-error-sent, or suppressed / rate-limited); logged as nat64-subscriber event=port-limit.' },
+  { name: 'subscriber-untracked', explain: 'Not a drop: a new mapping was created for a subscriber that could not be counted, the subscriber table being full (more distinct subscribers hold mappings than half the shard\'s BIB slots; docs/design.md "Per-subscriber limits"). Limits do not apply to it until the next configuration change recounts.' },
   { name: 'subscriber-rate-limit', explain: 'Dropped: new mapping refused, the subscriber created subscriber-mapping-rate mappings in the last second. ICMPv6 Address Unreachable built for it (icmp-error-sent, or suppressed / rate-limited); logged as nat64-subscriber event=rate-limit.' },
   // Egress MTU and fragments (translate/fragment.ts, native/frag.cc)
   { name: 'mtu-fragmented', explain: 'Translated packet larger than the egress MTU with DF clear, sent as fragments (RFC 7915 §4.1 / §5.1.1).' },

@@ -172,3 +172,15 @@ describe('per-subscriber limits (RFC 6888 REQ-4, issue 15)', () => {
     assert.deepEqual([g.subscriberPrefixLength, g.subscriberPortShare, g.subscriberPortLimit, g.subscriberMappingRate], [128, 25, 0, 0]);
   });
 });
+
+describe('per-subscriber accounting: a full subscriber table fails open (issue 15)', () => {
+  it('one record per two BIB slots: distinct subscribers beyond that are translated, not refused, and counted subscriber-untracked', () => {
+    const { core, c } = makeCore(makeConfig(limits({ subscriberPortLimit: 2 })), { capacity: 64 });
+    let ok = 0;
+    for (let h = 1; h <= 40; h++) if (run(core, 6, udpFrom(`2001:db8::1:${h.toString(16)}`, 40000), 1000).r === Result.EMIT4) ok++;
+    assert.equal(ok, 40, 'no host is refused for the table being full');
+    assert.equal(core.tables.subscribers.count, 32);
+    assert.equal(n(c, 'subscriber-untracked'), 8);
+    assert.equal(n(c, 'subscriber-port-limit'), 0);
+  });
+});

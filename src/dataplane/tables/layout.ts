@@ -9,9 +9,9 @@
  *   session hash heads (two indexes)          =  8
  *   BIB record 11 x i32                       = 44
  *   BIB hash heads (two indexes)              =  8
- *   subscriber record 12 x i32 + hash head    = 52 (one per subscriber at most; sized like the
- *                                                   BIB so it cannot fill before the BIB does)
- *   total                                     = 152 bytes (expiry lists are threaded through
+ *   subscriber record 12 x i32 + hash head    = 26 (one slot per two sessions: see
+ *                                                   subscriberCapacity())
+ *   total                                     = 126 bytes (expiry lists are threaded through
  *   the session record; free lists through the records themselves).
  */
 
@@ -111,6 +111,15 @@ export const SU_STRIDE = 12;
 
 /** Slots for held SYNs; `maximum-simultaneous-opens` is capped to this. */
 export const HELD_CAPACITY = 256;
+
+/**
+ * Subscriber records per shard: one per two BIB slots. Every subscriber with a record holds at least
+ * one dynamic BIB entry, so only when more than half the BIB belongs to distinct subscribers (each
+ * with one or two mappings: nobody near a limit) can the table be full; a subscriber that finds it
+ * full is not counted (subscriber-untracked) rather than refused, so a flood of distinct sources
+ * cannot turn accounting into a denial of service. Keeps the tables within 128 bytes per session.
+ */
+export function subscriberCapacity(capacity: number): number { return Math.max(1, capacity >>> 1); }
 
 /** Smallest power of two >= n (n >= 1). */
 export function pow2AtLeast(n: number): number {

@@ -4,7 +4,7 @@
  * enforces. Sequence-checked like read.ts; a torn record is retried, then skipped.
  */
 import {
-  H_SUB_LIMIT, H_SUB_PREFIX_LEN, H_SUB_RATE, SU_COUNT, SU_KEY, SU_SEQ, SU_STRIDE,
+  H_SUB_LIMIT, H_SUB_PREFIX_LEN, H_SUB_RATE, SU_COUNT, SU_KEY, SU_SEQ, SU_STRIDE, subscriberCapacity,
 } from './layout';
 import { checkBuffers, type ShardTableBuffers } from './shard-tables';
 import { formatIpv6 } from './read';
@@ -38,7 +38,7 @@ export function readSubscribers(buffers: ShardTableBuffers): ShardSubscribers {
   };
   if (len <= 0 || len > 128) return out;
   const r = new Int32Array(buffers.subscriber);
-  for (let i = 0; i < buffers.capacity; i++) {
+  for (let i = 0, n = subscriberCapacity(buffers.capacity); i < n; i++) {
     const p = i * SU_STRIDE;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const seq = Atomics.load(r, p + SU_SEQ);

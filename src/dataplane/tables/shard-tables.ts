@@ -6,7 +6,7 @@ import { Bib } from './bib';
 import { Sessions } from './session';
 import { ExpiryLists, TIMER_CLASSES } from './expiry';
 import { HeldSyns } from './held-syn';
-import { SU_NEXT, SU_STRIDE } from './layout';
+import { SU_NEXT, SU_STRIDE, subscriberCapacity } from './layout';
 import { Subscribers } from './subscribers';
 
 /**
@@ -26,7 +26,7 @@ export interface ShardTableBuffers {
   sessionAddrHash: SharedArrayBuffer;
   held: SharedArrayBuffer;
   heldTime: SharedArrayBuffer;
-  /** Per-subscriber accounting (subscribers.ts): records and hash heads, `capacity` each. */
+  /** Per-subscriber accounting (subscribers.ts): records and hash heads, subscriberCapacity(capacity) each. */
   subscriber: SharedArrayBuffer;
   subscriberHash: SharedArrayBuffer;
 }
@@ -63,8 +63,8 @@ export function allocateShardTables(requested: number, advise?: (view: ArrayBuff
     sessionAddrHash: new SharedArrayBuffer(capacity * I32),
     held: new SharedArrayBuffer(HELD_CAPACITY * HS_STRIDE * I32),
     heldTime: new SharedArrayBuffer(HELD_CAPACITY * F64),
-    subscriber: new SharedArrayBuffer(capacity * SU_STRIDE * I32),
-    subscriberHash: new SharedArrayBuffer(capacity * I32),
+    subscriber: new SharedArrayBuffer(subscriberCapacity(capacity) * SU_STRIDE * I32),
+    subscriberHash: new SharedArrayBuffer(subscriberCapacity(capacity) * I32),
   };
   if (advise) {
     for (const k of Object.keys(buffers) as Array<keyof ShardTableBuffers>) {
@@ -83,8 +83,8 @@ function initialise(b: ShardTableBuffers): void {
   new Int32Array(b.sessionHash).fill(NIL);
   new Int32Array(b.sessionAddrHash).fill(NIL);
   new Int32Array(b.subscriberHash).fill(NIL);
-  const sub = new Int32Array(b.subscriber);
-  for (let i = 0; i < n; i++) sub[i * SU_STRIDE + SU_NEXT] = i + 1 < n ? i + 1 : NIL;
+  const sub = new Int32Array(b.subscriber), ns = subscriberCapacity(n);
+  for (let i = 0; i < ns; i++) sub[i * SU_STRIDE + SU_NEXT] = i + 1 < ns ? i + 1 : NIL;
   const bib = new Int32Array(b.bib);
   const ses = new Int32Array(b.session);
   for (let i = 0; i < n; i++) {
@@ -107,7 +107,7 @@ function initialise(b: ShardTableBuffers): void {
 export function checkBuffers(b: ShardTableBuffers): void {
   if (!b || !(b.header instanceof SharedArrayBuffer) || new Int32Array(b.header)[H_MAGIC] !== MAGIC
     || b.bib.byteLength !== b.capacity * B_STRIDE * I32
-    || !(b.subscriber instanceof SharedArrayBuffer) || b.subscriber.byteLength !== b.capacity * SU_STRIDE * I32) {
+    || !(b.subscriber instanceof SharedArrayBuffer) || b.subscriber.byteLength !== subscriberCapacity(b.capacity) * SU_STRIDE * I32) {
     throw new TableError('ERR_TABLE_BUFFERS', 'shard table buffers were not made by allocateShardTables()');
   }
 }

@@ -15,11 +15,14 @@
  */
 import {
   BF_IN_USE, BF_STATIC, B_FLAGS, B_STRIDE, B_V6, H_SUB_COUNT, H_SUB_FREE, H_SUB_LIMIT, H_SUB_PREFIX_LEN, H_SUB_RATE, NIL,
-  SU_COUNT, SU_KEY, SU_LOGGED, SU_NEXT, SU_SEQ, SU_STAMP, SU_STRIDE, SU_TOKENS,
+  SU_COUNT, SU_KEY, SU_LOGGED, SU_NEXT, SU_SEQ, SU_STAMP, SU_STRIDE, SU_TOKENS, subscriberCapacity,
 } from './layout';
 import { finish, mix, word } from './hash';
 import type { ShardTableBuffers } from './shard-tables';
 import type { EventRing } from '../events';
+import { C } from '../counters';
+
+const K_UNTRACKED = C['subscriber-untracked'];
 
 /** check() verdicts. */
 export const SUB_OK = 0;
@@ -60,6 +63,8 @@ export class Subscribers {
   private len = 0;
   /** Event ring for the limit log line (always set by the shard when it has one). */
   log: EventRing | null = null;
+  /** The shard's counters (subscriber-untracked), set by the core; null in bare table tests. */
+  counters: Float64Array | null = null;
   /** Set by check(): the subscriber's count and limit for the refused protocol (log, tests). */
   lastCount = 0;
   lastLimit = 0;
@@ -71,7 +76,7 @@ export class Subscribers {
   constructor(b: ShardTableBuffers, private readonly header: Int32Array) {
     this.rec = new Int32Array(b.subscriber);
     this.heads = new Int32Array(b.subscriberHash);
-    this.mask = b.capacity - 1;
+    this.mask = subscriberCapacity(b.capacity) - 1;
   }
 
   get on(): boolean { return this.len !== 0; }
@@ -169,7 +174,7 @@ export class Subscribers {
     if (i === NIL) {
       if (delta < 0) return; // entry from before accounting started: rebuilt by configure()
       i = this.create(this.now);
-      if (i === NIL) return; // cannot happen: sized like the BIB, one record per subscriber with entries
+      if (i === NIL) { if (this.counters !== null) this.counters[K_UNTRACKED]++; return; } // full: fail open (subscriberCapacity())
     }
     const q = i * SU_STRIDE;
     Atomics.add(r, q + SU_SEQ, 1);
