@@ -31,7 +31,10 @@
 import { COUNTERS, COUNTER_COUNT, C, type CounterName } from '../../src/dataplane/counters';
 import type { CoreGlobals } from '../../src/dataplane/core-config';
 import { Result } from '../../src/dataplane/core-api';
-import { HELD_CAPACITY } from '../../src/dataplane/tables/layout';
+import { B_STRIDE, B_V6, HELD_CAPACITY } from '../../src/dataplane/tables/layout';
+import type { ShardTables } from '../../src/dataplane/tables/shard-tables';
+import { maskWord } from '../../src/dataplane/tables/subscribers';
+import { readSubscribers } from '../../src/dataplane/tables/read-subscribers';
 import { loadNative, native } from '../../src/native';
 import { Prng } from './prng';
 import { buildCorpus, establish, type Seed } from './corpus';
@@ -61,9 +64,10 @@ const IPV6_HLEN = 40, FRAGMENT_HLEN = 8, IPV6_MIN_MTU = 1280;
 const enum Rx { UNTOUCHED, FINISHED, DEFERRED }
 /** Drop reasons that call for an ICMP error the core builds itself (always). */
 export const ERROR_REASONS: readonly CounterName[] = ['ttl-expired', 'packet-too-big', 'ext-header-unsupported', 'ipv4-source-route',
-  'pool4-exhausted', 'bib-table-full', 'session-table-full'];
+  'pool4-exhausted', 'bib-table-full', 'session-table-full', 'subscriber-port-limit', 'subscriber-rate-limit'];
 /** Of those, the ones only an IPv6 packet may produce: no state could be created for it (RFC 6146 §3.5.1.1). */
-const V6_ONLY_REASONS: readonly CounterName[] = ['pool4-exhausted', 'bib-table-full', 'session-table-full'];
+const V6_ONLY_REASONS: readonly CounterName[] = ['pool4-exhausted', 'bib-table-full', 'session-table-full',
+  'subscriber-port-limit', 'subscriber-rate-limit'];
 const V6_ONLY = Int32Array.from(V6_ONLY_REASONS, (n) => C[n]);
 /** ...and those that do only with icmp-admin-prohibited (RFC 7915 §4.4/§5.4, docs/design.md). */
 const ADMIN_PROHIBITED_REASONS: readonly CounterName[] = ['bib4-not-found', 'adf-filtered', 'tcp-v4-syn-dropped', 'tcp-syn-needed',
@@ -626,10 +630,48 @@ class Fuzzer {
       if (!(b >= 0 && b <= cap && se >= 0 && se <= cap && h >= 0 && h <= HELD_CAPACITY)) {
         throw new InvariantViolation('tables', `bib ${b} sessions ${se} held ${h} (capacity ${cap})`);
       }
+      this.checkSubscribers(t);
       if (b > st.maxBib) st.maxBib = b;
       if (se > st.maxSessions) st.maxSessions = se;
       if (h > st.maxHeld) st.maxHeld = h;
     }
+  }
+
+  /**
+   * Per-subscriber accounting (issue 15): while a limit is on, the subscriber table holds exactly
+   * the dynamic BIB entries, per protocol and per prefix (unless it ran full: subscriber-untracked),
+   * and no subscriber holds more than the shard's limit.
+   */
+  private checkSubscribers(t: ShardTables): void {
+    const subs = t.subscribers;
+    if (!subs.on) return;
+    const len = subs.prefixLength, want = new Map<string, number>();
+    for (let b = 0; b < t.bib.capacity; b++) {
+      if (!t.bib.inUse(b) || t.bib.isStatic(b)) continue;
+      const r = t.bib.rec, p = b * B_STRIDE + B_V6;
+      const key = `${[0, 1, 2, 3].map((k) => maskWord(r[p + k], k, len)).join(',')}/${t.bib.proto(b)}`;
+      want.set(key, (want.get(key) ?? 0) + 1);
+    }
+    const got = new Map<string, number>();
+    for (const u of readSubscribers(t.buffers).subscribers) {
+      const words = [0, 1, 2, 3].map((k) => (u.prefix[4 * k] << 24) | (u.prefix[4 * k + 1] << 16) | (u.prefix[4 * k + 2] << 8) | u.prefix[4 * k + 3]);
+      [6, 17, 1].forEach((proto, slot) => {
+        if (u.held[slot] === 0) return;
+        got.set(`${words.join(',')}/${proto}`, u.held[slot]);
+        const limit = subs.limit(proto);
+        if (limit > 0 && u.held[slot] > limit) throw new InvariantViolation('subscribers', `a subscriber holds ${u.held[slot]} > limit ${limit} (proto ${proto})`);
+      });
+    }
+    if (this.untracked(t) > 0) return; // a full table undercounts by design (fail open)
+    for (const [k, n] of want) {
+      if (got.get(k) !== n) throw new InvariantViolation('subscribers', `${k}: BIB has ${n} dynamic entries, subscriber table says ${got.get(k) ?? 0}`);
+    }
+    if (got.size !== want.size) throw new InvariantViolation('subscribers', `subscriber table has ${got.size} (prefix, protocol) pairs, the BIB ${want.size}`);
+  }
+
+  private untracked(t: ShardTables): number {
+    const s = this.rig.shards.find((x) => x.core.tables === t);
+    return s ? s.counters[C['subscriber-untracked']] : 0;
   }
 
   private refresh(): void {
@@ -645,7 +687,7 @@ class Fuzzer {
     for (const s of rig.shards) {
       for (let k = 0; k < 4096 && (s.core.tables.sessions.count > 0 || s.core.tables.held.count > 0); k++) s.core.expire(later + k * 24 * 3600 * 1000);
       const t = s.core.tables;
-      if (t.sessions.count !== 0 || t.bib.count !== 0 || t.held.count !== 0) {
+      if (t.sessions.count !== 0 || t.bib.count !== 0 || t.held.count !== 0 || t.subscribers.count !== 0) {
         throw new InvariantViolation('tables-drain', `after every timeout: bib ${t.bib.count} sessions ${t.sessions.count} held ${t.held.count}`);
       }
     }
