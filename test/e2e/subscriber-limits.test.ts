@@ -18,6 +18,13 @@ const ATTACKER = '2001:db8::66';
 /** The /64 attacker's prefix: routed by the translator to the second IPv6 node. */
 const ATTACK64 = '2001:db8:0:66::';
 const SECONDS = 5;
+/**
+ * The attacker's pace: 20 000 new flows/s, 4x the rate at which it empties the default pool4
+ * (3 x 4535 ports and identifiers) in the control run within a second. Unpaced, the Python sender
+ * takes a whole core of CI's two, and the innocent host's losses would measure CPU starvation of
+ * the test's own processes, not the translator.
+ */
+const ATTACK_PPS = 20000;
 
 /**
  * New flows at full rate from raw frames (AF_PACKET, straight to the translator's MAC): UDP and TCP
@@ -26,7 +33,7 @@ const SECONDS = 5;
  */
 const ATTACK = `
 import json, random, socket, struct, sys, time
-iface, mac, src, dst, secs, rotate = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6] == '1'
+iface, mac, src, dst, secs, rotate, pps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6] == '1', float(sys.argv[7])
 rnd = random.Random(15)
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((iface, 0))
 eth = bytes.fromhex(mac.replace(':', '')) + s.getsockname()[4][:6] + b'\\x86\\xdd'
@@ -41,6 +48,8 @@ def frame(a, nh, body, off):
     return eth + struct.pack('!IHBB', 0x60000000, len(b), nh, 64) + a + d + bytes(b)
 t0 = time.time(); sent = 0
 while time.time() - t0 < secs:
+    if sent >= (time.time() - t0) * pps:
+        time.sleep(0.0005); continue
     a = base[:8] + rnd.getrandbits(64).to_bytes(8, 'big') if rotate else base
     k = sent % 3
     if k == 0: f = frame(a, 17, struct.pack('!HHHH', rnd.randint(1024, 65535), 5353, 12, 0) + b'atck', 6)
@@ -63,13 +72,16 @@ function inNs(ns: string, cmd: string[], timeoutMs = 30000): Promise<{ status: n
   });
 }
 
-interface Innocent { pings: { sent: number; received: number }; fetches: { ok: number; tried: number }; udp: { sent: number; received: number } }
+interface Innocent { pings: { sent: number; received: number; errors: number }; fetches: { ok: number; tried: number }; udp: { sent: number; received: number } }
 
 describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, default settings)', function () {
   this.timeout(180000);
   const net = new RelNet({
     prefix: 'n64sub', shards: 2,
-    config: (cfg) => { cfg.dataplane.ports[0].routes = [{ prefix: `${ATTACK64}/64`, via: '2001:db8::3' }]; },
+    config: (cfg) => {
+      cfg.dataplane.ports[0].routes = [{ prefix: `${ATTACK64}/64`, via: '2001:db8::3' }];
+      cfg.control = { metrics: '127.0.0.1:9515' }; // inside the translator's namespace
+    },
   });
   let mac6 = '';
   const innocentNs = () => net.t.v6Nodes[0].ns;
@@ -91,7 +103,7 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
   };
 
   const attack = (src: string, rotate: boolean) =>
-    net.python(attackerNs(), ATTACK, ['eth0', mac6, src, mapped(net.t), String(SECONDS), rotate ? '1' : '0'], SECONDS * 1000 + 20000)
+    net.python(attackerNs(), ATTACK, ['eth0', mac6, src, mapped(net.t), String(SECONDS), rotate ? '1' : '0', String(ATTACK_PPS)], SECONDS * 1000 + 20000)
       .then((o) => (JSON.parse(o) as { sent: number }).sent);
 
   /** What the innocent host does meanwhile: pings (new identifiers), HTTP fetches (new ports), UDP. */
@@ -109,20 +121,33 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
       if (r.status === 0 && r.out.trim() === '200') ok++;
       await sleep(700);
     }
-    let sent = 0, received = 0;
+    let sent = 0, received = 0, errors = 0;
     for (const r of await Promise.all(pingRuns)) {
-      const m = /(\d+) packets transmitted, (\d+) received/.exec(r.out);
-      sent += Number(m?.[1] ?? 4); received += Number(m?.[2] ?? 0);
+      const m = /(\d+) packets transmitted, (\d+) received(?:, \+(\d+) errors)?/.exec(r.out);
+      sent += Number(m?.[1] ?? 4); received += Number(m?.[2] ?? 0); errors += Number(m?.[3] ?? 0);
     }
     const u = await udp;
-    return { pings: { sent, received }, fetches: { ok, tried }, udp: { sent: u.sent, received: u.received } };
+    return { pings: { sent, received, errors }, fetches: { ok, tried }, udp: { sent: u.sent, received: u.received } };
   }
+
+  /**
+   * Never refused (no ICMPv6 error, every fetch), and what the translator carried arrived: at most
+   * a stray ping or UDP probe late on a loaded 2-core machine (the refusals this test is about come
+   * back as errors, which must be none).
+   */
+  const innocentUnhurt = (i: Innocent) => {
+    assert.equal(i.pings.errors, 0, `ping got ${i.pings.errors} ICMPv6 errors`);
+    assert.equal(i.fetches.ok, i.fetches.tried, `HTTP ${i.fetches.ok}/${i.fetches.tried}`);
+    assert.ok(i.pings.received >= i.pings.sent - 1, `ping ${i.pings.received}/${i.pings.sent}`);
+    assert.ok(i.udp.received >= i.udp.sent * 0.98, `UDP ${i.udp.received}/${i.udp.sent}`);
+  };
 
   const describeRun = (name: string, sent: number, i: Innocent, d: (k: string) => number) =>
     // eslint-disable-next-line no-console
-    console.log(`      ${name}: attacker ${sent} new-flow frames in ${SECONDS} s; innocent ping ${i.pings.received}/${i.pings.sent}, ` +
+    console.log(`      ${name}: attacker ${sent} new-flow frames in ${SECONDS} s; innocent ping ${i.pings.received}/${i.pings.sent} (${i.pings.errors} errors), ` +
       `HTTP ${i.fetches.ok}/${i.fetches.tried}, UDP ${i.udp.received}/${i.udp.sent}; subscriber-port-limit ${d('subscriber-port-limit')}, ` +
-      `pool4-exhausted ${d('pool4-exhausted')}, icmp-error-sent ${d('icmp-error-sent')}`);
+      `pool4-exhausted ${d('pool4-exhausted')}, icmp-error-sent ${d('icmp-error-sent')}; port v6 rx ${d('port-v6-rx-packets')} missed ${d('port-v6-rx-missed')}, ` +
+      `io-tx-full ${d('io-tx-full')}, neighbor-unresolved ${d('neighbor-unresolved')}`);
 
   async function attackedRun(src: string, rotate: boolean): Promise<{ sent: number; i: Innocent; d: (k: string) => number }> {
     const c0 = net.counters();
@@ -138,8 +163,8 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
     const { sent, i, d } = await attackedRun(ATTACKER, false);
     describeRun('limits off', sent, i, d);
     assert.ok(d('pool4-exhausted') > 0, 'the attack did not exhaust pool4: it shows nothing');
-    assert.ok(i.pings.received < i.pings.sent || i.fetches.ok < i.fetches.tried,
-      `the innocent host was not hurt (ping ${i.pings.received}/${i.pings.sent}, HTTP ${i.fetches.ok}/${i.fetches.tried})`);
+    assert.ok(i.pings.errors > 0 || i.fetches.ok < i.fetches.tried,
+      `the innocent host was not refused (ping ${i.pings.received}/${i.pings.sent}, ${i.pings.errors} errors; HTTP ${i.fetches.ok}/${i.fetches.tried})`);
   });
 
   it('defaults (25 % of a pool4 address per /128): the innocent host pings, fetches and exchanges UDP without loss; the attacker is held at its limit, counted and logged', async () => {
@@ -151,9 +176,7 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
     describeRun('defaults', sent, i, d);
     assert.ok(d('subscriber-port-limit') > 1000, `subscriber-port-limit ${d('subscriber-port-limit')}`);
     assert.equal(d('pool4-exhausted'), 0);
-    assert.equal(i.pings.received, i.pings.sent, `ping ${i.pings.received}/${i.pings.sent}`);
-    assert.equal(i.fetches.ok, i.fetches.tried, `HTTP ${i.fetches.ok}/${i.fetches.tried}`);
-    assert.ok(i.udp.received >= i.udp.sent * 0.98, `UDP ${i.udp.received}/${i.udp.sent}`);
+    innocentUnhurt(i);
     // The operator's view: the attacker at 100 % of each limit (4535 ports x 25 %, per shard's half).
     const r = net.json<SubscriberReport>(['subscriber', 'display', '--top', '3']);
     assert.equal(r.prefixLength, 128);
@@ -166,11 +189,13 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
     assert.equal(bib.length, a.udp);
     const innocentSessions = net.json<Array<{ ipv6Local: string }>>(['session', 'display', '--subscriber', `${net.t.v6Nodes[0].addr}/128`]);
     assert.ok(innocentSessions.length > 0 && innocentSessions.every((s) => s.ipv6Local === net.t.v6Nodes[0].addr));
+    // The metrics: the attacker among the top subscribers, with the limits.
+    const metrics = nsExec(net.t.ns.t, ['curl', '-sS', 'http://127.0.0.1:9515/metrics']);
+    assert.match(metrics, new RegExp(`^nat64_subscriber_ports\\{subscriber="2001:db8::66/128",protocol="UDP"\\} ${a.udp}$`, 'm'));
+    assert.match(metrics, new RegExp(`^nat64_subscriber_port_limit\\{protocol="TCP"\\} ${r.limits.tcp}$`, 'm'));
     assert.match(net.output, /^nat64-subscriber time=\S+ instance="default" event=port-limit proto=(TCP|UDP|ICMP) subscriber=2001:db8::66\/128 held=\d+ limit=\d+ shard=[01]$/m);
     // After the attack: still everything.
-    const after = await innocent(2);
-    assert.equal(after.pings.received, after.pings.sent);
-    assert.equal(after.fetches.ok, after.fetches.tried);
+    innocentUnhurt(await innocent(2));
   });
 
   it('subscriber-prefix-length 64 at run time: an attacker rotating addresses inside its /64 is one subscriber', async () => {
@@ -181,8 +206,7 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
     describeRun('/64', sent, i, d);
     assert.ok(d('subscriber-port-limit') > 1000, `subscriber-port-limit ${d('subscriber-port-limit')}`);
     assert.equal(d('pool4-exhausted'), 0);
-    assert.equal(i.pings.received, i.pings.sent, `ping ${i.pings.received}/${i.pings.sent}`);
-    assert.equal(i.fetches.ok, i.fetches.tried, `HTTP ${i.fetches.ok}/${i.fetches.tried}`);
+    innocentUnhurt(i);
     const rep = net.json<SubscriberReport>(['subscriber', 'display']);
     assert.equal(rep.prefixLength, 64);
     assert.equal(rep.subscribers[0].subscriber, '2001:db8:0:66::/64');

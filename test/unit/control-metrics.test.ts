@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parseConfigText } from '../../src/control/config';
-import { buildRegistry, counterMetricName, parseListen } from '../../src/control/metrics';
+import { buildRegistry, counterMetricName, parseListen, TOP_SUBSCRIBERS } from '../../src/control/metrics';
 import type { DataplaneApi } from '../../src/dataplane/manager-api';
 
 describe('control: Prometheus metrics', () => {
@@ -33,5 +33,22 @@ describe('control: Prometheus metrics', () => {
     assert.match(text, /^nat64_sessions\{shard="0",protocol="TCP"\} 5$/m);
     assert.match(text, /^nat64_bib_entries\{shard="0",protocol="UDP"\} 2$/m);
     assert.match(text, /^nat64_port_rx_missed_total\{port="v4"\} 2$/m);
+  });
+
+  it('issue 15: the top subscribers\' ports per protocol (at most TOP_SUBSCRIBERS of them) and the limits', async () => {
+    const asked: number[] = [];
+    const rows = Array.from({ length: 30 }, (_, k) => ({ subscriber: `2001:db8::${k + 1}/128`, tcp: 100 - k, udp: 1, icmp: 0, usage: (100 - k) / 1134 }));
+    const dp = {
+      counters: () => ({ total: {}, perShard: [] }), ports: () => [],
+      subscribers: (top: number) => {
+        asked.push(top);
+        return { prefixLength: 128, limits: { tcp: 1134, udp: 1134, icmp: 1134, mappingsPerSecond: 0 }, subscribers: rows.slice(0, top) };
+      },
+    } as unknown as DataplaneApi;
+    const text = await buildRegistry(dp).metrics();
+    assert.ok(asked.includes(TOP_SUBSCRIBERS));
+    assert.match(text, /^nat64_subscriber_ports\{subscriber="2001:db8::1\/128",protocol="TCP"\} 100$/m);
+    assert.equal(text.split('\n').filter((l) => l.startsWith('nat64_subscriber_ports{') && l.includes('protocol="TCP"')).length, TOP_SUBSCRIBERS);
+    assert.match(text, /^nat64_subscriber_port_limit\{protocol="UDP"\} 1134$/m);
   });
 });
