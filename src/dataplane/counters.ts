@@ -87,7 +87,7 @@ export const COUNTERS = [
   { name: 'tcp-probe-sent', explain: 'ESTABLISHED TCP session idle for tcp-est-timeout: probe (empty ACK, seq 0) sent to the IPv6 endpoint, session moved to TRANS (RFC 6146 §3.5.2.2).' },
   { name: 'tcp-v4-syn-lost', explain: 'A stored IPv4 SYN whose packet was no longer held (its shard restarted): no Port Unreachable could be sent.' },
   // RFC 4443 §2.4(f) / RFC 1812 §4.3.2.8 (translate/icmp-rate-limit.ts)
-  { name: 'icmp-error-rate-limited', explain: 'ICMP error not sent: over the shard\'s rate (dataplane.icmpErrorsPerSecond / icmpErrorBurst, RFC 4443 §2.4(f)). The packet\'s drop reason is counted too.' },
+  { name: 'icmp-error-rate-limited', explain: 'ICMP error not sent: over the shard\'s rate (dataplane.icmpErrorsPerSecond / icmpErrorBurst, RFC 4443 §2.4(f)), or a subscriber at its limit was answered less than 100 ms ago. The packet\'s drop reason is counted too.' },
   { name: 'hairpin-error-lost', explain: 'A hairpinned IPv6 SYN stored 6 s got its Port Unreachable, but the IPv6 node\'s mapping belongs to another shard, which an error built outside a burst cannot reach: not sent (one shard never loses it).' },
 ] as const satisfies readonly CounterDef[];
 

@@ -176,6 +176,8 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
     describeRun('defaults', sent, i, d);
     assert.ok(d('subscriber-port-limit') > 1000, `subscriber-port-limit ${d('subscriber-port-limit')}`);
     assert.equal(d('pool4-exhausted'), 0);
+    // Its refusals are answered at most 10 times a second per shard: the shared error budget is left alone.
+    assert.ok(d('icmp-error-sent') <= 2 * 10 * (SECONDS + 2), `icmp-error-sent ${d('icmp-error-sent')}`);
     innocentUnhurt(i);
     // The operator's view: the attacker at 100 % of each limit (4535 ports x 25 %, per shard's half).
     const r = net.json<SubscriberReport>(['subscriber', 'display', '--top', '3']);

@@ -53,7 +53,7 @@ describe('per-subscriber limits (RFC 6888 REQ-4, issue 15)', () => {
     for (let id = 0; id < 3; id++) {
       assert.equal(run(core, 6, ipv6({ src: ATTACKER, dst: DST, nh: PROTO.ICMPV6, l4: echo(128, 100 + id, 1) }), 1000).r, Result.EMIT4);
     }
-    assert.equal(run(core, 6, ipv6({ src: ATTACKER, dst: DST, nh: PROTO.ICMPV6, l4: echo(128, 103, 1) }), 1000).r, Result.EMIT6);
+    assert.equal(run(core, 6, ipv6({ src: ATTACKER, dst: DST, nh: PROTO.ICMPV6, l4: echo(128, 103, 1) }), 1200).r, Result.EMIT6);
     assert.equal(n(c, 'subscriber-port-limit'), 2);
   });
 
@@ -137,10 +137,23 @@ describe('per-subscriber limits (RFC 6888 REQ-4, issue 15)', () => {
     assert.equal(run(core, 6, udpFrom(INNOCENT, 40000), 10_001).r, Result.EMIT4, 'another subscriber');
     assert.equal(run(core, 6, udpFrom(ATTACKER, 40010), 10_150).r, Result.EMIT6, '150 ms later: 0.75 of a token');
     assert.equal(run(core, 6, udpFrom(ATTACKER, 40011), 10_200).r, Result.EMIT4, '200 ms later: one token');
-    assert.equal(run(core, 6, udpFrom(ATTACKER, 40012), 10_210).r, Result.EMIT6);
+    assert.equal(run(core, 6, udpFrom(ATTACKER, 40012), 10_210).r, Result.DROP, 'refused, not answered: 60 ms after the last answer');
     let later = 0;
     for (let p = 0; p < 9; p++) if (run(core, 6, udpFrom(ATTACKER, 40020 + p), 12_000).r === Result.EMIT4) later++;
     assert.equal(later, 5, 'after a quiet while: one second\'s burst again, no more');
+  });
+
+  it('answers a subscriber at its limit at most once per 100 ms (the rest icmp-error-rate-limited), so it cannot spend the shared error budget', () => {
+    const { core, c } = makeCore(makeConfig(limits({ subscriberPortLimit: 1 })));
+    assert.equal(run(core, 6, udpFrom(ATTACKER, 40000), 5000).r, Result.EMIT4);
+    const verdicts = [5000, 5001, 5050, 5099, 5100, 5150, 5200].map((t, k) => run(core, 6, udpFrom(ATTACKER, 40001 + k), t).r);
+    assert.deepEqual(verdicts, [Result.EMIT6, Result.DROP, Result.DROP, Result.DROP, Result.EMIT6, Result.DROP, Result.EMIT6]);
+    assert.equal(n(c, 'subscriber-port-limit'), 7);
+    assert.equal(n(c, 'icmp-error-sent'), 3);
+    assert.equal(n(c, 'icmp-error-rate-limited'), 4);
+    // Another subscriber's refusal is answered at once: its own pace.
+    assert.equal(run(core, 6, udpFrom(INNOCENT, 1), 5201).r, Result.EMIT4);
+    assert.equal(run(core, 6, udpFrom(INNOCENT, 2), 5201).r, Result.EMIT6);
   });
 
   it('logs one nat64-subscriber line when a subscriber meets its limit, then at most one a minute', () => {

@@ -34,6 +34,7 @@ const K_INFO = C['icmp-info-filtered'];
 const K_SESSION_MISSING = C['session-not-found'];
 const K_SUB_PORTS = C['subscriber-port-limit'];
 const K_SUB_RATE = C['subscriber-rate-limit'];
+const K_ERROR_RATE_LIMITED = C['icmp-error-rate-limited'];
 
 export class FilteringAndUpdating {
   globals: CoreGlobals | null = null;
@@ -76,7 +77,9 @@ export class FilteringAndUpdating {
       const sub = this.tables.subscribers.check(proto, buf, t.addr6Off, now);
       if (sub !== SUB_OK) {
         c[sub === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
-        this.addressUnreachable = true;
+        // Answered, but paced per subscriber (subscribers.ts SUB_ERROR_INTERVAL_MS): the rest are rate-limited.
+        if (this.tables.subscribers.answer) this.addressUnreachable = true;
+        else c[K_ERROR_RATE_LIMITED]++;
         return NIL;
       }
       // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4; for a SYN

@@ -9,9 +9,9 @@
  *   session hash heads (two indexes)          =  8
  *   BIB record 11 x i32                       = 44
  *   BIB hash heads (two indexes)              =  8
- *   subscriber record 12 x i32 + hash head    = 26 (one slot per two sessions: see
+ *   subscriber record 13 x i32 + hash head    = 28 (one slot per two sessions: see
  *                                                   subscriberCapacity())
- *   total                                     = 126 bytes (expiry lists are threaded through
+ *   total                                     = 128 bytes (expiry lists are threaded through
  *   the session record; free lists through the records themselves).
  */
 
@@ -107,7 +107,9 @@ export const SU_TOKENS = 9;
 export const SU_STAMP = 10;
 /** Last limit log line for this subscriber (s, int32): at most one per SUB_LOG_INTERVAL_S. */
 export const SU_LOGGED = 11;
-export const SU_STRIDE = 12;
+/** Last Address Unreachable sent to this subscriber for a limit (ms, int32): see SUB_ERROR_INTERVAL_MS. */
+export const SU_ANSWERED = 12;
+export const SU_STRIDE = 13;
 
 /** Slots for held SYNs; `maximum-simultaneous-opens` is capped to this. */
 export const HELD_CAPACITY = 256;

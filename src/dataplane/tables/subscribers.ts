@@ -15,7 +15,7 @@
  */
 import {
   BF_IN_USE, BF_STATIC, B_FLAGS, B_STRIDE, B_V6, H_SUB_COUNT, H_SUB_FREE, H_SUB_LIMIT, H_SUB_PREFIX_LEN, H_SUB_RATE, NIL,
-  SU_COUNT, SU_KEY, SU_LOGGED, SU_NEXT, SU_SEQ, SU_STAMP, SU_STRIDE, SU_TOKENS, subscriberCapacity,
+  SU_ANSWERED, SU_COUNT, SU_KEY, SU_LOGGED, SU_NEXT, SU_SEQ, SU_STAMP, SU_STRIDE, SU_TOKENS, subscriberCapacity,
 } from './layout';
 import { finish, mix, word } from './hash';
 import type { ShardTableBuffers } from './shard-tables';
@@ -28,6 +28,14 @@ const K_UNTRACKED = C['subscriber-untracked'];
 export const SUB_OK = 0;
 export const SUB_PORT_LIMIT = 1;
 export const SUB_RATE_LIMIT = 2;
+
+/**
+ * At most one ICMPv6 Address Unreachable per subscriber and shard this often for its refusals (the
+ * others are counted icmp-error-rate-limited): a subscriber hammering its limit must not spend the
+ * shard's shared error budget (dataplane.icmpErrorsPerSecond), which the other hosts' Packet Too Big
+ * and Time Exceeded need (PMTUD, traceroute).
+ */
+export const SUB_ERROR_INTERVAL_MS = 100;
 
 /** One limit log line per subscriber and shard at most this often (RFC 6888-style event, events.ts). */
 export const SUB_LOG_INTERVAL_S = 60;
@@ -65,6 +73,8 @@ export class Subscribers {
   log: EventRing | null = null;
   /** The shard's counters (subscriber-untracked), set by the core; null in bare table tests. */
   counters: Float64Array | null = null;
+  /** Set by check() on a refusal: may it be answered (false: this subscriber was answered < SUB_ERROR_INTERVAL_MS ago)? */
+  answer = true;
   /** Set by check(): the subscriber's count and limit for the refused protocol (log, tests). */
   lastCount = 0;
   lastLimit = 0;
@@ -137,6 +147,7 @@ export class Subscribers {
       this.lastCount = r[p + SU_COUNT + slot];
       this.lastLimit = limit;
       this.logLimit(p, proto, SUB_PORT_LIMIT, limit, now);
+      this.pace(p, now);
       return SUB_PORT_LIMIT;
     }
     if (this.rate > 0) {
@@ -150,6 +161,7 @@ export class Subscribers {
         this.lastCount = r[p + SU_COUNT + slot];
         this.lastLimit = this.rate;
         this.logLimit(p, proto, SUB_RATE_LIMIT, this.rate, now);
+        this.pace(p, now);
         return SUB_RATE_LIMIT;
       }
       r[p + SU_TOKENS] = tokens - 1000;
@@ -232,6 +244,7 @@ export class Subscribers {
     r[p + SU_TOKENS] = this.rate > 0 ? this.rate * 1000 - 1000 : 0;
     r[p + SU_STAMP] = now | 0;
     r[p + SU_LOGGED] = 0;
+    r[p + SU_ANSWERED] = 0;
     const b = this.bucket();
     r[p + SU_NEXT] = this.heads[b];
     this.heads[b] = i;
@@ -256,6 +269,14 @@ export class Subscribers {
     r[p + SU_NEXT] = this.header[H_SUB_FREE];
     this.header[H_SUB_FREE] = i;
     this.header[H_SUB_COUNT]--;
+  }
+
+  /** Sets `answer` for a refusal: one Address Unreachable per subscriber per SUB_ERROR_INTERVAL_MS. */
+  private pace(p: number, now: number): void {
+    const r = this.rec, t = (now | 0) || 1; // 0 means "never answered"
+    const last = r[p + SU_ANSWERED];
+    this.answer = last === 0 || ((t - last) | 0) >= SUB_ERROR_INTERVAL_MS || ((t - last) | 0) < 0;
+    if (this.answer) r[p + SU_ANSWERED] = t;
   }
 
   /** RFC 6888-style log record when a subscriber meets its limit: once per SUB_LOG_INTERVAL_S. */
