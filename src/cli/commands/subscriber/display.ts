@@ -8,7 +8,7 @@ export default class SubscriberDisplayCommand extends DisplayCommand {
     category: 'subscriber',
     description: 'Show the subscribers that hold the most pool4 ports, against their limits (RFC 6888 REQ-4)',
     details: 'A subscriber is an IPv6 source prefix of subscriber-prefix-length bits. Counted only while a per-subscriber limit is on (subscriber-port-limit or subscriber-mapping-rate). Usage is the highest share of a limit in use over TCP, UDP and ICMP. With --json: the limits and the rows.',
-    examples: [['The 20 heaviest subscribers', 'nat64 subscriber display'], ['The top 5 as JSON', 'nat64 subscriber display --top 5 --json']],
+    examples: [['The 20 heaviest subscribers', 'nat64 subscriber display'], ['The top 5 as JSON', 'nat64 subscriber display --top 5 --json'], ['Every counted subscriber as CSV', 'nat64 subscriber display --top 100000 --csv']],
   });
 
   top = Option.String('--top', { description: 'How many subscribers (default 20)' });
