@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { runDemo } from '../../demo/run-demo';
 
 export default class DemoCommand extends Command {
   static override paths = [['demo']];
@@ -28,6 +27,7 @@ export default class DemoCommand extends Command {
       this.context.stderr.write('nat64 demo: needs root (network namespaces and DPDK)\n');
       return 1;
     }
+    const { runDemo } = await import('../../demo/run-demo'); // loaded when needed (CLI start-up)
     return runDemo({ prefix: this.prefix, shards: Number(this.shards), keep: this.keep, log: (l) => this.context.stdout.write(`${l}\n`) });
   }
 }
