@@ -1,3 +1,5 @@
+import type { SyncConfig } from './sync/config';
+
 /**
  * The daemon's configuration file, as parsed and validated (see config/nat64.example.json).
  * Field names in the file are the contract of DESIGN.md; these are their validated forms.
@@ -93,4 +95,6 @@ export interface DaemonConfig {
   dataplane: DataplaneConfig;
   instances: InstanceFileConfig[];
   control?: ControlConfig;
+  /** Session synchronisation link (docs/session-sync.md); absent: no sync socket. */
+  sync?: SyncConfig;
 }

@@ -8,6 +8,7 @@ import { DEFAULT_MBUF_DATA_ROOM, type ControlConfig, type DaemonConfig, type Dat
 import { Nat64Error, q } from './errors';
 import { checkKeys, expectArray, expectObject, parseInstance, requireField, toInstanceFile } from './instance';
 import { parseListen } from './metrics';
+import { validateSync } from './sync/config';
 import { parseInterfaceAddress, parseIPv4, parseIPv6, parseMac, parsePrefix4, parsePrefix6, tryParseIPv4 } from './inet';
 
 export const DEFAULT_EAL = ['--no-pci', '--in-memory', '--iova-mode=va', '--no-telemetry', '-l', '0'];
@@ -41,14 +42,15 @@ export function parseConfigText(text: string, source = 'config'): DaemonConfig {
 export function validateConfig(raw: unknown): DaemonConfig {
   const top = expectObject(raw, '(top level)');
   for (const k of Object.keys(top)) {
-    if (!['dataplane', 'instances', 'control', 'comment'].includes(k)) {
-      throw new Nat64Error('E_CONFIG_FIELD', `${k}: unknown field (expected dataplane, instances, control)`);
+    if (!['dataplane', 'instances', 'control', 'sync', 'comment'].includes(k)) {
+      throw new Nat64Error('E_CONFIG_FIELD', `${k}: unknown field (expected dataplane, instances, control, sync)`);
     }
   }
   const dataplane = validateDataplane(requireFieldTop(top, 'dataplane'));
   const instances = validateInstances(top.instances ?? []);
   const out: DaemonConfig = { dataplane, instances };
   if (top.control !== undefined) out.control = validateControl(top.control);
+  if (top.sync !== undefined) out.sync = validateSync(top.sync);
   return out;
 }
 

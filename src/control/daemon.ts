@@ -15,6 +15,8 @@ import { socketPath } from './protocol';
 import { MetricsServer, parseListen } from './metrics';
 import { ControlServer } from './server';
 import { ControlState } from './state';
+import { SyncService } from './sync/service';
+import { SYNC_STATS } from './sync/stats';
 
 export interface DaemonOptions {
   configPath: string;
@@ -56,6 +58,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   let server: ControlServer | null = null;
   let metrics: MetricsServer | null = null;
+  let sync: SyncService | null = null;
   const locks = new DeviceLocks();
   try {
     const listen = opts.metrics ?? cfg.control?.metrics;
@@ -67,6 +70,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
     await dp.start(cfg.dataplane);
     log(`data plane started: ${cfg.dataplane.ports.length} port(s), ${cfg.dataplane.shards} shard(s)`);
+    if (dp instanceof Dataplane) {
+      // Session sync follows the instance's ss-* globals (docs/session-sync.md).
+      let warned = false;
+      if (cfg.sync) {
+        sync = new SyncService(cfg.sync, dp, log);
+        await sync.start();
+        const s = sync, c = cfg.sync;
+        state.extraStats = () => s.rows();
+        log(`session sync on ${c.multicastAddress ?? c.peers.map((p) => p.address).join(', ')} port ${c.port}${c.key ? ' (HMAC-SHA256)' : ''}`);
+      }
+      dp.onInstance = (inst) => {
+        sync?.setGlobals(inst ? inst.globals : null);
+        if (!sync && inst?.globals.ssEnabled && !warned) {
+          warned = true;
+          log('ss-enabled is true but the configuration file has no "sync" section: sessions are not synchronised');
+        }
+      };
+    }
     // Not an error (a cable, a back end that comes later), but the first thing to look at.
     for (const p of dp.ports()) if (p.link === 'down') log(`port ${p.configName} (${p.driver}): link down`);
     await state.applyInstances(cfg.instances);
@@ -75,7 +96,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await server.listen();
     log(`control socket listening on ${path}`);
     if (listen) {
-      metrics = new MetricsServer(dp, parseListen(listen, opts.metrics ? '--metrics' : 'control.metrics'));
+      const s = sync;
+      metrics = new MetricsServer(dp, parseListen(listen, opts.metrics ? '--metrics' : 'control.metrics'),
+        s ? { defs: SYNC_STATS, values: () => s.rows() } : undefined);
       await metrics.start();
       log(`metrics on http://${metrics.address}/metrics`);
     }
@@ -83,6 +106,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     log(`start failed: ${toErrorPayload(e).message}${startHint(e, cfg.dataplane.eal)}`);
     await server?.close().catch(() => undefined);
     await metrics?.stop().catch(() => undefined);
+    await sync?.stop().catch(() => undefined);
     await dp.stop().catch(() => undefined);
     locks.release();
     exit(1);
@@ -94,6 +118,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     log('stopping');
     await server!.close();
     await metrics?.stop();
+    await sync?.stop();
     await dp.stop();
     locks.release();
     log('stopped');

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'E_DAEMON_UNREACHABLE',
   'E_DAEMON_RUNNING',
   'E_DATAPLANE',          // the data plane refused or failed to apply a change
+  'E_SYNC_SOCKET',        // the session-sync socket cannot be bound or joined to its group
   'E_PROTOCOL',           // malformed control-socket message
   'E_UNKNOWN_COMMAND',
   'E_USAGE',

@@ -20,11 +20,6 @@ interface GlobalDef {
   max?: number;
   /** Why the minimum exists (printed with E_TIMEOUT_TOO_SMALL). */
   minReason?: string;
-  /**
-   * Session synchronisation (Jool's joold; issue 13): stored and shown so Jool files load unchanged,
-   * no effect until it is implemented (docs/design.md "Deviations from Jool"). No other key is.
-   */
-  storedOnly?: boolean;
 }
 
 const MIN = 60_000;
@@ -62,12 +57,13 @@ export const GLOBALS: Readonly<Record<string, GlobalDef>> = {
   'subscriber-prefix-length': { kind: 'int', default: 128, min: 1, max: 128 },
   'subscriber-port-limit': { kind: 'share', default: '25%', min: 0, max: MAX_SUBSCRIBER_PORTS },
   'subscriber-mapping-rate': { kind: 'int', default: 0, min: 0, max: 1_000_000 },
-  'ss-enabled': { kind: 'bool', default: false, storedOnly: true },
-  'ss-flush-asap': { kind: 'bool', default: true, storedOnly: true },
-  'ss-flush-deadline': { kind: 'int', default: 2000, min: 0, max: U32, storedOnly: true },
-  'ss-capacity': { kind: 'int', default: 512, min: 0, max: U32, storedOnly: true },
-  'ss-max-payload': { kind: 'int', default: 1452, min: 0, max: U32, storedOnly: true },
-  'ss-max-sessions-per-packet': { kind: 'int', default: 27, min: 1, max: U32, storedOnly: true },
+  // Session synchronisation (Jool's joold): docs/session-sync.md; the link itself is the file's "sync" section.
+  'ss-enabled': { kind: 'bool', default: false },
+  'ss-flush-asap': { kind: 'bool', default: true },
+  'ss-flush-deadline': { kind: 'int', default: 2000, min: 0, max: U32 },
+  'ss-capacity': { kind: 'int', default: 512, min: 0, max: U32 },
+  'ss-max-payload': { kind: 'int', default: 1452, min: 0, max: U32 },
+  'ss-max-sessions-per-packet': { kind: 'int', default: 27, min: 1, max: U32 },
 };
 
 /** Jool keys that only mean something to SIIT: refused with a message that says so. */
@@ -201,8 +197,6 @@ export function displayGlobals(values: GlobalValues): Record<string, boolean | n
   return out;
 }
 
-export function isStoredOnly(key: string): boolean { return GLOBALS[key]?.storedOnly === true; }
-
 function subscriberLimits(v: GlobalValue): { subscriberPortLimit: number; subscriberPortShare: number } {
   return typeof v === 'string' ? { subscriberPortLimit: 0, subscriberPortShare: parseInt(v, 10) } : { subscriberPortLimit: v as number, subscriberPortShare: 0 };
 }
@@ -237,5 +231,10 @@ export function toCoreGlobals(values: GlobalValues): CoreGlobals {
     subscriberPrefixLength: n('subscriber-prefix-length'),
     subscriberMappingRate: n('subscriber-mapping-rate'),
     logging: { bib: b('logging-bib'), session: b('logging-session'), debug: b('logging-debug') },
+    ssEnabled: b('ss-enabled'),
+    ss: {
+      flushAsap: b('ss-flush-asap'), flushDeadlineMs: n('ss-flush-deadline'), capacity: n('ss-capacity'),
+      maxPayload: n('ss-max-payload'), maxSessionsPerPacket: n('ss-max-sessions-per-packet'),
+    },
   };
 }

@@ -29,8 +29,19 @@ export function counterMetricName(name: string): string {
   return `nat64_${name.replace(/[^a-zA-Z0-9]/g, '_')}_total`;
 }
 
-export function buildRegistry(dp: DataplaneApi): Registry {
+/** Metrics kept outside the data plane (session sync): name, value, help, and whether a gauge. */
+export type ExtraMetrics = () => Array<{ name: string; value: number; explain: string; gauge?: boolean }>;
+
+export function buildRegistry(dp: DataplaneApi, extra?: { defs: ReadonlyArray<{ name: string; explain: string; gauge?: boolean }>; values: ExtraMetrics }): Registry {
   const registry = new Registry();
+  for (const def of extra?.defs ?? []) {
+    const value = () => extra!.values().find((r) => r.name === def.name)?.value ?? 0;
+    if (def.gauge) {
+      new Gauge({ name: `nat64_${def.name.replace(/[^a-zA-Z0-9]/g, '_')}`, help: def.explain, registers: [registry], collect() { this.set(value()); } });
+    } else {
+      new Counter({ name: counterMetricName(def.name), help: def.explain, registers: [registry], collect() { this.reset(); this.inc(value()); } });
+    }
+  }
   // One collection per scrape, shared by every metric's collect().
   let snapshot: ReturnType<DataplaneApi['counters']> | null = null;
   const perShard = () => (snapshot ??= dp.counters()).perShard;
@@ -105,8 +116,9 @@ export class MetricsServer {
   private server: Server | null = null;
   readonly registry: Registry;
 
-  constructor(dp: DataplaneApi, private readonly listen: { host: string; port: number }) {
-    this.registry = buildRegistry(dp);
+  constructor(dp: DataplaneApi, private readonly listen: { host: string; port: number },
+    extra?: Parameters<typeof buildRegistry>[1]) {
+    this.registry = buildRegistry(dp, extra);
   }
 
   async start(): Promise<void> {

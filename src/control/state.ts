@@ -44,6 +44,9 @@ export class ControlState {
   private current: Instance | null = null;
   private tail: Promise<unknown> = Promise.resolve();
 
+  /** Rows the data plane does not keep (session sync's counters), added to `stats display`. */
+  extraStats: () => StatRow[] = () => [];
+
   constructor(private readonly dp: DataplaneApi) {}
 
   /** The committed instance (tests and the daemon's log use it). */
@@ -152,6 +155,7 @@ export class ControlState {
     const total = this.dp.counters().total;
     const names = [...EXPLAIN.keys(), ...Object.keys(total).filter((k) => !EXPLAIN.has(k))];
     const rows = names.map((n) => ({ name: n, value: total[n] ?? 0, explain: EXPLAIN.get(n) ?? '' }));
+    rows.push(...this.extraStats());
     for (const p of this.dp.ports()) {
       for (const [suffix, field, explain] of PORT_STATS) {
         rows.push({ name: `port-${p.configName}-${suffix}`, value: Number(p.stats[field] ?? 0), explain: `${explain} (port ${p.configName})` });

@@ -18,6 +18,7 @@ import { COUNTER_COUNT } from './counters';
 import { Parsed, parse4, parse6 } from './packet/parse';
 import type { StaticBibEntry } from './core-config';
 import { finish, hashAddr6, mix, word } from './tables/hash';
+import type { RedirectIndex } from './sync/redirect';
 
 const ICMP6 = 58;
 /** Words per static index slot: proto+1 (0 = empty), 4 address words, port, owner shard. */
@@ -38,6 +39,8 @@ export class Classifier {
   /** Open addressing (linear probing) over (proto, IPv6 address, port) -> shard; rebuilt by setStatic. */
   private index = new Int32Array(0);
   private mask = -1;
+  /** Owners of IPv6 transport addresses whose mappings came from a peer (sync/redirect.ts), or null. */
+  redirect: RedirectIndex | null = null;
 
   constructor(private readonly shard: number, private readonly shards: number) {}
 
@@ -81,7 +84,12 @@ export class Classifier {
     const a = p.isIcmpError ? q.dst : q.src;
     const port = p.isIcmpError ? q.dstPort : q.srcPort;
     const s = this.staticOwner6(proto, buf, a, port);
-    return s >= 0 ? s : hashOwner6(proto, buf, a, port, this.shards);
+    if (s >= 0) return s;
+    if (this.redirect !== null) {
+      const r = this.redirect.owner(proto, buf, a, port);
+      if (r >= 0 && r < this.shards) return r;
+    }
+    return hashOwner6(proto, buf, a, port, this.shards);
   }
 
   ownerOf4(buf: Uint8Array, off: number, len: number): number {

@@ -77,6 +77,10 @@ export interface CoreGlobals {
   subscriberMappingRate: number;
   /** RFC 6888 mapping logs; debug: per-packet trace (shard's separate debug path). */
   logging: { bib: boolean; session: boolean; debug?: boolean };
+  /** Jool's ss-enabled: the shards write sync records, and apply a peer's (docs/session-sync.md). */
+  ssEnabled?: boolean;
+  /** Jool's other ss-* globals, for the main thread's sender (control/sync/batcher.ts); shards ignore them. */
+  ss?: { flushAsap: boolean; flushDeadlineMs: number; capacity: number; maxPayload: number; maxSessionsPerPacket: number };
 }
 
 export interface CoreConfig {

@@ -33,6 +33,8 @@ import { handlingHairpinning, isHairpinned4, willHairpin } from './steps/handlin
 import type { PacketSink } from './translate/fragment';
 import type { HeldSynListener } from './tables/held-syn';
 import { buildIcmp4Error, buildIcmp6Error } from './translate/icmp-error-build';
+import { RedirectIndex } from './sync/redirect';
+import { applyRecords } from './sync/apply';
 
 const ICMP4_DEST_UNREACH = 3;
 const ICMP6_DEST_UNREACH = 1;
@@ -335,6 +337,22 @@ export class Nat64Core implements TranslationCore {
       this.flowSession = s;
     }
     return r;
+  }
+
+  /** Session sync: the shared index of IPv6 owners for mappings applied from peers (sync/redirect.ts). */
+  setRedirect(buffer: SharedArrayBuffer | undefined): void {
+    this.classifier.redirect = buffer ? new RedirectIndex(buffer) : null;
+  }
+
+  /**
+   * Control path: apply n of a peer's sync records (sync/apply.ts) to this shard's tables. Returns
+   * the counts by outcome (APPLY_RESULTS).
+   */
+  applyPeer(recs: Int32Array, n: number, now: number): number[] {
+    return applyRecords({
+      tables: this.tables, pool4: this.filtering.pool4, enabled: this.cfg !== null && this.cfg.globals.ssEnabled === true,
+      shard: this.shard, shards: this.shards, timeouts: this.timeouts,
+    }, recs, n, now);
   }
 
   ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }

@@ -23,6 +23,8 @@ export interface SessionRow {
   state: string;
   expiresInMs: number;
   shard: number;
+  /** "peer": applied from a peer's sync record (docs/session-sync.md); "local": made here. */
+  origin?: 'local' | 'peer';
 }
 
 /** One subscriber (RFC 6888 REQ-4) over all shards: what it holds and the limits (0 = none). */

@@ -19,12 +19,18 @@ import { allocateShardTables, type ShardTableBuffers } from './tables/shard-tabl
 import { readBib, readSessions, type Within6 } from './tables/read';
 import { mergeSubscribers, readSubscribers } from './tables/read-subscribers';
 import { countTables } from './tables/count';
+import { createSyncRingBuffer, SyncRingReader } from './sync/ring';
+import { SessionWalker } from './sync/walk';
+import { createRedirectBuffer, RedirectIndex } from './sync/redirect';
+import type { SyncDataplane } from '../control/sync/service';
 
 interface ShardHandle {
   init: ShardInit;
   mailbox: MailboxClient;
   counters: Float64Array;
   events: EventReader;
+  sync: SyncRingReader;
+  walker: SessionWalker;
   task: Promise<unknown> | null;
   restarts: number;
   /** Delay before the next relaunch (ms); grows while the shard keeps dying soon after starting. */
@@ -42,7 +48,7 @@ export class DataplaneError extends Error {
  * the shared memory of every shard (tables, counters, mailbox, the neighbour table), starts one
  * long-lived Piscina task per shard, and answers the control plane's queries from shared memory.
  */
-export class Dataplane implements DataplaneApi {
+export class Dataplane implements DataplaneApi, SyncDataplane {
   private cfg: DataplaneConfig | null = null;
   private pool: Piscina | null = null;
   private shards: ShardHandle[] = [];
@@ -56,6 +62,11 @@ export class Dataplane implements DataplaneApi {
   onShardRestart: (shard: number, err: unknown) => void = () => undefined;
   /** Called when a restarted shard answers its mailbox again, with the time since it died (ms). */
   onShardResumed: (shard: number, restartMs: number) => void = () => undefined;
+  /** Told of every instance the shards accepted (session sync follows ss-enabled and the ss-* globals). */
+  onInstance: (cfg: CoreConfig | null) => void = () => undefined;
+  /** IPv6 owners of mappings applied from peers (sync/redirect.ts); shared with every shard. */
+  private readonly redirectBuffer = createRedirectBuffer();
+  private readonly redirect = new RedirectIndex(this.redirectBuffer);
   /** NAT64_TEST_HOOKS in the environment: shards accept 'test-crash' (docs/reliability.md). */
   private readonly testHooks = Boolean(process.env.NAT64_TEST_HOOKS);
 
@@ -95,16 +106,18 @@ export class Dataplane implements DataplaneApi {
       const counters = createCounterBuffer();
       const mailbox = createMailbox();
       const events = createEventBuffer();
+      const syncRing = createSyncRingBuffer();
       const tables = allocateShardTables(cfg.sessionsPerShard, native.adviseHugePages);
       const init: ShardInit = {
         shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables,
-        counters, mailbox, neighbors, events, instance: null,
+        counters, mailbox, neighbors, events, syncRing, redirect: this.redirectBuffer, instance: null,
         icmpErrors: { perSecond: cfg.icmpErrorsPerSecond ?? 1000, burst: cfg.icmpErrorBurst ?? 50 },
         flowCacheEntries: cfg.flowCacheEntries,
       };
       this.shards.push({
         init, mailbox: new MailboxClient(mailbox), counters: new Float64Array(counters),
-        events: new EventReader(events, s, tables.header), task: null, restarts: 0,
+        events: new EventReader(events, s, tables.header), sync: new SyncRingReader(syncRing), walker: new SessionWalker(tables),
+        task: null, restarts: 0,
         backoffMs: 0, lastRestartMs: -1,
       });
     }
@@ -174,6 +187,17 @@ export class Dataplane implements DataplaneApi {
       throw new DataplaneError(e.code ?? 'E_SHARD', `a shard refused the instance: ${e.message}`);
     }
     this.instance = cfg;
+    this.onInstance(cfg);
+  }
+
+  // ---- session sync (control/sync/service.ts) ----
+
+  get syncShards(): number { return this.shards.length; }
+  syncReader(shard: number): SyncRingReader { return this.shards[shard].sync; }
+  syncWalker(shard: number): SessionWalker { return this.shards[shard].walker; }
+  redirectIndex(): RedirectIndex { return this.redirect; }
+  syncApply(shard: number, recs: Int32Array, n: number): Promise<number[]> {
+    return this.shards[shard].mailbox.request<number[]>({ type: 'sync-apply', recs, n } satisfies ShardMessage);
   }
 
   counters(): { total: Record<string, number>; perShard: Array<Record<string, number>> } {

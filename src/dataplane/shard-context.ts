@@ -61,6 +61,7 @@ export class ShardContext {
     this.neigh = new NeighborTable(init.neighbors);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSinkBuffer(this.buf);
+    this.core.setRedirect(init.redirect);
     this.cached = init.flowCacheEntries !== 0;
     this.flows = new FlowCache(init.tables.capacity, init.ports.map((p) => p.mac), this.core, this.c, native,
       this.cached ? init.flowCacheEntries : 4);

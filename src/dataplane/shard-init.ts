@@ -13,6 +13,10 @@ export interface ShardInit {
   neighbors: SharedArrayBuffer;
   /** RFC 6888 mapping-log ring (events.ts), drained by the main thread. */
   events?: SharedArrayBuffer;
+  /** Session sync (ss-enabled): this shard's record ring (sync/ring.ts), drained by the main thread. */
+  syncRing?: SharedArrayBuffer;
+  /** Session sync: IPv6 owners of mappings applied from peers (sync/redirect.ts), shared by all shards. */
+  redirect?: SharedArrayBuffer;
   /** The instance to translate with at start (a restarted shard gets the current one). */
   instance: CoreConfig | null;
   /**
@@ -31,5 +35,7 @@ export type ShardMessage =
   | { type: 'instance'; cfg: CoreConfig | null }
   | { type: 'mtu'; port: number; mtu: number }
   | { type: 'ping' }
+  /** Session sync: apply n of a peer's records (sync/record.ts layout); answers counts by APPLY_RESULTS. */
+  | { type: 'sync-apply'; recs: Int32Array; n: number }
   /** Reliability tests: make this shard's task die (throw from the loop, or exit its worker thread). */
   | { type: 'test-crash'; how: 'throw' | 'exit' };

@@ -8,6 +8,7 @@ import { ShardContext } from './shard-context';
 import { Ingress } from './ingress';
 import { Egress } from './egress';
 import { EventRing } from './events';
+import { SyncRing } from './sync/ring';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
 
 /** Empty polls before an idle shard sleeps (≈ a few hundred µs of spinning keeps latency low under load). */
@@ -37,6 +38,7 @@ export class Shard {
   private readonly egress: Egress;
   private readonly mailbox: MailboxServer;
   private readonly events: EventRing | null;
+  private readonly syncRing: SyncRing | null;
   /** logging-debug: bursts take traceBurst() instead of the plain loop (one check per burst). */
   private debug = false;
   private readonly debugBefore: Float64Array;
@@ -57,6 +59,7 @@ export class Shard {
     native.flowPrefetchRegister(init.shard, plan.table6, plan.table4, plan.list, plan.ways);
     ctx.core.setHeldSynListener(this.egress);
     this.events = init.events ? new EventRing(init.events) : null;
+    this.syncRing = init.syncRing ? new SyncRing(init.syncRing) : null;
     this.debugBefore = new Float64Array(ctx.c.length);
     ctx.enabled = this.applyInstance(init.instance);
     const lim = init.icmpErrors ?? { perSecond: 0, burst: 1 };
@@ -119,6 +122,16 @@ export class Shard {
         return true;
       }
       case 'ping': return { shard: this.shard };
+      case 'sync-apply': {
+        // A peer's records are not sent on again (every peer hears the sender itself).
+        const sessions = this.ctx.core.tables.sessions, ring = sessions.sync;
+        sessions.sync = null;
+        try {
+          return this.ctx.core.applyPeer(m.recs, m.n, Date.now());
+        } finally {
+          sessions.sync = ring;
+        }
+      }
       case 'test-crash':
         if (!this.init.testHooks) throw Object.assign(new Error('test hooks are off (NAT64_TEST_HOOKS)'), { code: 'E_NO_TEST_HOOKS' });
         this.crash = m.how;
@@ -141,6 +154,8 @@ export class Shard {
     const ctx = this.ctx;
     // Mapping logs follow the new globals; on removal the old setting still logs what goes away.
     if (cfg !== null) this.setLogging(cfg.globals.logging.bib, cfg.globals.logging.session);
+    // ss-enabled: sessions created, changed and removed from now on are written for the peers.
+    this.ctx.core.tables.sessions.sync = cfg !== null && cfg.globals.ssEnabled === true ? this.syncRing : null;
     this.debug = cfg !== null && cfg.globals.logging.debug === true && this.events !== null;
     ctx.core.configure(cfg, ctx.own.all4());
     if (cfg === null) this.setLogging(false, false);

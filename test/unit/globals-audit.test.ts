@@ -1,10 +1,10 @@
 /**
- * Issue 12 audit: no global is "accepted but ignored". Every key but the ss-* ones (session
- * synchronisation, issue 13, docs/design.md) changes what the shards receive (CoreGlobals);
- * the ss-* ones are the only stored-only keys.
+ * Issue 12 audit: no global is "accepted but ignored". Every key changes what the data plane
+ * receives (CoreGlobals); since issue 13 that includes the ss-* keys (session synchronisation:
+ * ss-enabled reaches the shards, the batching keys the main thread's sender).
  */
 import * as assert from 'node:assert/strict';
-import { GLOBALS, defaultGlobals, globalKeys, isStoredOnly, parseGlobal, toCoreGlobals } from '../../src/control/globals';
+import { GLOBALS, defaultGlobals, globalKeys, parseGlobal, toCoreGlobals } from '../../src/control/globals';
 
 /** A valid value different from the default, per kind. */
 function other(key: string): unknown {
@@ -19,16 +19,11 @@ function other(key: string): unknown {
   }
 }
 
-describe('globals audit (issue 12): every global works, or belongs to session synchronisation', () => {
+describe('globals audit (issues 12, 13): every global works', () => {
   const base = defaultGlobals('64:ff9b::/96');
   const core0 = JSON.stringify(toCoreGlobals(base), (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v));
   for (const key of globalKeys()) {
-    if (key.startsWith('ss-')) {
-      it(`${key}: stored only (session synchronisation, issue 13)`, () => assert.ok(isStoredOnly(key)));
-      continue;
-    }
     it(`${key}: a non-default value reaches the data plane (CoreGlobals)`, () => {
-      assert.ok(!isStoredOnly(key));
       const values = { ...base, [key]: parseGlobal(key, other(key), key) };
       const core1 = JSON.stringify(toCoreGlobals(values), (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v));
       assert.notEqual(core1, core0, `${key} changes nothing the shards see`);

@@ -85,6 +85,8 @@ export const S_HNEXT = 6;
 /** Chain in the (bib, r4) index used by address-dependent filtering. */
 export const S_ANEXT = 7;
 export const S_STRIDE = 8;
+/** Session flags (ShardTableBuffers.sessionFlags, one byte per session): applied from a peer's sync record. */
+export const SF_PEER = 1;
 
 // ---- Held IPv4 SYNs (RFC 6146 §3.5.2.2), Int32Array stride HS_STRIDE + time Float64Array ----
 export const HS_LOCAL4 = 0;

@@ -9,7 +9,7 @@ import { embed } from '../rfc6052';
 import { formatIpv4 } from '../packet/addr-text';
 import {
   BF_IN_USE, BF_STATIC, B_FLAGS, B_PORTS, B_SEQ, B_STRIDE, B_V4, B_V6, H_POOL6, H_POOL6_LEN, H_TIMEOUT, NIL,
-  S_BIB, S_MISC, S_R4, S_SEQ, S_STRIDE,
+  S_BIB, S_MISC, S_R4, S_SEQ, S_STRIDE, SF_PEER,
 } from './layout';
 import { TIMER_CLASSES } from './expiry';
 import { TCP_STATE_NAMES } from './tcp-state';
@@ -97,6 +97,7 @@ export function readSessions(buffers: ShardTableBuffers, shard: number, nowMs: n
   const rec = new Int32Array(buffers.session);
   const lastUse = new Float64Array(buffers.sessionTime);
   const bibRec = new Int32Array(buffers.bib);
+  const flags = new Uint8Array(buffers.sessionFlags);
   const pool6 = new Uint8Array(16);
   for (let k = 0; k < 4; k++) {
     const x = h[H_POOL6 + k];
@@ -108,11 +109,11 @@ export function readSessions(buffers: ShardTableBuffers, shard: number, nowMs: n
   const rows: SessionRow[] = [];
   for (let s = 0; s < buffers.capacity; s++) {
     const p = s * S_STRIDE;
-    let got = false, bib = NIL, r4 = 0, misc = 0, used = 0;
+    let got = false, bib = NIL, r4 = 0, misc = 0, used = 0, fl = 0;
     for (let attempt = 0; attempt < RETRIES && !got; attempt++) {
       const seq = Atomics.load(rec, p + S_SEQ);
       if (seq & 1) continue;
-      bib = rec[p + S_BIB]; r4 = rec[p + S_R4] >>> 0; misc = rec[p + S_MISC]; used = lastUse[s];
+      bib = rec[p + S_BIB]; r4 = rec[p + S_R4] >>> 0; misc = rec[p + S_MISC]; used = lastUse[s]; fl = flags[s];
       got = Atomics.load(rec, p + S_SEQ) === seq;
     }
     if (!got || bib < 0 || bib >= buffers.capacity) continue;
@@ -133,6 +134,7 @@ export function readSessions(buffers: ShardTableBuffers, shard: number, nowMs: n
       state: e.proto === 6 ? (TCP_STATE_NAMES[state] ?? 'UNKNOWN') : '-',
       expiresInMs: Number.isFinite(used) ? Math.max(0, used + timeout - nowMs) : 0,
       shard,
+      origin: (fl & SF_PEER) !== 0 ? 'peer' : 'local',
     });
   }
   return rows;

@@ -7,6 +7,8 @@ import type { ExpiryLists } from './expiry';
 import type { ShardTableBuffers } from './shard-tables';
 import { MappingEvent, type EventRing } from '../events';
 import { B_STRIDE } from './layout';
+import { SyncKind } from '../sync/record';
+import type { SyncRing } from '../sync/ring';
 
 /** Told when a session is removed or its TCP state changes (the shard's flow cache drops its entries). */
 export interface SessionWatcher {
@@ -28,12 +30,17 @@ export class Sessions {
   log: EventRing | null = null;
   /** The shard worker's flow cache, or null. */
   watcher: SessionWatcher | null = null;
+  /** Session synchronisation (ss-enabled): set by the shard while the global is on, else null. */
+  sync: SyncRing | null = null;
+  /** SF_* flags per session (layout.ts). */
+  readonly flags: Uint8Array;
 
   constructor(b: ShardTableBuffers, private readonly header: Int32Array, private readonly bib: Bib,
     private readonly expiry: ExpiryLists) {
     this.rec = new Int32Array(b.session);
     this.heads = new Int32Array(b.sessionHash);
     this.addrHeads = new Int32Array(b.sessionAddrHash);
+    this.flags = new Uint8Array(b.sessionFlags);
     this.mask = b.capacity - 1;
   }
 
@@ -86,9 +93,11 @@ export class Sessions {
     r[p + S_NEXT] = NIL;
     this.expiry.append(i, cls, now);
     Atomics.add(r, p + S_SEQ, 1);
+    this.flags[i] = 0;
     this.bib.addSession(bib, 1);
     h[H_S_COUNT]++;
     if (this.log !== null) this.log.session(MappingEvent.SESSION_CREATE, this.bib.rec, bib * B_STRIDE, r4, rport);
+    if (this.sync !== null) this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r4, rport, state);
     return i;
   }
 
@@ -111,6 +120,9 @@ export class Sessions {
     this.header[H_S_COUNT]--;
     this.bib.addSession(bib, -1);
     if (this.log !== null) this.log.session(MappingEvent.SESSION_REMOVE, this.bib.rec, bib * B_STRIDE, a, r[p + S_MISC] >>> 16);
+    if (this.sync !== null) {
+      this.sync.session(SyncKind.REMOVE, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), a, r[p + S_MISC] >>> 16, (r[p + S_MISC] >>> 8) & 0xff);
+    }
     return bib;
   }
 
@@ -127,6 +139,11 @@ export class Sessions {
     r[p + S_MISC] = (r[p + S_MISC] & ~0xff00) | (state << 8);
     Atomics.add(r, p + S_SEQ, 1);
     if (this.watcher !== null) this.watcher.sessionChanged(i);
+    // A TCP state change is what a peer must know (not every packet's refresh: docs/session-sync.md).
+    if (this.sync !== null) {
+      const bib = r[p + S_BIB];
+      this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r[p + S_R4], r[p + S_MISC] >>> 16, state);
+    }
   }
 
   private bucket(bib: number, r4: number, rport: number): number {

@@ -24,6 +24,8 @@ export interface ShardTableBuffers {
   sessionTime: SharedArrayBuffer;
   sessionHash: SharedArrayBuffer;
   sessionAddrHash: SharedArrayBuffer;
+  /** One byte per session: SF_* flags (layout.ts), e.g. "came from a peer" (session sync). */
+  sessionFlags: SharedArrayBuffer;
   held: SharedArrayBuffer;
   heldTime: SharedArrayBuffer;
   /** Per-subscriber accounting (subscribers.ts): records and hash heads, subscriberCapacity(capacity) each. */
@@ -61,6 +63,7 @@ export function allocateShardTables(requested: number, advise?: (view: ArrayBuff
     sessionTime: new SharedArrayBuffer(capacity * F64),
     sessionHash: new SharedArrayBuffer(capacity * I32),
     sessionAddrHash: new SharedArrayBuffer(capacity * I32),
+    sessionFlags: new SharedArrayBuffer(capacity),
     held: new SharedArrayBuffer(HELD_CAPACITY * HS_STRIDE * I32),
     heldTime: new SharedArrayBuffer(HELD_CAPACITY * F64),
     subscriber: new SharedArrayBuffer(subscriberCapacity(capacity) * SU_STRIDE * I32),
