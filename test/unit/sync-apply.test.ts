@@ -74,20 +74,35 @@ describe('session sync: applying a peer\'s records (one shard)', () => {
 
   it('TCP state changes follow; a removal on J removes K\'s copy and its BIB entry; the age sets the last use', async () => {
     const j = new SyncRig(1), k = new SyncRig(1);
-    const syn = j.run(6, ipv6({ src: '2001:db8::2', dst: Y6, nh: PROTO.TCP, l4: tcp(40001, 80, [], SYN) }), 1000);
+    const t = Date.now();
+    const syn = j.run(6, ipv6({ src: '2001:db8::2', dst: Y6, nh: PROTO.TCP, l4: tcp(40001, 80, [], SYN) }), t);
     const port4 = u16At(syn.pkt, 20);
-    j.run(4, ipv4({ src: Y4, dst: '203.0.113.1', proto: PROTO.TCP, l4: tcp(80, port4, [], SYN | ACK) }), 1001);
+    j.run(4, ipv4({ src: Y4, dst: '203.0.113.1', proto: PROTO.TCP, l4: tcp(80, port4, [], SYN | ACK) }), t + 1);
     for (const r of records(j)) await k.syncApply(0, r, 1);
     assert.equal(k.sessions()[0].state, 'ESTABLISHED');
-    j.run(6, ipv6({ src: '2001:db8::2', dst: Y6, nh: PROTO.TCP, l4: tcp(40001, 80, [], FIN | ACK) }), 1002);
+    j.run(6, ipv6({ src: '2001:db8::2', dst: Y6, nh: PROTO.TCP, l4: tcp(40001, 80, [], FIN | ACK) }), t + 2);
     for (const r of records(j)) await k.syncApply(0, r, 1);
     assert.equal(k.sessions()[0].state, 'V6_FIN_RCV');
-    j.cores[0].core.expire(1e12);
+    j.cores[0].core.expire(t + 3 * 3600_000);
     const rm = records(j);
     assert.equal(rm.length, 1, 'one REMOVE record');
     assert.equal(count(await k.syncApply(0, rm[0], 1), 'applied'), 1);
     assert.equal(k.sessions().length, 0);
     assert.equal(k.cores[0].core.tables.bib.count, 0, 'the dynamic BIB entry went with its last session');
+  });
+
+  it('a removal leaves a copy this translator used after the peer\'s last use (it serves that flow now)', async () => {
+    const j = new SyncRig(1), k = new SyncRig(1);
+    const t0 = Date.now();
+    const out = j.run(6, ipv6({ src: '2001:db8::2', dst: Y6, nh: PROTO.UDP, l4: udp(40000, 5353) }), t0 - 5000);
+    await k.syncApply(0, records(j)[0], 1);
+    // K translates the flow now (the addresses moved to K); J expires its own copy and says so.
+    k.run(4, ipv4({ src: Y4, dst: '203.0.113.1', proto: PROTO.UDP, l4: udp(5353, u16At(out.pkt, 20)) }), t0);
+    j.cores[0].core.expire(t0 + 10 * 60_000);
+    const [rm] = records(j);
+    assert.ok(rm[SR_AGE] >= 5000, 'the removal carries how old J\'s view is');
+    assert.equal(count(await k.syncApply(0, rm, 1), 'stale'), 1);
+    assert.equal(k.sessions().length, 1);
   });
 
   it('a record\'s age becomes the session\'s last use (bounded by the timeout)', async () => {

@@ -14,7 +14,7 @@
  * socket belong to the caller (service.ts). Allocation: one Buffer of ss-capacity records.
  */
 import { RECORD_BYTES, encodeRecord, recordsPerDatagram } from './wire';
-import { SR_STRIDE, recordTime } from '../../dataplane/sync/record';
+import { recordTime } from '../../dataplane/sync/record';
 
 export interface BatchSettings {
   flushAsap: boolean;
@@ -90,5 +90,3 @@ export class SyncBatcher {
     this.emit(this.buf.subarray(from * RECORD_BYTES, (from + count) * RECORD_BYTES), count, oldest);
   }
 }
-
-export { SR_STRIDE };

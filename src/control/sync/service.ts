@@ -14,7 +14,7 @@ import type { RedirectIndex } from '../../dataplane/sync/redirect';
 import type { SyncRingReader } from '../../dataplane/sync/ring';
 import type { SessionWalker } from '../../dataplane/sync/walk';
 import { APPLY_RESULTS } from '../../dataplane/sync/apply';
-import { SR_PORTS, SR_STRIDE, SR_V6, recordProto } from '../../dataplane/sync/record';
+import { SR_AGE, SR_PORTS, SR_STRIDE, SR_V6, recordProto, recordTime } from '../../dataplane/sync/record';
 import { Nat64Error } from '../errors';
 import { SyncBatcher } from './batcher';
 import { canonicalAddress, type SyncConfig } from './config';
@@ -157,7 +157,8 @@ export class SyncService {
           this.ringDropped[s] = dropped;
           this.loss = true;
         }
-        moved += r.drain((w, o) => { this.batcher.push(w, o, 0); }, this.batcher.free);
+        // The age as of now: the shard wrote it at the event (SR_AGE), some ms ago.
+        moved += r.drain((w, o) => { this.batcher.push(w, o, w[o + SR_AGE] + Math.max(0, now - recordTime(w, o))); }, this.batcher.free);
       }
       this.batcher.flush(now, final);
       if (moved === 0) break;
@@ -226,7 +227,7 @@ export class SyncService {
     const w = this.dp.syncWalker(job.shard);
     w.walk(job.slot, job.slot + WALK_SLICE, job.since, now, (rec) => {
       if (this.batcher.free === 0) this.batcher.flush(now, true);
-      this.batcher.push(rec, 0, rec[11], now);
+      this.batcher.push(rec, 0, rec[SR_AGE], now);
     });
     this.batcher.flush(now);
     job.slot += WALK_SLICE;
@@ -251,7 +252,7 @@ export class SyncService {
     };
     const w = this.dp.syncWalker(job.shard);
     w.walk(job.slot, job.slot + WALK_SLICE, job.since, now, (rec) => {
-      encodeRecord(rec, 0, rec[11], job.buf, job.n * RECORD_BYTES);
+      encodeRecord(rec, 0, rec[SR_AGE], job.buf, job.n * RECORD_BYTES);
       if (++job.n === per) flush();
     });
     job.slot += WALK_SLICE;

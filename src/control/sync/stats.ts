@@ -16,6 +16,7 @@ export const SYNC_STATS = [
   { name: 'sync-rejected-conflict', explain: 'Records not applied: this translator maps one side of the record differently.' },
   { name: 'sync-rejected-table-full', explain: 'Records not applied: the owning shard\'s BIB, session or redirect table is full.' },
   { name: 'sync-rejected-bad-record', explain: 'Records not applied: unknown kind, protocol or TCP state.' },
+  { name: 'sync-rejected-stale', explain: 'Removals not applied: this translator used the session after the peer last did (it serves that flow now).' },
   { name: 'sync-rejected-backlog', explain: 'Records not applied: more records waited for a shard than it takes (a dump is asked for).' },
   { name: 'sync-ring-dropped', explain: 'Records lost because a shard\'s sync ring was full (the peers are told and ask for a dump).' },
   { name: 'sync-send-errors', explain: 'Datagrams the kernel refused to send.' },

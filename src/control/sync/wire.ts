@@ -16,9 +16,7 @@
  * decode() validates everything a hostile datagram could get wrong and never throws.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import {
-  SR_AGE, SR_KIND, SR_PORTS, SR_R4, SR_RPORT, SR_STRIDE, SR_V4, SR_V6,
-} from '../../dataplane/sync/record';
+import { SR_AGE, SR_KIND, SR_PORTS, SR_R4, SR_RPORT, SR_V4, SR_V6 } from '../../dataplane/sync/record';
 
 export const MAGIC = 0x4e365359; // "N6SY"
 export const VERSION = 1;
@@ -138,5 +136,3 @@ export const RECORDS_OFFSET = HEADER_BYTES;
 export function compareId(aHi: number, aLo: number, bHi: number, bLo: number): number {
   return aHi !== bHi ? aHi - bHi : aLo - bLo;
 }
-
-export { SR_STRIDE };

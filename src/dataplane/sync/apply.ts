@@ -16,8 +16,14 @@ import {
 } from './record';
 
 /** Outcome counts of one batch, by index (APPLY_RESULTS names them). */
-export const enum ApplyResult { APPLIED = 0, DISABLED = 1, NOT_POOL4 = 2, CONFLICT = 3, TABLE_FULL = 4, BAD_RECORD = 5 }
-export const APPLY_RESULTS = ['applied', 'disabled', 'not-pool4', 'conflict', 'table-full', 'bad-record'] as const;
+export const enum ApplyResult { APPLIED = 0, DISABLED = 1, NOT_POOL4 = 2, CONFLICT = 3, TABLE_FULL = 4, BAD_RECORD = 5, STALE = 6 }
+export const APPLY_RESULTS = ['applied', 'disabled', 'not-pool4', 'conflict', 'table-full', 'bad-record', 'stale'] as const;
+/**
+ * A removal leaves a session this translator used more than this long after the peer's last use:
+ * it serves that flow now (the addresses moved here while the peer lives on and expires its copy).
+ * Transit and queueing only make the peer's last use look later, so this absorbs jitter only.
+ */
+export const STALE_REMOVE_MS = 50;
 
 /** Timer class of a synced session: from its state (TCP) or protocol, as filtering-and-updating.ts sets it. */
 export function timerClassOf(proto: number, state: number): number {
@@ -70,6 +76,7 @@ function applyOne(ctx: ApplyContext, w: Int32Array, o: number, now: number): App
   if (b !== NIL && (bibs.addr4(b) !== v4 || bibs.port4(b) !== port4)) return ApplyResult.CONFLICT;
   if (kind === SyncKind.REMOVE) {
     const s = b === NIL ? NIL : sessions.lookup(b, r4, rport);
+    if (s !== NIL && t.expiry.lastUse[s] > now - Math.max(0, w[o + SR_AGE]) + STALE_REMOVE_MS) return ApplyResult.STALE;
     if (s !== NIL) {
       sessions.remove(s);
       if (bibs.sessions(b) === 0 && !bibs.isStatic(b)) bibs.remove(b);

@@ -8,7 +8,7 @@
  * Layout (Int32Array): [0] head (records written, free-running, stored after the record),
  * [1] dropped (producer only), [16] tail (records consumed; its own cache line), [32...] slots.
  */
-import { B_PORTS, B_STRIDE, B_V4, B_V6 } from '../tables/layout';
+import { B_PORTS, B_V4, B_V6 } from '../tables/layout';
 import {
   SR_AGE, SR_KIND, SR_PORTS, SR_R4, SR_RPORT, SR_STRIDE, SR_TIME_HI, SR_TIME_LO, SR_V4, SR_V6, type SyncKind,
 } from './record';
@@ -31,8 +31,12 @@ export class SyncRing {
     this.capacity = (this.w.length - SLOTS) / SR_STRIDE;
   }
 
-  /** Session of BIB record at bib[bp..] with remote (r4, rport) in TCP state `state`: kind happened. */
-  session(kind: SyncKind, bib: Int32Array, bp: number, proto: number, r4: number, rport: number, state: number): void {
+  /**
+   * Session of BIB record at bib[bp..] with remote (r4, rport) in TCP state `state`, last used at
+   * `lastUse` (ms): kind happened. The age tells a peer how recent the sender's view is (a removal
+   * does not remove a copy the peer used since: sync/apply.ts).
+   */
+  session(kind: SyncKind, bib: Int32Array, bp: number, proto: number, r4: number, rport: number, state: number, lastUse: number): void {
     const w = this.w;
     const head = w[HEAD];
     if (((head - Atomics.load(w, TAIL)) | 0) >= this.capacity) { w[DROPPED]++; return; }
@@ -49,7 +53,7 @@ export class SyncRing {
     const now = Date.now();
     w[s + SR_TIME_HI] = Math.floor(now / 4294967296);
     w[s + SR_TIME_LO] = now | 0;
-    w[s + SR_AGE] = 0;
+    w[s + SR_AGE] = now > lastUse ? Math.min(now - lastUse, 0x7fffffff) | 0 : 0;
     Atomics.store(w, HEAD, (head + 1) | 0); // publishes the record
   }
 }
@@ -83,6 +87,3 @@ export class SyncRingReader {
     return n;
   }
 }
-
-/** BIB record offset helper for callers that hold an index. */
-export function bibOffset(i: number): number { return i * B_STRIDE; }

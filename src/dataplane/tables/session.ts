@@ -97,7 +97,7 @@ export class Sessions {
     this.bib.addSession(bib, 1);
     h[H_S_COUNT]++;
     if (this.log !== null) this.log.session(MappingEvent.SESSION_CREATE, this.bib.rec, bib * B_STRIDE, r4, rport);
-    if (this.sync !== null) this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r4, rport, state);
+    if (this.sync !== null) this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r4, rport, state, now);
     return i;
   }
 
@@ -121,7 +121,8 @@ export class Sessions {
     this.bib.addSession(bib, -1);
     if (this.log !== null) this.log.session(MappingEvent.SESSION_REMOVE, this.bib.rec, bib * B_STRIDE, a, r[p + S_MISC] >>> 16);
     if (this.sync !== null) {
-      this.sync.session(SyncKind.REMOVE, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), a, r[p + S_MISC] >>> 16, (r[p + S_MISC] >>> 8) & 0xff);
+      this.sync.session(SyncKind.REMOVE, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), a, r[p + S_MISC] >>> 16,
+        (r[p + S_MISC] >>> 8) & 0xff, this.expiry.lastUse[i]);
     }
     return bib;
   }
@@ -142,7 +143,8 @@ export class Sessions {
     // A TCP state change is what a peer must know (not every packet's refresh: docs/session-sync.md).
     if (this.sync !== null) {
       const bib = r[p + S_BIB];
-      this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r[p + S_R4], r[p + S_MISC] >>> 16, state);
+      this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r[p + S_R4], r[p + S_MISC] >>> 16,
+        state, this.expiry.lastUse[i]);
     }
   }
 
