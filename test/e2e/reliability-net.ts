@@ -22,6 +22,8 @@ export interface NetOptions {
   /** Change the generated daemon configuration (demoConfig's shape) before it is written. */
   config?: (cfg: any) => void;
   env?: NodeJS.ProcessEnv;
+  /** Called once the namespaces exist, before the daemon starts (links the daemon needs at start). */
+  beforeDaemon?: (t: Topology) => void;
 }
 
 export class RelNet {
@@ -43,6 +45,7 @@ export class RelNet {
     const cfg = demoConfig(this.t, this.opts.shards) as any;
     this.opts.config?.(cfg);
     fs.writeFileSync(this.configPath, JSON.stringify(cfg, null, 2));
+    this.opts.beforeDaemon?.(this.t);
     await this.startDaemon();
   }
 

@@ -30,14 +30,19 @@ function instance(icmpTimeout: string) {
   };
 }
 
-function sync(self: string, peer: string) {
-  return { address: self, port: 6400, peers: [peer], key: KEY };
+/** The sync link: unicast over IPv4, or joold-style IPv6 multicast on the management veth. */
+type Mode = 'unicast4' | 'multicast6';
+const ADDR = { unicast4: ['192.0.2.1', '192.0.2.2'], multicast6: ['fd00:64::1', 'fd00:64::2'] };
+function sync(mode: Mode, self: 0 | 1) {
+  const [me, peer] = self === 0 ? ADDR[mode] : [...ADDR[mode]].reverse();
+  if (mode === 'unicast4') return { address: me, port: 6400, peers: [peer], key: KEY };
+  return { 'multicast address': 'ff05::6464', 'port': 6400, 'in interface': 'sync0', 'out interface': 'sync0', 'ttl': 1, 'peers': [peer], 'key': KEY };
 }
 
 interface Row { protocol: string; ipv6Local: string; ipv6LocalPort: number; ipv4LocalPort: number; state: string; origin: string; shard: number }
 
-for (const [jShards, kShards] of [[1, 2], [2, 1]]) {
-  describe(`session sync e2e: J ${jShards} shard(s), K ${kShards} shard(s)`, function () {
+for (const [jShards, kShards, mode] of [[1, 2, 'unicast4'], [2, 1, 'multicast6']] as const) {
+  describe(`session sync e2e: J ${jShards} shard(s), K ${kShards} shard(s), ${mode}`, function () {
     this.timeout(120000);
     const prefix = `nss${jShards}${kShards}`;
     const kNs = `${prefix}-k`;
@@ -88,21 +93,23 @@ for i in range(3):
           cfg.dataplane.ports[0].mac = MAC6;
           cfg.dataplane.ports[1].mac = MAC4;
           cfg.instances = [instance('0:01:00')];
-          // The sync socket binds any address: the management link is made after J starts (below).
-          cfg.sync = { ...sync('192.0.2.1', '192.0.2.2'), address: undefined };
+          cfg.sync = sync(mode, 0);
+        },
+        // The management link between J's and K's namespaces exists before J binds its socket.
+        beforeDaemon: (t) => {
+          cleanupK();
+          sh(['ip', 'netns', 'add', kNs]);
+          sh(['ip', 'link', 'add', 'sync0', 'netns', t.ns.t, 'type', 'veth', 'peer', 'name', 'sync0', 'netns', kNs]);
+          const [a, b] = ADDR[mode], len = mode === 'unicast4' ? 24 : 64;
+          nsExec(t.ns.t, ['ip', 'addr', 'add', `${a}/${len}`, 'dev', 'sync0', ...(len === 64 ? ['nodad'] : [])]);
+          nsExec(kNs, ['ip', 'addr', 'add', `${b}/${len}`, 'dev', 'sync0', ...(len === 64 ? ['nodad'] : [])]);
+          nsExec(t.ns.t, ['ip', 'link', 'set', 'sync0', 'up']);
+          nsExec(kNs, ['ip', 'link', 'set', 'sync0', 'up']);
+          nsExec(kNs, ['ip', 'link', 'set', 'lo', 'up']);
         },
       });
-      cleanupK();
       await net.up();
-      // Sync link between J's and K's namespaces; K's DPDK ports on the bridges, bridge side down.
-      spawnSync('ip', ['netns', 'add', kNs]);
-      const sh = (a: string[]) => { const r = spawnSync(a[0], a.slice(1), { encoding: 'utf8' }); if (r.status !== 0) throw new Error(`${a.join(' ')}: ${r.stderr}`); };
-      sh(['ip', 'link', 'add', 'sync0', 'netns', net.t.ns.t, 'type', 'veth', 'peer', 'name', 'sync0', 'netns', kNs]);
-      nsExec(net.t.ns.t, ['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'sync0']);
-      nsExec(net.t.ns.t, ['ip', 'link', 'set', 'sync0', 'up']);
-      nsExec(kNs, ['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'sync0']);
-      nsExec(kNs, ['ip', 'link', 'set', 'sync0', 'up']);
-      nsExec(kNs, ['ip', 'link', 'set', 'lo', 'up']);
+      // K's DPDK ports on the bridges, bridge side down until the links move.
       for (const [kIf, swIf, br] of [['k6', 'sw-k6', 'br6'], ['k4', 'sw-k4', 'br4']]) {
         sh(['ip', 'link', 'add', kIf, 'netns', kNs, 'type', 'veth', 'peer', 'name', swIf, 'netns', net.t.ns.sw]);
         nsExec(net.t.ns.sw, ['ip', 'link', 'set', swIf, 'master', br]);
@@ -119,6 +126,11 @@ def serve(c):
 while True:
   c,_=s.accept();threading.Thread(target=serve,args=(c,),daemon=True).start()`], { stdio: 'ignore' }));
     });
+
+    function sh(a: string[]): void {
+      const r = spawnSync(a[0], a.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${a.join(' ')}: ${r.stderr}`);
+    }
 
     function cleanupK(): void {
       if (spawnSync('ip', ['netns', 'pids', kNs]).status === 0) {
@@ -142,7 +154,7 @@ while True:
       cfg.dataplane.ports[0].device = `net_af_packet0,iface=k6,qpairs=${kShards},framesz=5120,blocksz=20480`;
       cfg.dataplane.ports[1].device = `net_af_packet1,iface=k4,qpairs=${kShards},framesz=5120,blocksz=20480`;
       cfg.instances = [instance('0:01:00')];
-      cfg.sync = sync('192.0.2.2', '192.0.2.1');
+      cfg.sync = sync(mode, 1);
       const file = path.join(net.dir, 'k.json');
       fs.writeFileSync(file, JSON.stringify(cfg, null, 2));
       k = spawn('ip', ['netns', 'exec', kNs, process.execPath, BIN, 'daemon', '--config', file, '--socket', kSock()], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -197,15 +209,18 @@ s.sendall(b'two');print(s.recv(100).decode(),flush=True)`;
 
     it('forged datagrams are counted and dropped: a source that is no peer, a peer address without the MAC', async () => {
       const before = kStats();
-      nsExec(net.t.ns.t, ['ip', 'addr', 'add', '192.0.2.99/24', 'dev', 'sync0']);
+      const v6 = mode === 'multicast6';
+      const stranger = v6 ? 'fd00:64::99' : '192.0.2.99';
+      // Deprecated (v6) / secondary (v4): never the source J's own datagrams pick.
+      nsExec(net.t.ns.t, ['ip', 'addr', 'add', `${stranger}/${v6 ? 64 : 24}`, 'dev', 'sync0', ...(v6 ? ['nodad', 'preferred_lft', '0'] : [])]);
       // A well-formed unsigned datagram of an unknown sender: header only, no records.
       const forge = (src: string) => spawnSync('ip', ['netns', 'exec', net.t.ns.t, 'python3', '-c', [
         'import socket,struct,time',
         "b=b'N6SY'+bytes([1,1,0,0])+struct.pack('>IIIIIHH',0xffffffff,1,1,0,int(time.time()*1000)&0xffffffff,0,0)",
-        `s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('${src}',0));s.sendto(b,('192.0.2.2',6400))`,
+        `s=socket.socket(socket.AF_INET${v6 ? '6' : ''},socket.SOCK_DGRAM);s.bind(('${src}',0));s.sendto(b,('${ADDR[mode][1]}',6400))`,
       ].join('\n')]);
-      forge('192.0.2.99');
-      forge('192.0.2.1');
+      forge(stranger);
+      forge(ADDR[mode][0]);
       const after = await until('both refusals', () => {
         const s = kStats();
         return s['sync-rejected-source'] > before['sync-rejected-source'] && s['sync-rejected-auth'] > before['sync-rejected-auth'] && s;

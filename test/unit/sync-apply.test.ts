@@ -10,6 +10,7 @@ import { Result } from '../../src/dataplane/core-api';
 import { APPLY_RESULTS } from '../../src/dataplane/sync/apply';
 import { SR_AGE, SR_STRIDE } from '../../src/dataplane/sync/record';
 import { SyncService } from '../../src/control/sync/service';
+import { hashOwner6 } from '../../src/dataplane/classify';
 import { validateSync } from '../../src/control/sync/config';
 import { HEADER_BYTES, MsgType, writeHeader } from '../../src/control/sync/wire';
 import type { Pool4 } from '../../src/dataplane/tables/pool4';
@@ -187,6 +188,29 @@ describe('session sync: two translators over loopback UDP (J 1 shard, K 2 shards
     assert.deepEqual([ping.r, u16At(ping.pkt, 24)], [Result.EMIT4, icmpId4]);
     assert.equal(k.cores.reduce((n, c) => n + c.core.tables.bib.count, 0), 10, 'no new mapping was made on K');
     assert.ok(K.stats['sync-applied'] >= 10);
+  });
+
+  it('a later mapping of the same IPv6 transport address leads its IPv6 side to its own port\'s shard', async () => {
+    // J with a one-port pool4, so the test picks the ports: first one whose owner on K differs
+    // from the IPv6 hash (a redirect), then, after a removal, one whose owner is the hash's.
+    const a6 = new Uint8Array([0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 2]);
+    const h = hashOwner6(PROTO.UDP, a6, 0, 40000, 2);
+    const p1 = h === 0 ? 61001 : 61002, p2 = h === 0 ? 61002 : 61001;
+    const only = (p: number) => makeConfig({ ssEnabled: true }, [], { UDP: [range('203.0.113.1', p, p)] });
+    const j = new SyncRig(1, only(p1)), k = new SyncRig(2);
+    const { J, K } = pair(j, k);
+    await J.start(); await K.start();
+    J.setGlobals(ON.globals); K.setGlobals(ON.globals);
+    const send6 = (rig: SyncRig) => rig.run(6, ipv6({ src: '2001:db8::2', dst: Y6, nh: PROTO.UDP, l4: udp(40000, 5353) }), Date.now());
+    assert.equal(u16At(send6(j).pkt, 20), p1);
+    await until('first mapping on K', () => k.sessions().length === 1);
+    j.configure(only(p2)); // p1 leaves pool4: J removes the mapping and says so
+    await until('removed on K', () => k.sessions().length === 0);
+    assert.equal(u16At(send6(j).pkt, 20), p2);
+    await until('second mapping on K', () => k.sessions().length === 1);
+    const v6 = send6(k);
+    assert.deepEqual([v6.shard, v6.r, u16At(v6.pkt, 20)], [p2 % 2, Result.EMIT4, p2]);
+    assert.deepEqual(k.sessions().map((r) => r.origin), ['peer'], 'no mapping of K\'s own');
   });
 
   it('a late joiner gets a full dump; a removal on J propagates', async () => {

@@ -89,6 +89,10 @@ export function validateSync(raw: unknown): SyncConfig {
     if (!isMc) throw new Nat64Error('E_CONFIG_FIELD', `${f}["multicast address"]: ${q(a.text)} is not a multicast address`);
     out.multicastAddress = a.text; families.add(a.family);
   }
+  if (out.multicastAddress && out.address) {
+    // Linux delivers group traffic to sockets bound to the wildcard (or the group), not to a unicast address.
+    throw new Nat64Error('E_CONFIG_FIELD', `${f}.address: leave it out with a multicast address (the socket binds the wildcard address; "in interface" picks the link)`);
+  }
   if (s['in interface'] !== undefined) out.inInterface = iface(s['in interface'], `${f}["in interface"]`);
   if (s['out interface'] !== undefined) out.outInterface = iface(s['out interface'], `${f}["out interface"]`);
   if (s.ttl !== undefined) {

@@ -14,7 +14,9 @@ import type { RedirectIndex } from '../../dataplane/sync/redirect';
 import type { SyncRingReader } from '../../dataplane/sync/ring';
 import type { SessionWalker } from '../../dataplane/sync/walk';
 import { APPLY_RESULTS } from '../../dataplane/sync/apply';
-import { SR_AGE, SR_PORTS, SR_STRIDE, SR_V6, recordProto, recordTime } from '../../dataplane/sync/record';
+import {
+  SR_AGE, SR_PORTS, SR_STRIDE, SR_TIME_HI, SR_TIME_LO, SR_V6, recordProto, recordTime,
+} from '../../dataplane/sync/record';
 import { Nat64Error } from '../errors';
 import { SyncBatcher } from './batcher';
 import { canonicalAddress, type SyncConfig } from './config';
@@ -292,13 +294,16 @@ export class SyncService {
     for (let k = 0; k < h.count; k++) {
       const off = RECORDS_OFFSET + k * RECORD_BYTES;
       decodeRecord(msg, off, w, 0);
+      w[SR_TIME_HI] = Math.floor(now / 4294967296);
+      w[SR_TIME_LO] = now | 0;
       const port4 = w[SR_PORTS] & 0xffff;
       const shard = port4 % shards;
       if (shards > 1) {
         const proto = recordProto(w, 0);
-        // The IPv6 side must reach the shard that owns the IPv4 port (sync/redirect.ts).
-        if (hashOwner6(proto, msg, off + 4, w[SR_PORTS] >>> 16, shards) !== shard
-          && !this.dp.redirectIndex().set(proto, w, SR_V6, w[SR_PORTS] >>> 16, shard)) {
+        // The IPv6 side must reach the shard that owns the IPv4 port (sync/redirect.ts); where the
+        // hash already leads there, an entry left by an earlier mapping must not lead elsewhere.
+        const differ = hashOwner6(proto, msg, off + 4, w[SR_PORTS] >>> 16, shards) !== shard;
+        if (!this.dp.redirectIndex().set(proto, w, SR_V6, w[SR_PORTS] >>> 16, shard, differ)) {
           st['sync-rejected-table-full']++;
           continue;
         }

@@ -12,7 +12,7 @@ import type { Pool4 } from '../tables/pool4';
 import { TimerClass } from '../tables/expiry';
 import { TcpState } from '../tables/tcp-state';
 import {
-  SR_AGE, SR_PORTS, SR_R4, SR_RPORT, SR_STRIDE, SR_V4, SR_V6, SyncKind, recordKind, recordProto, recordState,
+  SR_AGE, SR_PORTS, SR_R4, SR_RPORT, SR_STRIDE, SR_V4, SR_V6, SyncKind, recordKind, recordProto, recordState, recordTime,
 } from './record';
 
 /** Outcome counts of one batch, by index (APPLY_RESULTS names them). */
@@ -74,9 +74,13 @@ function applyOne(ctx: ApplyContext, w: Int32Array, o: number, now: number): App
   const t = ctx.tables, bibs = t.bib, sessions = t.sessions;
   let b = bibs.lookup6(proto, a6, 0, port6);
   if (b !== NIL && (bibs.addr4(b) !== v4 || bibs.port4(b) !== port4)) return ApplyResult.CONFLICT;
+  // The peer's last use on this host's clock: the record's time (when it was received, or written by
+  // the shard) minus its age then; never in the future.
+  const stamp = recordTime(w, o);
+  const peerLast = Math.min(now, (stamp > 0 ? stamp : now) - Math.max(0, w[o + SR_AGE]));
   if (kind === SyncKind.REMOVE) {
     const s = b === NIL ? NIL : sessions.lookup(b, r4, rport);
-    if (s !== NIL && t.expiry.lastUse[s] > now - Math.max(0, w[o + SR_AGE]) + STALE_REMOVE_MS) return ApplyResult.STALE;
+    if (s !== NIL && t.expiry.lastUse[s] > peerLast + STALE_REMOVE_MS) return ApplyResult.STALE;
     if (s !== NIL) {
       sessions.remove(s);
       if (bibs.sessions(b) === 0 && !bibs.isStatic(b)) bibs.remove(b);
@@ -91,8 +95,7 @@ function applyOne(ctx: ApplyContext, w: Int32Array, o: number, now: number): App
     created = true;
   }
   const cls = timerClassOf(proto, state);
-  const age = Math.min(Math.max(0, w[o + SR_AGE]), ctx.timeouts[cls] || 0);
-  const lastUse = now - age;
+  const lastUse = Math.max(peerLast, now - (ctx.timeouts[cls] || 0));
   let s = sessions.lookup(b, r4, rport);
   if (s === NIL) {
     s = sessions.insert(b, r4, rport, state, cls, lastUse);

@@ -62,8 +62,12 @@ export class RedirectIndex {
     return -1;
   }
 
-  /** Main thread: map the key to `shard` (insert or update). False when the index is full. */
-  set(proto: number, words: Int32Array, o: number, port: number, shard: number): boolean {
+  /**
+   * Main thread: map the key to `shard` (insert or update). With insert false, only an existing
+   * entry is updated (a mapping whose owners agree needs no entry, but must not follow an old one).
+   * False when the index is full.
+   */
+  set(proto: number, words: Int32Array, o: number, port: number, shard: number, insert = true): boolean {
     const w = this.w;
     const w0 = words[o], w1 = words[o + 1], w2 = words[o + 2], w3 = words[o + 3];
     let i = hashKey(proto, w0, w1, w2, w3, port) & this.mask;
@@ -72,6 +76,7 @@ export class RedirectIndex {
       const tag = w[p + 1];
       const same = tag === proto + 1 && w[p + 6] === port && w[p + 2] === w0 && w[p + 3] === w1 && w[p + 4] === w2 && w[p + 5] === w3;
       if (same && w[p + 7] === shard) return true;
+      if (tag === 0 && !insert) return true;
       if (same || tag === 0) {
         // Stay one slot short of full: a lookup must always end at an empty slot.
         if (tag === 0 && Atomics.load(w, COUNT) >= this.mask) return false;
