@@ -4,7 +4,7 @@
  * it is sending us. Decides, per datagram that passed the source and MAC checks, whether it is
  * new, a replay, or shows a gap (then the service asks that peer for a dump).
  */
-import { compareId, FLAG_DUMP, FLAG_LOSS, type Header } from './wire';
+import { compareId, FLAG_DUMP, FLAG_DUMP_END, FLAG_LOSS, type Header } from './wire';
 
 export interface PeerState {
   address: string;
@@ -17,7 +17,18 @@ export interface PeerState {
   wantDump: boolean;
   lastDumpAskMs: number;
   lastHeardMs: number;
+  /** Last dump datagram from this peer (ms); -1 after its last one. A dump in progress is not asked for again. */
+  dumpActiveMs: number;
+  /**
+   * The smallest (our receive time - its send time) seen, this window and the previous one: the
+   * peer's clock plus the least delay on the way, i.e. its send times on our clock without the time
+   * a datagram waited in a socket buffer (sync/apply.ts compares last uses across the two hosts).
+   */
+  offset: number; prevOffset: number; offsetSince: number;
 }
+
+/** Length of a clock-offset window (ms): a clock that was stepped is followed within two of them. */
+const OFFSET_WINDOW_MS = 30_000;
 
 export type PeerVerdict = 'ok' | 'replay';
 
@@ -26,11 +37,21 @@ export class PeerTable {
 
   constructor(addresses: readonly string[]) {
     for (const a of addresses) {
-      this.peers.set(a, { address: a, idHi: 0, idLo: 0, known: false, seq: -1, dumpSeq: -1, wantDump: false, lastDumpAskMs: -Infinity, lastHeardMs: -Infinity });
+      this.peers.set(a, { address: a, idHi: 0, idLo: 0, known: false, seq: -1, dumpSeq: -1, wantDump: false, lastDumpAskMs: -Infinity, lastHeardMs: -Infinity, dumpActiveMs: -1, offset: Infinity, prevOffset: Infinity, offsetSince: -Infinity });
     }
   }
 
   get(address: string): PeerState | undefined { return this.peers.get(address); }
+
+  /**
+   * Should a dump be asked of p now? When something was lost, not more often than every askMs, and
+   * not while p is still sending one (what the running dump reads from its tables later covers the
+   * loss; a new ask follows its end if the loss was before the walk passed).
+   */
+  dueForDump(p: PeerState, now: number, askMs: number): boolean {
+    if (!p.wantDump || now - p.lastDumpAskMs < askMs) return false;
+    return p.dumpActiveMs < 0 || now - p.dumpActiveMs > 2 * askMs;
+  }
   all(): PeerState[] { return [...this.peers.values()]; }
 
   /** Sequence bookkeeping of one authenticated datagram from a configured peer. */
@@ -49,6 +70,7 @@ export class PeerTable {
       if (h.seq <= p.dumpSeq) return 'replay';
       if (p.dumpSeq >= 0 && h.seq !== p.dumpSeq + 1) p.wantDump = true;
       p.dumpSeq = h.seq;
+      p.dumpActiveMs = (h.flags & FLAG_DUMP_END) !== 0 ? -1 : now;
     } else {
       if (p.seq >= 0 && h.seq <= p.seq) return 'replay';
       if (p.seq >= 0 && h.seq !== p.seq + 1) p.wantDump = true;
@@ -56,6 +78,14 @@ export class PeerTable {
     }
     if ((h.flags & FLAG_LOSS) !== 0) p.wantDump = true;
     p.lastHeardMs = now;
+    if (now - p.offsetSince > OFFSET_WINDOW_MS) { p.prevOffset = p.offset; p.offset = Infinity; p.offsetSince = now; }
+    p.offset = Math.min(p.offset, now - h.time);
     return 'ok';
+  }
+
+  /** A time on p's clock (a datagram's send time) on ours, by the least-delay offset. */
+  toLocal(p: PeerState, peerTime: number, now: number): number {
+    const off = Math.min(p.offset, p.prevOffset);
+    return Number.isFinite(off) ? Math.min(now, peerTime + off) : now;
   }
 }

@@ -23,7 +23,7 @@ import { canonicalAddress, type SyncConfig } from './config';
 import { PeerTable } from './peers';
 import { SYNC_STATS, zeroSyncStats, type SyncStatValues } from './stats';
 import {
-  FLAG_DUMP, FLAG_LOSS, FLAG_MAC, HEADER_BYTES, MAC_BYTES, MsgType, RECORDS_OFFSET, RECORD_BYTES, TARGET_BYTES,
+  FLAG_DUMP, FLAG_DUMP_END, FLAG_LOSS, FLAG_MAC, HEADER_BYTES, MAC_BYTES, MsgType, RECORDS_OFFSET, RECORD_BYTES, TARGET_BYTES,
   decodeHeader, decodeRecord, encodeRecord, newSenderId, recordsPerDatagram, sign, writeHeader,
 } from './wire';
 
@@ -48,6 +48,13 @@ const APPLY_BATCH = 8192;
 const APPLY_BACKLOG = 65536;
 /** Session slots a dump or refresh reads per tick and shard. */
 const WALK_SLICE = 16384;
+/**
+ * Records a dump sends per tick at most (about 400 k/s): a dump must not flood the peer's socket
+ * buffer, or the peer loses datagrams, sees gaps, and asks for the next dump.
+ */
+const DUMP_RECORDS_PER_TICK = 2048;
+/** Socket buffers asked for (the kernel caps them at net.core.rmem_max / wmem_max). */
+const SOCKET_BUFFER = 4 << 20;
 
 interface ApplyQueue { recs: Int32Array; n: number; busy: boolean; oldestMs: number }
 interface WalkJob { shard: number; slot: number; since: number; to: { address: string; port: number } | null }
@@ -66,6 +73,8 @@ export class SyncService {
   private readonly ringDropped: number[];
   private loss = false;
   private lastSendMs = 0;
+  /** The time the batcher's current flush wrote the ages for (the datagrams' send time). */
+  private flushNow = 0;
   private refresh: WalkJob | null = null;
   private lastRefreshMs = 0;
   private readonly dumps = new Map<string, WalkJob & { seq: number; buf: Buffer; n: number }>();
@@ -104,6 +113,7 @@ export class SyncService {
       sock.close();
       throw new Nat64Error('E_SYNC_SOCKET', `sync: multicast set-up failed (${(e as Error).message})`);
     }
+    try { sock.setRecvBufferSize(SOCKET_BUFFER); sock.setSendBufferSize(SOCKET_BUFFER); } catch { /* the kernel's default then */ }
     this.socket = sock;
     this.timer = setInterval(() => this.tick(Date.now()), TICK_MS);
     this.timer.unref();
@@ -159,17 +169,19 @@ export class SyncService {
           this.ringDropped[s] = dropped;
           this.loss = true;
         }
-        // The age as of now: the shard wrote it at the event (SR_AGE), some ms ago.
-        moved += r.drain((w, o) => { this.batcher.push(w, o, w[o + SR_AGE] + Math.max(0, now - recordTime(w, o))); }, this.batcher.free);
+        // The session's last use: the shard wrote the age at the event.
+        moved += r.drain((w, o) => { this.batcher.push(w, o, recordTime(w, o) - w[o + SR_AGE]); }, this.batcher.free);
       }
+      this.flushNow = now;
       this.batcher.flush(now, final);
       if (moved === 0) break;
     }
     this.refreshSlice(now);
     for (const job of this.dumps.values()) this.dumpSlice(job, now);
+    this.flushNow = now;
     if (now - this.lastSendMs >= KEEPALIVE_MS) this.sendRecords(Buffer.alloc(0), 0, now);
     for (const p of this.peers.all()) {
-      if (p.wantDump && now - p.lastDumpAskMs >= DUMP_ASK_MS) {
+      if (this.peers.dueForDump(p, now, DUMP_ASK_MS)) {
         p.wantDump = false;
         p.lastDumpAskMs = now;
         this.stats['sync-gaps']++;
@@ -188,7 +200,8 @@ export class SyncService {
   }
 
   private sendRecords(recs: Buffer, count: number, oldestMs: number): void {
-    const now = Date.now();
+    // The batcher wrote the ages as of its flush time: the header says that time.
+    const now = this.flushNow;
     const flags = this.loss ? FLAG_LOSS : 0;
     this.loss = false;
     this.broadcast(this.frame(MsgType.RECORDS, flags, count, recs, this.seq++ >>> 0, now));
@@ -206,6 +219,7 @@ export class SyncService {
   private sendTo(b: Buffer, port: number, address: string): void {
     if (!this.socket) return;
     this.stats['sync-sent']++;
+    this.stats['sync-bytes-sent'] += b.length;
     this.socket.send(b, port, address, (e) => { if (e) this.stats['sync-send-errors']++; });
   }
 
@@ -228,9 +242,10 @@ export class SyncService {
     const job = this.refresh;
     const w = this.dp.syncWalker(job.shard);
     w.walk(job.slot, job.slot + WALK_SLICE, job.since, now, (rec) => {
-      if (this.batcher.free === 0) this.batcher.flush(now, true);
-      this.batcher.push(rec, 0, rec[SR_AGE], now);
+      if (this.batcher.free === 0) { this.flushNow = now; this.batcher.flush(now, true); }
+      this.batcher.push(rec, 0, now - rec[SR_AGE], now);
     });
+    this.flushNow = now;
     this.batcher.flush(now);
     job.slot += WALK_SLICE;
     if (job.slot >= w.capacity) { job.slot = 0; job.shard++; }
@@ -246,21 +261,28 @@ export class SyncService {
 
   private dumpSlice(job: WalkJob & { seq: number; buf: Buffer; n: number }, now: number): void {
     const per = job.buf.length / RECORD_BYTES;
-    const flush = () => {
-      if (job.n === 0) return;
-      this.sendTo(this.frame(MsgType.RECORDS, FLAG_DUMP, job.n, job.buf.subarray(0, job.n * RECORD_BYTES), job.seq++ >>> 0, now), job.to!.port, job.to!.address);
+    const flush = (end: boolean) => {
+      if (job.n === 0 && !end) return;
+      const flags = FLAG_DUMP | (end ? FLAG_DUMP_END : 0);
+      this.sendTo(this.frame(MsgType.RECORDS, flags, job.n, job.buf.subarray(0, job.n * RECORD_BYTES), job.seq++ >>> 0, now), job.to!.port, job.to!.address);
       this.stats['sync-dump-records-sent'] += job.n;
       job.n = 0;
     };
-    const w = this.dp.syncWalker(job.shard);
-    w.walk(job.slot, job.slot + WALK_SLICE, job.since, now, (rec) => {
-      encodeRecord(rec, 0, rec[SR_AGE], job.buf, job.n * RECORD_BYTES);
-      if (++job.n === per) flush();
-    });
-    job.slot += WALK_SLICE;
-    if (job.slot >= w.capacity) { job.slot = 0; job.shard++; }
+    let budget = DUMP_RECORDS_PER_TICK;
+    while (budget > 0 && job.shard < this.dp.syncShards) {
+      const w = this.dp.syncWalker(job.shard);
+      // Small steps so that the budget is kept to within one step.
+      const step = Math.min(WALK_SLICE, budget * 4);
+      budget -= w.walk(job.slot, job.slot + step, job.since, now, (rec) => {
+        encodeRecord(rec, 0, rec[SR_AGE], job.buf, job.n * RECORD_BYTES);
+        if (++job.n === per) flush(false);
+      });
+      budget -= step >>> 6; // reading empty slots costs too
+      job.slot += step;
+      if (job.slot >= w.capacity) { job.slot = 0; job.shard++; }
+    }
     if (job.shard >= this.dp.syncShards) {
-      flush();
+      flush(true);
       const key = `${job.to!.address}#${job.to!.port}`;
       this.dumpSeq.set(key, job.seq);
       this.dumps.delete(key);
@@ -273,6 +295,7 @@ export class SyncService {
   onMessage(msg: Buffer, fromAddress: string, fromPort: number): void {
     const st = this.stats;
     st['sync-received']++;
+    st['sync-bytes-received'] += msg.length;
     const src = canonicalAddress(fromAddress);
     const peer = src ? this.peers.get(src.text) : undefined;
     if (!peer) { st['sync-rejected-source']++; return; }
@@ -291,11 +314,13 @@ export class SyncService {
     }
     st['sync-records-received'] += h.count;
     const shards = this.dp.syncShards, w = this.scratch;
+    // The records' ages count from the send time; on our clock without socket-buffer delay.
+    const sent = this.peers.toLocal(peer, h.time, now);
     for (let k = 0; k < h.count; k++) {
       const off = RECORDS_OFFSET + k * RECORD_BYTES;
       decodeRecord(msg, off, w, 0);
-      w[SR_TIME_HI] = Math.floor(now / 4294967296);
-      w[SR_TIME_LO] = now | 0;
+      w[SR_TIME_HI] = Math.floor(sent / 4294967296);
+      w[SR_TIME_LO] = sent | 0;
       const port4 = w[SR_PORTS] & 0xffff;
       const shard = port4 % shards;
       if (shards > 1) {

@@ -3,8 +3,10 @@ export interface SyncStatDef { name: string; explain: string; gauge?: boolean }
 
 export const SYNC_STATS = [
   { name: 'sync-sent', explain: 'Session-sync datagrams sent (records, dump requests, keepalives, dumps).' },
+  { name: 'sync-bytes-sent', explain: 'UDP payload bytes of the session-sync datagrams sent.' },
   { name: 'sync-records-sent', explain: 'Session records sent to the peers (created, changed, removed, refreshed, dumped).' },
   { name: 'sync-received', explain: 'Session-sync datagrams received on the sync socket.' },
+  { name: 'sync-bytes-received', explain: 'UDP payload bytes of the session-sync datagrams received.' },
   { name: 'sync-records-received', explain: 'Session records received in accepted datagrams.' },
   { name: 'sync-applied', explain: 'Peer records applied to a shard\'s tables.' },
   { name: 'sync-rejected-source', explain: 'Datagrams dropped: the source address is not a configured peer.' },

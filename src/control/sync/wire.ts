@@ -23,6 +23,8 @@ export const VERSION = 1;
 export const HEADER_BYTES = 32;
 export const TARGET_BYTES = 8;
 export const RECORD_BYTES = 38;
+/** Where a record's age (u32, ms) sits in its bytes. */
+export const AGE_OFFSET = 34;
 export const MAC_BYTES = 32;
 /** Largest datagram we ever build or accept (a UDP payload over IPv4 without fragmentation on a 9000-byte link). */
 export const MAX_DATAGRAM = 8972;
@@ -33,6 +35,8 @@ export const FLAG_MAC = 1;
 export const FLAG_LOSS = 2;
 /** Part of a dump answering a DUMP_REQUEST (its own sequence space, unicast to the requester). */
 export const FLAG_DUMP = 4;
+/** The last datagram of a dump (the receiver may ask again, for what a gap lost meanwhile). */
+export const FLAG_DUMP_END = 8;
 
 export interface Header {
   type: number;
@@ -79,7 +83,7 @@ export function encodeRecord(w: Int32Array, o: number, age: number, b: Buffer, o
   b.writeInt32BE(w[o + SR_V4], off + 24);
   b.writeInt32BE(w[o + SR_R4], off + 28);
   b.writeUInt16BE(w[o + SR_RPORT] & 0xffff, off + 32);
-  b.writeUInt32BE(Math.min(Math.max(0, Math.floor(age)), 0xffffffff), off + 34);
+  b.writeUInt32BE(Math.min(Math.max(0, Math.floor(age)), 0xffffffff), off + AGE_OFFSET);
 }
 
 /** RECORD_BYTES at b[off] -> record words at w[o] (SR_AGE holds the age; the time words are 0). */
@@ -90,7 +94,7 @@ export function decodeRecord(b: Buffer, off: number, w: Int32Array, o: number): 
   w[o + SR_V4] = b.readInt32BE(off + 24);
   w[o + SR_R4] = b.readInt32BE(off + 28);
   w[o + SR_RPORT] = b.readUInt16BE(off + 32);
-  w[o + SR_AGE] = Math.min(b.readUInt32BE(off + 34), 0x7fffffff);
+  w[o + SR_AGE] = Math.min(b.readUInt32BE(off + AGE_OFFSET), 0x7fffffff);
   w[o + 9] = 0; w[o + 10] = 0;
 }
 
@@ -112,7 +116,7 @@ export function decodeHeader(b: Buffer, key: Buffer | null): Header | DecodeErro
   if (b[4] !== VERSION) return 'version';
   const type = b[5], flags = b[6];
   if (type !== MsgType.RECORDS && type !== MsgType.DUMP_REQUEST) return 'type';
-  if (b[7] !== 0 || (flags & ~(FLAG_MAC | FLAG_LOSS | FLAG_DUMP)) !== 0) return 'type';
+  if (b[7] !== 0 || (flags & ~(FLAG_MAC | FLAG_LOSS | FLAG_DUMP | FLAG_DUMP_END)) !== 0) return 'type';
   const count = b.readUInt16BE(28);
   const hasMac = (flags & FLAG_MAC) !== 0;
   const body = type === MsgType.DUMP_REQUEST ? TARGET_BYTES : count * RECORD_BYTES;

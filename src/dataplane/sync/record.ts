@@ -12,7 +12,7 @@
  *   [SR_R4]     IPv4 node's address (the IPv6 remote is pool6 + this, RFC 6052)
  *   [SR_RPORT]  IPv4 node's port (ICMP: the pool4 identifier, as the session table stores it)
  *   [SR_TIME_HI/LO] ms since the epoch on this host's clock: when the shard wrote it (ring), when
- *               the datagram arrived (apply); not on the wire
+ *               the peer sent the datagram (apply: control/sync/peers.ts toLocal); not on the wire
  *   [SR_AGE]    ms between the session's last use and that time (the peer's last use is TIME - AGE,
  *               so a record waiting for its shard does not look fresher than it is)
  */
