@@ -140,11 +140,23 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  // Session sync under load (bench/sync.ts), next to the establishment rate of the core.
+  const syncOut = execFileSync(process.execPath, [path.join(__dirname, 'sync.js'), '--json', '--sessions', String(quick ? 50_000 : 200_000)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300000 });
+  const sync = JSON.parse(syncOut.trim().split('\n').pop()!) as { sessions: number; establishmentPerSecond: { off: number; on: number };
+    live: { establishedPerSecondOnJ: number; carriedPerSecond: number; appliedOnK: number; bytesPerSession: number; wireBytesPerSessionIPv4: number } | null;
+    dump: { recordsPerSecond: number; bytesPerSession: number } | null };
+  const k = (x: number) => `${(x / 1000).toFixed(0)} k/s`;
+  process.stdout.write(`session sync (${sync.sessions} UDP sessions, HMAC, J 1 shard -> K 2 shards, loopback): establishment ` +
+    `${k(sync.establishmentPerSecond.off)} (ss off) / ${k(sync.establishmentPerSecond.on)} (ss on); ` +
+    (sync.live ? `carried ${k(sync.live.carriedPerSecond)} while J established ${k(sync.live.establishedPerSecondOnJ)}, ${sync.live.appliedOnK} applied, ` +
+      `${sync.live.bytesPerSession} B/session (${sync.live.wireBytesPerSessionIPv4} with IPv4+UDP); ` : 'live: incomplete; ') +
+    (sync.dump ? `dump ${k(sync.dump.recordsPerSecond)}\n` : 'dump: incomplete\n'));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = path.join(resultsDir, `bench-${stamp}${quick ? '-quick' : ''}.json`);
   const cpus = os.cpus();
   fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: os.hostname(), cpus: cpus.length, cpu: cpus[0]?.model,
-    node: process.version, quick, repeat, seconds, baselines, rows: rows.map(({ counters, io, ...r }) => ({ ...r, counters, io })) }, null, 2) + '\n');
+    node: process.version, quick, repeat, seconds, baselines, sync, rows: rows.map(({ counters, io, ...r }) => ({ ...r, counters, io })) }, null, 2) + '\n');
   const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer && r.flowCacheEntries === undefined && !r.rxChecksum)
     .map((r) => ({ label: r.sessions >= 1 << 20 ? `${r.sessions / (1 << 20)} M sessions` : `${r.sessions / 1024} k sessions`,
       series: `${r.direction}, ${r.shards} shard${r.shards > 1 ? 's' : ''}`, value: r.mpps }));

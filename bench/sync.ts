@@ -148,6 +148,7 @@ async function peer(jPort: number, kPort: number): Promise<void> {
       svc.setGlobals(globals(true));
     }
     if (m.cmd === 'stop') void svc.stop().then(() => process.exit(0));
+    if (m.cmd === 'stats') process.send!({ mode: 'stats', applied: k.sessions, lastAt: Date.now(), firstAt, stats: { ...svc.stats } });
   });
   let reported = '';
   setInterval(() => {
@@ -203,6 +204,11 @@ async function main(): Promise<void> {
   const d0 = Date.now();
   child.send({ cmd: 'dump' });
   const dump = await Promise.race([next(), new Promise<null>((r) => setTimeout(() => r(null), 60000))]);
+  if (!dump) {
+    child.send({ cmd: 'stats' });
+    const st = await next();
+    process.stderr.write(`dump incomplete: K has ${st.applied} sessions; K: ${JSON.stringify(st.stats)}; J: ${JSON.stringify(svc.stats)}\n`);
+  }
   const dumpBytes = svc.stats['sync-bytes-sent'] - dumpBefore['sync-bytes-sent'];
   const dumpRecords = svc.stats['sync-dump-records-sent'] - dumpBefore['sync-dump-records-sent'];
   child.send({ cmd: 'stop' });
@@ -224,6 +230,8 @@ async function main(): Promise<void> {
     dump: dump ? {
       recordsPerSecond: Math.round(N / ((dump.lastAt - d0) / 1000)),
       bytesPerSession: +(dumpBytes / Math.max(1, dumpRecords)).toFixed(1),
+      recordsSent: dumpRecords,
+      peer: Object.fromEntries(Object.entries(dump.stats).filter(([, v]) => v !== 0)),
     } : null,
   };
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { parseConfigText } from '../../src/control/config';
 import { buildRegistry, counterMetricName, parseListen, TOP_SUBSCRIBERS } from '../../src/control/metrics';
 import type { DataplaneApi } from '../../src/dataplane/manager-api';
+import { SYNC_STATS } from '../../src/control/sync/stats';
 
 describe('control: Prometheus metrics', () => {
   it('parses listen addresses and refuses others with the field name', () => {
@@ -50,5 +51,16 @@ describe('control: Prometheus metrics', () => {
     assert.match(text, /^nat64_subscriber_ports\{subscriber="2001:db8::1\/128",protocol="TCP"\} 100$/m);
     assert.equal(text.split('\n').filter((l) => l.startsWith('nat64_subscriber_ports{') && l.includes('protocol="TCP"')).length, TOP_SUBSCRIBERS);
     assert.match(text, /^nat64_subscriber_port_limit\{protocol="UDP"\} 1134$/m);
+  });
+
+  it('session sync: its counters and lag gauges, when the daemon has a sync link (docs/session-sync.md)', async () => {
+    const dp = { counters: () => ({ total: {}, perShard: [] }), ports: () => [] } as unknown as DataplaneApi;
+    const values = () => SYNC_STATS.map((d) => ({ name: d.name, explain: d.explain, value: d.name === 'sync-rejected-auth' ? 2 : d.name === 'sync-lag-ms' ? 4 : 0 }));
+    const text = await buildRegistry(dp, { defs: SYNC_STATS, values }).metrics();
+    assert.match(text, /^nat64_sync_rejected_auth_total 2$/m);
+    assert.match(text, /^nat64_sync_applied_total 0$/m);
+    assert.match(text, /^# TYPE nat64_sync_lag_ms gauge$/m);
+    assert.match(text, /^nat64_sync_lag_ms 4$/m);
+    assert.doesNotMatch(await buildRegistry(dp).metrics(), /nat64_sync_/, 'no sync section, no sync metrics');
   });
 });

@@ -49,10 +49,10 @@ const APPLY_BACKLOG = 65536;
 /** Session slots a dump or refresh reads per tick and shard. */
 const WALK_SLICE = 16384;
 /**
- * Records a dump sends per tick at most (about 400 k/s): a dump must not flood the peer's socket
+ * Records a dump sends per tick at most (about 200 k/s): a dump must not flood the peer's socket
  * buffer, or the peer loses datagrams, sees gaps, and asks for the next dump.
  */
-const DUMP_RECORDS_PER_TICK = 2048;
+const DUMP_RECORDS_PER_TICK = 1024;
 /** Socket buffers asked for (the kernel caps them at net.core.rmem_max / wmem_max). */
 const SOCKET_BUFFER = 4 << 20;
 
