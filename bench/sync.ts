@@ -48,10 +48,10 @@ class Translator implements SyncDataplane {
   readonly cores: Nat64Core[] = [];
   readonly readers: SyncRingReader[] = [];
   readonly walkers: SessionWalker[] = [];
-  readonly redirect = new RedirectIndex(createRedirectBuffer());
+  readonly redirect: RedirectIndex;
   constructor(readonly syncShards: number, capacity: number, ss: boolean) {
     const rbuf = createRedirectBuffer();
-    (this as { redirect: RedirectIndex }).redirect = new RedirectIndex(rbuf);
+    this.redirect = new RedirectIndex(rbuf);
     for (let s = 0; s < syncShards; s++) {
       const buffers = allocateShardTables(capacity);
       const core = new Nat64Core(s, syncShards, buffers, new Float64Array(COUNTER_COUNT));

@@ -201,7 +201,7 @@ describe('nat64 CLI against the real daemon', function () {
       assert.equal(udpCheck(net.topology!, 0).ok, true);
       assert.equal(pingCheck(net.topology!, 0, 1).ok, true);
       const rows = json(['session', 'display']);
-      const fields = 'protocol,ipv6Local,ipv6LocalPort,ipv6Remote,ipv6RemotePort,ipv4Local,ipv4LocalPort,ipv4Remote,ipv4RemotePort,state,expiresInMs,shard';
+      const fields = 'protocol,ipv6Local,ipv6LocalPort,ipv6Remote,ipv6RemotePort,ipv4Local,ipv4LocalPort,ipv4Remote,ipv4RemotePort,state,expiresInMs,shard,origin';
       assert.ok(rows.length >= 2);
       assert.ok(rows.every((r) => Object.keys(r).join() === fields), JSON.stringify(rows[0]));
       const udp = json(['session', 'display', '--udp']);
