@@ -17,7 +17,10 @@ import InstanceDisplayCommand from './commands/instance/display';
 import InstanceFlushCommand from './commands/instance/flush';
 import InstanceRemoveCommand from './commands/instance/remove';
 import InstanceStatusCommand from './commands/instance/status';
+import HealthCommand from './commands/health';
+import PortClaimCommand from './commands/port/claim';
 import PortDisplayCommand from './commands/port/display';
+import PortReleaseCommand from './commands/port/release';
 import PortUpdateCommand from './commands/port/update';
 import Pool4AddCommand from './commands/pool4/add';
 import Pool4DisplayCommand from './commands/pool4/display';
@@ -38,7 +41,7 @@ export const COMMANDS = [
   SessionDisplayCommand, StatsDisplayCommand, SubscriberDisplayCommand,
   GlobalDisplayCommand, GlobalUpdateCommand,
   FileHandleCommand, FileDisplayCommand,
-  PortDisplayCommand, PortUpdateCommand,
+  PortDisplayCommand, PortUpdateCommand, PortClaimCommand, PortReleaseCommand, HealthCommand,
   TesterPcapCommand, TesterPktgenCommand, TesterSiitperfCommand,
 ];
 

@@ -19,6 +19,12 @@ export interface PortConfig {
   mac?: string;
   /** Interface addresses with prefix length ("2001:db8::1/96", "203.0.113.1/24"). */
   addresses: string[];
+  /**
+   * Addresses that move between translators (docs/ha.md): same form as `addresses`, but the port
+   * answers ARP/ND and pings for them only while it holds them (`nat64 port claim`, from
+   * Keepalived's notify hook). Released at start. A pool4 address listed here is answered likewise.
+   */
+  virtualAddresses?: string[];
   routes: RouteConfig[];
   mtu: number;
   neighbors: NeighborConfig[];

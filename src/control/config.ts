@@ -104,13 +104,20 @@ function validateDataplane(raw: unknown): DataplaneConfig {
 
 function validatePort(raw: unknown, f: string): PortConfig {
   const p = expectObject(raw, f);
-  checkKeys(p, ['name', 'device', 'mac', 'addresses', 'routes', 'mtu', 'neighbors', 'rxChecksum', 'txChecksum'], f);
+  checkKeys(p, ['name', 'device', 'mac', 'addresses', 'virtualAddresses', 'routes', 'mtu', 'neighbors', 'rxChecksum', 'txChecksum'], f);
   const name = str(requireField(p, 'name', f), `${f}.name`);
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(name)) {
     throw new Nat64Error('E_CONFIG_FIELD', `${f}.name: ${q(name)} must be 1-32 letters, digits, '.', '_' or '-'`);
   }
   const addresses = expectArray(p.addresses ?? [], `${f}.addresses`).map((a, i) => parseInterfaceAddress(a as string, `${f}.addresses[${i}]`));
-  const hasV6 = addresses.some((a) => a.family === 6);
+  const virtual = expectArray(p.virtualAddresses ?? [], `${f}.virtualAddresses`)
+    .map((a, i) => parseInterfaceAddress(a as string, `${f}.virtualAddresses[${i}]`));
+  virtual.forEach((v, i) => {
+    const host = v.text.split('/')[0];
+    const clash = [...addresses, ...virtual.slice(0, i)].find((a) => a.text.split('/')[0] === host);
+    if (clash) throw new Nat64Error('E_CONFIG_FIELD', `${f}.virtualAddresses[${i}]: ${q(v.text)} is already an address of the port`);
+  });
+  const hasV6 = [...addresses, ...virtual].some((a) => a.family === 6);
   // RFC 8200 §5: a link that carries IPv6 has an MTU of at least 1280.
   const mtu = int(p.mtu, `${f}.mtu`, hasV6 ? 1280 : 68, 9702, DEFAULTS.mtu);
   const mac = p.mac === undefined ? undefined : portMac(p.mac, `${f}.mac`);
@@ -118,6 +125,7 @@ function validatePort(raw: unknown, f: string): PortConfig {
     name,
     device: withMacArgument(str(requireField(p, 'device', f), `${f}.device`), mac, f),
     addresses: addresses.map((a) => a.text),
+    virtualAddresses: virtual.map((a) => a.text),
     routes: expectArray(p.routes ?? [], `${f}.routes`).map((r, i) => validateRoute(r, `${f}.routes[${i}]`)),
     mtu,
     neighbors: expectArray(p.neighbors ?? [], `${f}.neighbors`).map((n, i) => validateNeighbor(n, `${f}.neighbors[${i}]`)),

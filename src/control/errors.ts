@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'E_BAD_INSTANCE_NAME',
   'E_PORTS_IN_USE',
   'E_PORT_NOT_FOUND',
+  'E_NOT_VIRTUAL',        // port claim/release: the address is not one of the port's virtualAddresses
   'E_POOL4_NOT_FOUND',
   'E_POOL4_TOO_LARGE',
   'E_BIB_NOT_IN_POOL4',

@@ -183,7 +183,24 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     await c.state.portUpdateMtu(a.port, a.mtu);
     return null;
   },
+  'port claim': (c) => portVirtual(c, true),
+  'port release': (c) => portVirtual(c, false),
+
+  'health': (c) => { read('health', c.args, () => 0); return c.state.health(name(c)); },
 };
+
+/** args: { name?: port name, addresses?: ["203.0.113.1", ...] } (none: every virtual address). */
+function portVirtual(c: Ctx, claim: boolean): Promise<unknown> {
+  const cmd = claim ? 'port claim' : 'port release';
+  const a = read(cmd, c.args, (r) => {
+    const list = r.raw('addresses') ?? [];
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+      throw new Nat64Error('E_PROTOCOL', `${cmd}: args.addresses must be an array of strings`);
+    }
+    return { port: r.str('name'), addresses: list as string[] };
+  });
+  return c.state.portVirtual(claim, a.port, a.addresses);
+}
 
 export async function dispatch(state: ControlState, command: string[], instance: string | undefined, args: Args): Promise<unknown> {
   const key = command.join(' ');

@@ -10,7 +10,8 @@
  * daemon has one port pair, so there is at most one instance.
  */
 import { ALL_COUNTER_DEFS } from '../dataplane/io-counters';
-import type { BibRow, DataplaneApi, PortRow, SessionRow, SubscriberReport } from '../dataplane/manager-api';
+import type { BibRow, DataplaneApi, PortRow, SessionRow, SubscriberReport, VirtualRow } from '../dataplane/manager-api';
+import { checkVirtualSelection, health, type HealthResult } from './ha';
 import type { InstanceFileConfig } from './config-types';
 import { Nat64Error, q, toErrorPayload } from './errors';
 import { defaultGlobals, displayGlobals, parseGlobal, type GlobalValues } from './globals';
@@ -229,6 +230,27 @@ export class ControlState {
       }
       await this.callDataplane(() => this.dp.setPortMtu(port, mtu));
     });
+  }
+
+  /**
+   * `port claim` / `port release` (docs/ha.md): Keepalived's notify hook moves the virtual
+   * addresses. Serialised with every other change, so a release cannot overtake a claim.
+   */
+  portVirtual(claim: boolean, port: string | undefined, addresses: string[]): Promise<VirtualRow[]> {
+    return this.serial(async () => {
+      checkVirtualSelection(claim ? 'port claim' : 'port release', this.dp.ports(), port, addresses);
+      let rows: VirtualRow[] = [];
+      await this.callDataplane(async () => { rows = await this.dp.setVirtual(claim, port, addresses.length ? addresses : undefined); });
+      return rows;
+    });
+  }
+
+  // ---- health ------------------------------------------------------------------------------
+
+  /** For Keepalived's track_script and BGP watchers: does this translator carry traffic? */
+  health(name: string): HealthResult {
+    const s = this.instanceStatus(name);
+    return health(this.dp, { running: s.status === 'Running', detail: s.status === 'Running' ? `instance ${q(name)} is running` : `instance ${q(name)}: ${s.reason}` });
   }
 
   // ---- machinery ---------------------------------------------------------------------------

@@ -29,6 +29,8 @@ export const COUNTERS = [
   { name: 'hairpin', explain: 'Translated IPv4 packet addressed to our own pool4, fed back as incoming IPv4 (RFC 6146 §3.8).' },
   { name: 'no-instance', explain: 'Dropped: no instance is translating (none added, or manually-enabled is false).' },
   { name: 'transmitted', explain: 'Frames given to the I/O layer for transmission.' },
+  { name: 'vip-not-held', explain: 'ARP request or Neighbour Solicitation for a virtual address this node does not hold now (the backup of a pair, docs/ha.md): not answered.' },
+  { name: 'vip-announced', explain: 'Gratuitous ARP or unsolicited Neighbour Advertisement sent for a virtual address this node claimed (nat64 port claim).' },
   // Translation core (steps/, translate/, tables/)
   { name: 'translated-6to4', explain: 'IPv6 packet translated to IPv4.' },
   { name: 'translated-4to6', explain: 'IPv4 packet translated to IPv6.' },

@@ -7,8 +7,8 @@ import { Result } from './core-api';
 import { ETH_HLEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, writeEthernet } from './l2/ethernet';
 import { NeighState } from './l2/neighbors';
 import { PENDING_TIMEOUT_MS } from './l2/pending';
-import { buildArpRequest } from './l2/arp';
-import { buildNeighborSolicitation } from './l2/ndp';
+import { buildArpRequest, buildGratuitousArp } from './l2/arp';
+import { buildNeighborSolicitation, buildUnsolicitedAdvertisement } from './l2/ndp';
 import { get32 } from './packet/bytes';
 import { HELD_CAPACITY } from './tables/layout';
 import type { HeldSynListener } from './tables/held-syn';
@@ -249,6 +249,23 @@ export class Egress implements HeldSynListener {
     }
     native.send(ctx.shard, port.id, mbuf, frame, len);
     ctx.c[C['neighbor-solicit-sent']]++;
+  }
+
+  /**
+   * A virtual address this node just claimed: a gratuitous ARP (IPv4, `addr4`) or an unsolicited
+   * Neighbour Advertisement (IPv6, `addr6`) on its port, so that neighbours move to us at once
+   * instead of when their cache entry ages out (slow path, control message).
+   */
+  announce(pi: number, family: 4 | 6, addr4: number, addr6: Uint8Array): boolean {
+    const ctx = this.ctx, buf = ctx.buf, port = ctx.ports[pi];
+    const mbuf = native.alloc(ctx.shard);
+    if (mbuf < 0) return false;
+    const frame = mbuf + ctx.dataStart + MIN_HEADROOM;
+    const len = family === 4 ? buildGratuitousArp(buf, frame, port.mac, addr4 >>> 0)
+      : buildUnsolicitedAdvertisement(buf, frame, port.mac, addr6, 0);
+    native.send(ctx.shard, port.id, mbuf, frame, len);
+    ctx.c[C['vip-announced']]++;
+    return true;
   }
 
   /** Held packets (housekeeping): send those whose next hop resolved, drop the expired, ask again. */

@@ -90,7 +90,7 @@ export class Ingress {
       if (!isValidNd(buf, ip, payload)) { c[C['nd-ignored']]++; return; }
       const targetOurs = ctx.own.port6(buf, icmp + 8) === pi;
       if (type === ICMP6_NS) {
-        if (!targetOurs) { c[C['nd-ignored']]++; return; }
+        if (!targetOurs) { c[ctx.own.released6(buf, icmp + 8) ? C['vip-not-held'] : C['nd-ignored']]++; return; }
         const lla = solicitorLla(buf, icmp, payload);
         if (lla >= 0) this.learn6(buf, ip + 8, pi, buf, lla, now);
         const flen = answerNeighborSolicitation(buf, frame, ctx.ports[pi].mac, payload);
@@ -159,8 +159,9 @@ export class Ingress {
     const ctx = this.ctx, buf = ctx.buf, c = ctx.c, arp = frame + ETH_HLEN;
     if (!isValidArp(buf, arp, len - ETH_HLEN)) { c[C['arp-ignored']]++; return; }
     const target = arpTargetIp(buf, arp);
-    const ours = ctx.own.port4(target) === pi || (ctx.enabled && ctx.core.isPool4Address(target));
-    if (!ours) { c[C['arp-ignored']]++; return; }
+    const own = ctx.own;
+    const ours = own.port4(target) === pi || (ctx.enabled && ctx.core.isPool4Address(target) && !own.released4(target));
+    if (!ours) { c[own.released4(target) ? C['vip-not-held'] : C['arp-ignored']]++; return; }
     const sender = arpSenderIp(buf, arp);
     // RFC 826 "merge": whoever asks for us or answers us is a neighbour worth remembering.
     if (sender !== 0) ctx.neigh.learn(4, sender | 0, 0, 0, 0, pi, buf, arp + ARP_SHA, now);

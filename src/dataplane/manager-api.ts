@@ -44,7 +44,17 @@ export interface SubscriberReport {
   subscribers: SubscriberRow[];
 }
 
-export interface PortRow extends PortInfo { configName: string; addresses: string[]; stats: PortStats }
+export interface PortRow extends PortInfo {
+  configName: string;
+  addresses: string[];
+  /** dataplane.ports[].virtualAddresses and whether this node holds each now (docs/ha.md). */
+  virtualAddresses: Array<{ address: string; claimed: boolean }>;
+  stats: PortStats;
+}
+
+export interface VirtualRow { port: string; address: string; claimed: boolean }
+
+export interface ShardStatusRow { shard: number; restarts: number; lastRestartMs: number; heartbeatAgeMs: number }
 
 /**
  * The main-thread side of the data plane, as the control plane sees it. Queries read the shards'
@@ -58,6 +68,10 @@ export interface DataplaneApi {
   counters(): { total: Record<string, number>; perShard: Array<Record<string, number>> };
   ports(): PortRow[];
   setPortMtu(name: string, mtu: number): Promise<void>;
+  /** Claim (true) or release virtual addresses: all, a port's, or the listed ones (docs/ha.md). */
+  setVirtual(claim: boolean, port?: string, addresses?: string[]): Promise<VirtualRow[]>;
+  /** Shard liveness (health check). */
+  shardStatus(): ShardStatusRow[];
   /** `within`: only the entries of IPv6 sources inside this prefix (a subscriber). */
   bib(protocol?: Protocol, within?: { addr: Uint8Array; len: number }): BibRow[];
   sessions(protocol?: Protocol, within?: { addr: Uint8Array; len: number }): SessionRow[];

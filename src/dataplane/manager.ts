@@ -12,7 +12,7 @@ import { parseMac } from './l2/ethernet';
 import { word6, type PortRuntime } from './l2/interfaces';
 import { createNeighborBuffer, NeighborTable } from './l2/neighbors';
 import { createMailbox, MailboxClient } from './mailbox';
-import type { BibRow, DataplaneApi, PortRow, Protocol, SessionRow, SubscriberReport } from './manager-api';
+import type { BibRow, DataplaneApi, PortRow, Protocol, SessionRow, ShardStatusRow, SubscriberReport, VirtualRow } from './manager-api';
 import { isV4, portRuntime } from './port-runtime';
 import type { ShardInit, ShardMessage } from './shard-init';
 import { allocateShardTables, type ShardTableBuffers } from './tables/shard-tables';
@@ -23,6 +23,13 @@ import { createSyncRingBuffer, SyncRingReader } from './sync/ring';
 import { SessionWalker } from './sync/walk';
 import { createRedirectBuffer, RedirectIndex } from './sync/redirect';
 import type { SyncDataplane } from '../control/sync/service';
+import { VirtualAddressError, VirtualAddresses, type VirtualAddress } from './virtual-addresses';
+
+/**
+ * After a claim, the announcements go out again this long after the first ones (ms): one lost
+ * frame must not leave a neighbour on the old holder (Keepalived repeats its own likewise).
+ */
+const ANNOUNCE_REPEAT_MS = [1000, 2000];
 
 interface ShardHandle {
   init: ShardInit;
@@ -52,7 +59,9 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
   private cfg: DataplaneConfig | null = null;
   private pool: Piscina | null = null;
   private shards: ShardHandle[] = [];
-  private portList: Array<{ name: string; addresses: string[]; rt: PortRuntime }> = [];
+  private portList: Array<{ name: string; addresses: string[]; virtualAddresses: string[]; rt: PortRuntime }> = [];
+  private virtual: VirtualAddresses | null = null;
+  private announceTimers = new Set<NodeJS.Timeout>();
   private instance: CoreConfig | null = null;
   private stopping = false;
   private drainTimer: NodeJS.Timeout | null = null;
@@ -90,8 +99,9 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
       });
       // Queue q is polled by shard q; with fewer queues than shards the rest get packets by hand-off.
       for (let q = 0; q < rxQueues; q++) rxPairs[q].push({ portId: id, queue: q });
-      const rt = portRuntime(p, native.portInfo(id), `dataplane.ports[${i}]`);
-      this.portList.push({ name: p.name, addresses: p.addresses, rt });
+      const slots = this.portList.reduce((n, q) => n + q.virtualAddresses.length, 0);
+      const rt = portRuntime(p, native.portInfo(id), `dataplane.ports[${i}]`, slots);
+      this.portList.push({ name: p.name, addresses: p.addresses, virtualAddresses: p.virtualAddresses ?? [], rt });
       for (const n of p.neighbors) {
         const mac = parseMac(n.mac)!;
         if (isV4(n.address)) neigh.learn(4, parseIPv4(n.address) | 0, 0, 0, 0, i, mac, 0, Date.now(), true);
@@ -101,6 +111,7 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
         }
       }
     });
+    this.virtual = new VirtualAddresses(this.portList);
     for (let s = 0; s < cfg.shards; s++) {
       native.shardCreate(s, cfg.shards, rxPairs[s]);
       const counters = createCounterBuffer();
@@ -110,7 +121,7 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
       const tables = allocateShardTables(cfg.sessionsPerShard, native.adviseHugePages);
       const init: ShardInit = {
         shard: s, shards: cfg.shards, ports: this.portList.map((p) => p.rt), tables,
-        counters, mailbox, neighbors, events, syncRing, redirect: this.redirectBuffer, instance: null,
+        counters, mailbox, neighbors, events, syncRing, redirect: this.redirectBuffer, instance: null, virtual: this.virtual.buffer,
         icmpErrors: { perSecond: cfg.icmpErrorsPerSecond ?? 1000, burst: cfg.icmpErrorBurst ?? 50 },
         flowCacheEntries: cfg.flowCacheEntries,
       };
@@ -218,7 +229,9 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
 
   ports(): PortRow[] {
     return this.portList.map((p) => ({
-      ...native.portInfo(p.rt.id), configName: p.name, addresses: p.addresses, stats: native.portStats(p.rt.id),
+      ...native.portInfo(p.rt.id), configName: p.name, addresses: p.addresses,
+      virtualAddresses: this.virtual ? this.virtual.rows(p.name).map((r) => ({ address: r.address, claimed: r.claimed })) : [],
+      stats: native.portStats(p.rt.id),
     }));
   }
 
@@ -228,6 +241,43 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
     native.portSetMtu(p.rt.id, mtu);
     p.rt.mtu = mtu;
     await Promise.all(this.shards.map((h) => h.mailbox.request({ type: 'mtu', port: p.rt.id, mtu } satisfies ShardMessage)));
+  }
+
+  /**
+   * `nat64 port claim` / `port release` (docs/ha.md): hold or give up virtual addresses (all, those
+   * of `port`, or the listed ones; checked before anything changes). Idempotent; a claim announces
+   * the addresses it names again even when already held, since a notify hook may run twice.
+   */
+  async setVirtual(claim: boolean, port?: string, addresses?: string[]): Promise<VirtualRow[]> {
+    const va = this.virtual;
+    if (!va) throw new DataplaneError('E_STATE', 'data plane not started');
+    let selected: VirtualAddress[];
+    try {
+      selected = va.select(port, addresses, this.portList.map((p) => p.name));
+    } catch (e) {
+      if (e instanceof VirtualAddressError) throw new DataplaneError(e.code, e.message);
+      throw e;
+    }
+    va.set(selected, claim);
+    if (claim && selected.length > 0) {
+      await this.announce(selected);
+      for (const ms of ANNOUNCE_REPEAT_MS) {
+        const t = setTimeout(() => {
+          this.announceTimers.delete(t);
+          const still = selected.filter((v) => va.isClaimed(v));
+          if (still.length && !this.stopping) this.announce(still).catch(() => undefined);
+        }, ms);
+        t.unref();
+        this.announceTimers.add(t);
+      }
+    }
+    return selected.map((v) => ({ port: v.port, address: v.text, claimed: va.isClaimed(v) }));
+  }
+
+  /** Shard 0 sends the announcements (any shard could: each has a tx queue on every port). */
+  private async announce(list: VirtualAddress[]): Promise<void> {
+    const items = list.map((v) => ({ port: v.portIndex, family: v.family, addr4: v.addr4, addr6: v.addr6 }));
+    await this.shards[0].mailbox.request({ type: 'announce', items } satisfies ShardMessage);
   }
 
   bib(protocol?: Protocol, within?: Within6): BibRow[] {
@@ -249,7 +299,7 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
   }
 
   /** Shard liveness and restarts (for status displays and the reliability tests). */
-  shardStatus(): Array<{ shard: number; restarts: number; lastRestartMs: number; heartbeatAgeMs: number }> {
+  shardStatus(): ShardStatusRow[] {
     const now = Date.now() % 0x7fffffff;
     return this.shards.map((h) => ({
       shard: h.init.shard, restarts: h.restarts, lastRestartMs: h.lastRestartMs, heartbeatAgeMs: now - h.mailbox.heartbeat(),
@@ -260,6 +310,7 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
     if (this.stopping) return;
     this.stopping = true;
     if (this.drainTimer) clearInterval(this.drainTimer);
+    for (const t of this.announceTimers) clearTimeout(t);
     this.drainEvents();
     for (const h of this.shards) h.mailbox.stop();
     const deadline = new Promise((r) => setTimeout(r, 5000).unref());

@@ -4,8 +4,11 @@ import type { PortInfo } from '../native/types';
 import { parseMac } from './l2/ethernet';
 import type { PortRuntime } from './l2/interfaces';
 
-/** Turn a validated port configuration and what DPDK says of the device into what shards use. */
-export function portRuntime(cfg: PortConfig, info: PortInfo, field: string): PortRuntime {
+/**
+ * Turn a validated port configuration and what DPDK says of the device into what shards use.
+ * Virtual addresses get claim slots numbered from `firstSlot` (virtual-addresses.ts).
+ */
+export function portRuntime(cfg: PortConfig, info: PortInfo, field: string, firstSlot = 0): PortRuntime {
   const rt: PortRuntime = {
     id: info.portId, name: cfg.name, mac: parseMac(info.mac) ?? new Uint8Array(6), mtu: cfg.mtu,
     v4: [], v6: [], routes4: [], routes6: [],
@@ -14,6 +17,12 @@ export function portRuntime(cfg: PortConfig, info: PortInfo, field: string): Por
     const f = `${field}.addresses[${i}]`;
     if (isV4(a)) rt.v4.push(parsePrefix4(a, f, { defaultLen: null, allowHostBits: true }));
     else rt.v6.push(parsePrefix6(a, f, { defaultLen: null, allowHostBits: true }));
+  });
+  let slot = firstSlot;
+  (cfg.virtualAddresses ?? []).forEach((a, i) => {
+    const f = `${field}.virtualAddresses[${i}]`;
+    if (isV4(a)) rt.v4.push({ ...parsePrefix4(a, f, { defaultLen: null, allowHostBits: true }), slot: slot++ });
+    else rt.v6.push({ ...parsePrefix6(a, f, { defaultLen: null, allowHostBits: true }), slot: slot++ });
   });
   cfg.routes.forEach((r, i) => {
     const f = `${field}.routes[${i}]`;

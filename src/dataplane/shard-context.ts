@@ -57,7 +57,7 @@ export class ShardContext {
     this.dv = new DataView(views.arena);
     init.ports.forEach((p, i) => { this.portIndex[p.id] = i; });
     this.routes = new RouteTable(init.ports);
-    this.own = new OwnAddresses(init.ports);
+    this.own = new OwnAddresses(init.ports, init.virtual ? new Int32Array(init.virtual) : undefined);
     this.neigh = new NeighborTable(init.neighbors);
     this.core = new Nat64Core(init.shard, init.shards, init.tables, this.c);
     this.core.setSinkBuffer(this.buf);

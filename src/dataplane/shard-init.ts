@@ -11,6 +11,8 @@ export interface ShardInit {
   counters: SharedArrayBuffer;
   mailbox: SharedArrayBuffer;
   neighbors: SharedArrayBuffer;
+  /** One claim word per virtual address (virtual-addresses.ts). */
+  virtual?: SharedArrayBuffer;
   /** RFC 6888 mapping-log ring (events.ts), drained by the main thread. */
   events?: SharedArrayBuffer;
   /** Session sync (ss-enabled): this shard's record ring (sync/ring.ts), drained by the main thread. */
@@ -37,5 +39,7 @@ export type ShardMessage =
   | { type: 'ping' }
   /** Session sync: apply n of a peer's records (sync/record.ts layout); answers counts by APPLY_RESULTS. */
   | { type: 'sync-apply'; recs: Int32Array; n: number }
+  /** Announce virtual addresses just claimed (gratuitous ARP / unsolicited NA), by port index. */
+  | { type: 'announce'; items: Array<{ port: number; family: 4 | 6; addr4: number; addr6: Uint8Array }> }
   /** Reliability tests: make this shard's task die (throw from the loop, or exit its worker thread). */
   | { type: 'test-crash'; how: 'throw' | 'exit' };

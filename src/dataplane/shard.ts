@@ -132,6 +132,7 @@ export class Shard {
           sessions.sync = ring;
         }
       }
+      case 'announce': return m.items.filter((a) => this.egress.announce(a.port, a.family, a.addr4, a.addr6)).length;
       case 'test-crash':
         if (!this.init.testHooks) throw Object.assign(new Error('test hooks are off (NAT64_TEST_HOOKS)'), { code: 'E_NO_TEST_HOOKS' });
         this.crash = m.how;

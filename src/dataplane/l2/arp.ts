@@ -56,3 +56,12 @@ export function buildArpRequest(buf: Uint8Array, frame: number, ourMac: Uint8Arr
   put32(buf, arp + 24, target);
   return ETH_HLEN + ARP_LEN;
 }
+
+/**
+ * Writes a gratuitous ARP for `addr` (RFC 5227 §3 "ARP Announcement": a broadcast request whose
+ * sender and target are both the address): every neighbour that has the address cached takes our
+ * MAC for it (RFC 826's merge), which moves a virtual address's traffic to its new holder at once.
+ */
+export function buildGratuitousArp(buf: Uint8Array, frame: number, ourMac: Uint8Array, addr: number): number {
+  return buildArpRequest(buf, frame, ourMac, addr, addr);
+}

@@ -11,8 +11,9 @@ export interface PortRuntime {
   name: string;
   mac: Uint8Array;
   mtu: number;
-  v4: Array<{ addr: number; len: number }>;
-  v6: Array<{ addr: Uint8Array; len: number }>;
+  /** Interface addresses; `slot` marks a virtual one (its claim word in virtual-addresses.ts). */
+  v4: Array<{ addr: number; len: number; slot?: number }>;
+  v6: Array<{ addr: Uint8Array; len: number; slot?: number }>;
   routes4: Array<{ prefix: number; len: number; via: number }>;
   routes6: Array<{ prefix: Uint8Array; len: number; via: Uint8Array }>;
 }
@@ -103,61 +104,104 @@ export class RouteTable {
   }
 }
 
-/** Our own interface addresses, for local delivery (ARP, ND, echo) on the fast path. */
+/**
+ * Our own interface addresses, for local delivery (ARP, ND, echo) on the fast path. A virtual
+ * address (docs/ha.md) counts as ours only while its claim word is set: the backup of an
+ * active/passive pair must stay silent about the addresses its peer holds.
+ */
 export class OwnAddresses {
-  private readonly a4: Int32Array;   // addr, port index
-  private readonly a6: Int32Array;   // w0..w3, port index
+  private readonly a4: Int32Array;   // addr, port index, claim slot (-1: fixed)
+  private readonly a6: Int32Array;   // w0..w3, port index, claim slot (-1: fixed)
 
-  constructor(ports: PortRuntime[]) {
+  /** `claimed`: one word per virtual address, non-zero while this node holds it (shared memory). */
+  constructor(ports: PortRuntime[], private readonly claimed: Int32Array = new Int32Array(0)) {
     const r4: number[] = [];
     const r6: number[] = [];
     ports.forEach((p, idx) => {
-      for (const a of p.v4) r4.push(a.addr | 0, idx);
-      for (const a of p.v6) r6.push(...bytesToWords(a.addr), idx);
+      for (const a of p.v4) r4.push(a.addr | 0, idx, a.slot ?? -1);
+      for (const a of p.v6) r6.push(...bytesToWords(a.addr), idx, a.slot ?? -1);
     });
     this.a4 = Int32Array.from(r4);
     this.a6 = Int32Array.from(r6);
   }
 
-  /** Port index owning the IPv4 address, or -1. */
+  /** Held: a fixed address, or a virtual one claimed now (read across threads, hence Atomics). */
+  private held(slot: number): boolean {
+    return slot < 0 || Atomics.load(this.claimed, slot) !== 0;
+  }
+
+  /** Port index owning the IPv4 address, or -1 (also for a virtual address we do not hold). */
   port4(addr: number): number {
     const t = this.a4;
-    for (let i = 0; i < t.length; i += 2) if (t[i] === (addr | 0)) return t[i + 1];
+    for (let i = 0; i < t.length; i += 3) if (t[i] === (addr | 0)) return this.held(t[i + 2]) ? t[i + 1] : -1;
     return -1;
   }
 
-  /** Port index owning the IPv6 address at buf[off], or -1. */
+  /** Port index owning the IPv6 address at buf[off], or -1 (also for a virtual address we do not hold). */
   port6(buf: Uint8Array, off: number): number {
     const t = this.a6;
-    for (let i = 0; i < t.length; i += 5) {
+    for (let i = 0; i < t.length; i += 6) {
       if (t[i] === word6(buf, off, 0) && t[i + 1] === word6(buf, off, 1) &&
-        t[i + 2] === word6(buf, off, 2) && t[i + 3] === word6(buf, off, 3)) return t[i + 4];
+        t[i + 2] === word6(buf, off, 2) && t[i + 3] === word6(buf, off, 3)) return this.held(t[i + 5]) ? t[i + 4] : -1;
     }
     return -1;
   }
 
-  /** First IPv4 address of the port (source of our ARP requests and ICMPv4 errors), 0 if none. */
-  first4(portIdx: number): number {
+  /**
+   * A virtual IPv4 address this node does not hold now? A pool4 address that is also virtual is
+   * answered (ARP) only by the node holding it, so both members of a pair can share one pool4.
+   */
+  released4(addr: number): boolean {
     const t = this.a4;
-    for (let i = 0; i < t.length; i += 2) if (t[i + 1] === portIdx) return t[i] >>> 0;
-    return 0;
+    for (let i = 0; i < t.length; i += 3) if (t[i] === (addr | 0)) return !this.held(t[i + 2]);
+    return false;
   }
 
-  /** Writes the port's first IPv6 address at buf[off]; false if the port has none. */
-  first6(portIdx: number, buf: Uint8Array, off: number): boolean {
+  /** A virtual IPv6 address (at buf[off]) this node does not hold now? */
+  released6(buf: Uint8Array, off: number): boolean {
     const t = this.a6;
-    for (let i = 0; i < t.length; i += 5) {
-      if (t[i + 4] !== portIdx) continue;
-      for (let w = 0; w < 4; w++) put32(buf, off + w * 4, t[i + w]);
-      return true;
+    for (let i = 0; i < t.length; i += 6) {
+      if (t[i] === word6(buf, off, 0) && t[i + 1] === word6(buf, off, 1) &&
+        t[i + 2] === word6(buf, off, 2) && t[i + 3] === word6(buf, off, 3)) return !this.held(t[i + 5]);
     }
     return false;
   }
 
-  /** Every IPv4 interface address (pool4 defaults to these, as Jool uses the node's own addresses). */
+  /**
+   * First IPv4 address of the port we hold (source of our ARP requests and ICMPv4 errors), 0 if
+   * none: fixed addresses first, so that a backup never names its peer's address in an ARP request
+   * (RFC 826's merge would move the neighbours' entry for it to us).
+   */
+  first4(portIdx: number): number {
+    const t = this.a4;
+    for (const virtual of [false, true]) {
+      for (let i = 0; i < t.length; i += 3) {
+        if (t[i + 1] === portIdx && (t[i + 2] >= 0) === virtual && this.held(t[i + 2])) return t[i] >>> 0;
+      }
+    }
+    return 0;
+  }
+
+  /** Writes the port's first IPv6 address we hold (fixed ones first, as first4) at buf[off]; false if none. */
+  first6(portIdx: number, buf: Uint8Array, off: number): boolean {
+    const t = this.a6;
+    for (const virtual of [false, true]) {
+      for (let i = 0; i < t.length; i += 6) {
+        if (t[i + 4] !== portIdx || (t[i + 5] >= 0) !== virtual || !this.held(t[i + 5])) continue;
+        for (let w = 0; w < 4; w++) put32(buf, off + w * 4, t[i + w]);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Every IPv4 interface address, virtual ones included (pool4 defaults to these, as Jool uses the
+   * node's own addresses; in a pair the virtual address is the pool4 both share).
+   */
   all4(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.a4.length; i += 2) out.push(this.a4[i] >>> 0);
+    for (let i = 0; i < this.a4.length; i += 3) out.push(this.a4[i] >>> 0);
     return out;
   }
 }

@@ -117,3 +117,32 @@ export function buildNeighborSolicitation(buf: Uint8Array, frame: number, ourMac
   buf[icmp + 2] = c >>> 8; buf[icmp + 3] = c & 0xff;
   return ETH_HLEN + IP6_HLEN + len;
 }
+
+/**
+ * Writes an unsolicited Neighbour Advertisement for `target` (16 bytes at tBuf[tOff]) to all-nodes
+ * (RFC 4861 §7.2.6): Override set so that neighbours replace the link-layer address they cached,
+ * Router set (we forward), Solicited clear. A node that takes over a virtual address sends it, as
+ * Keepalived does for the addresses it moves. Returns the frame length.
+ */
+export function buildUnsolicitedAdvertisement(buf: Uint8Array, frame: number, ourMac: Uint8Array, tBuf: Uint8Array, tOff: number): number {
+  const allNodes = MCAST_SCRATCH;
+  allNodes[0] = 0x33; allNodes[1] = 0x33; allNodes[2] = 0; allNodes[3] = 0; allNodes[4] = 0; allNodes[5] = 1;
+  writeEthernet(buf, frame, allNodes, 0, ourMac, ETHERTYPE_IPV6);
+  const ip6 = frame + ETH_HLEN;
+  const len = NS_LEN + 8;
+  buf[ip6] = 0x60; buf[ip6 + 1] = 0; buf[ip6 + 2] = 0; buf[ip6 + 3] = 0;
+  buf[ip6 + 4] = 0; buf[ip6 + 5] = len; buf[ip6 + 6] = 58; buf[ip6 + 7] = 255;
+  for (let i = 0; i < 16; i++) buf[ip6 + 8 + i] = tBuf[tOff + i];   // source: the address itself
+  buf.fill(0, ip6 + 24, ip6 + 40);
+  buf[ip6 + 24] = 0xff; buf[ip6 + 25] = 0x02; buf[ip6 + 39] = 1;     // ff02::1
+  const icmp = ip6 + IP6_HLEN;
+  buf[icmp] = ICMP6_NA; buf[icmp + 1] = 0; buf[icmp + 2] = 0; buf[icmp + 3] = 0;
+  buf[icmp + 4] = NA_FLAG_ROUTER | NA_FLAG_OVERRIDE; buf[icmp + 5] = 0; buf[icmp + 6] = 0; buf[icmp + 7] = 0;
+  for (let i = 0; i < 16; i++) buf[icmp + 8 + i] = tBuf[tOff + i];
+  const opt = icmp + NS_LEN;
+  buf[opt] = OPT_TLLA; buf[opt + 1] = 1;
+  for (let i = 0; i < 6; i++) buf[opt + 2 + i] = ourMac[i];
+  const c = icmp6Checksum(buf, ip6, len);
+  buf[icmp + 2] = c >>> 8; buf[icmp + 3] = c & 0xff;
+  return ETH_HLEN + IP6_HLEN + len;
+}

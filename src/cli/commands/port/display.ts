@@ -29,6 +29,7 @@ export default class PortDisplayCommand extends DisplayCommand {
       { key: 'offloads', header: 'Offloads', get: (r) => offloads(r) },
       { key: 'kernel', header: 'Kernel', get: (r) => (r.kernel.length ? r.kernel.join(', ') : '-') },
       { key: 'addresses', header: 'Addresses' },
+      { key: 'virtualAddresses', header: 'Virtual', get: (r) => virtual(r) },
       { key: 'ipackets', header: 'Rx packets', get: (r) => r.stats.ipackets },
       { key: 'opackets', header: 'Tx packets', get: (r) => r.stats.opackets },
       { key: 'imissed', header: 'Rx missed', get: (r) => r.stats.imissed },
@@ -36,6 +37,11 @@ export default class PortDisplayCommand extends DisplayCommand {
       { key: 'oerrors', header: 'Tx errors', get: (r) => r.stats.oerrors },
     ], rows);
   }
+}
+
+/** "203.0.113.1/24 claimed", one per virtual address (docs/ha.md), or "-". */
+function virtual(r: PortRow): string {
+  return r.virtualAddresses.length ? r.virtualAddresses.map((v) => `${v.address} ${v.claimed ? 'claimed' : 'released'}`).join(', ') : '-';
 }
 
 /** "rx:TCP_CKSUM,UDP_CKSUM tx:TCP_CKSUM,UDP_CKSUM", or "-" when the port runs without offloads. */

@@ -1,0 +1,36 @@
+import { Command, Option } from 'clipanion';
+import type { VirtualRow } from '../../../dataplane/manager-api';
+import { ControlCommand } from '../../base';
+import { json } from '../../format';
+
+/**
+ * `nat64 port claim`: this node now holds virtual addresses (docs/ha.md). Keepalived's notify hook
+ * runs it on MASTER; the daemon answers ARP/ND for them and announces them at once.
+ */
+export default class PortClaimCommand extends ControlCommand {
+  static override paths = [['port', 'claim']];
+  static override usage = Command.Usage({
+    category: 'port',
+    description: 'Hold virtual addresses: answer ARP/ND for them and announce them (gratuitous ARP, unsolicited NA)',
+    details: `
+      Virtual addresses are listed per port in the daemon's file (\`dataplane.ports[].virtualAddresses\`) and are
+      released when the daemon starts. Without addresses every virtual address (of \`--port\` if given) is
+      claimed. Claiming an address already held changes nothing but announces it again. Run by
+      Keepalived's notify hook (config/keepalived/nat64-notify.sh) when this node becomes MASTER.
+    `,
+    examples: [
+      ['Every virtual address', 'nat64 port claim'],
+      ['Those of one port', 'nat64 port claim --port v4'],
+      ['One address', 'nat64 port claim 2001:db8::1'],
+    ],
+  });
+
+  port = Option.String('--port', { description: 'Only the virtual addresses of this port' });
+  json = Option.Boolean('--json', false, { description: 'Print [{"port","address","claimed"}]' });
+  addresses = Option.Rest({ name: 'address' });
+
+  protected async run(): Promise<void> {
+    const rows = await this.request(['port', 'claim'], { ...(this.port ? { name: this.port } : {}), addresses: this.addresses }) as VirtualRow[];
+    this.print(this.json ? json(rows) : rows.map((r) => `${r.port} ${r.address} ${r.claimed ? 'claimed' : 'released'}\n`).join(''));
+  }
+}

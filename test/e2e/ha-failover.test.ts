@@ -1,0 +1,230 @@
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { memoryArgs } from '../../src/native/eal-args';
+import {
+  addNamespaces, background, BIN, killNamespace, ns, parseReplies, REPO, removeNamespaces, sh, sleep, Translator,
+  UDP_ECHO_PEER, UDP_PROBER, until, veth,
+} from './helpers/ha-tools';
+
+/**
+ * Active/passive failover (issue #13, docs/ha.md): two translators J and K on the same two L2
+ * segments (Linux bridges in a switch namespace), each with its own daemon on DPDK af_packet ports,
+ * and Keepalived (VRRPv3, the shipped config/keepalived/ files) in each translator's namespace on
+ * a management veth between them. The notify hook claims/releases the daemon's virtual addresses
+ * (the IPv6 next hop 2001:db8::1 and the pool4 address 203.0.113.1); the daemon answers ARP/ND for
+ * them only while it holds them and announces them on claim.
+ *
+ * A UDP exchange and a long TCP download start through J; then every process of J's namespace is
+ * killed at once (SIGSTOP then SIGKILL: no VRRP goodbye), and the time until UDP replies come back
+ * through K is printed. Without session synchronisation K knows none of J's mappings: the UDP flow
+ * gets a new mapping, the old TCP connection cannot continue, and new connections work through K.
+ */
+const V6_VIP = '2001:db8::1', V4_VIP = '203.0.113.1';
+const H6 = '2001:db8::2', H4 = '203.0.113.16';
+const MAPPED = `64:ff9b::${H4}`;
+const NODES = { j: { fixed6: '2001:db8::11', fixed4: '203.0.113.11', mgmt: '192.168.64.1', mac: '02:64:00:00:01:0' },
+  k: { fixed6: '2001:db8::12', fixed4: '203.0.113.12', mgmt: '192.168.64.2', mac: '02:64:00:00:02:0' } };
+const RING = 'framesz=5120,blocksz=20480';
+
+function translatorConfig(node: 'j' | 'k', shards: number): object {
+  const n = NODES[node];
+  return {
+    dataplane: {
+      eal: ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=warning', ...memoryArgs()],
+      shards,
+      ports: [
+        { name: 'v6', device: `net_af_packet0,iface=t6,qpairs=${shards},${RING}`, mac: `${n.mac}6`,
+          addresses: [`${n.fixed6}/96`], virtualAddresses: [`${V6_VIP}/96`] },
+        { name: 'v4', device: `net_af_packet1,iface=t4,qpairs=${shards},${RING}`, mac: `${n.mac}4`,
+          addresses: [`${n.fixed4}/24`], virtualAddresses: [`${V4_VIP}/24`] },
+      ],
+    },
+    instances: [{
+      instance: 'default', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
+      pool4: ['TCP', 'UDP', 'ICMP'].map((protocol) => ({ protocol, prefix: `${V4_VIP}/32`, 'port range': '61001-65535' })),
+    }],
+  };
+}
+
+/**
+ * config/keepalived/keepalived.conf with this node's values: the test runs the shipped file, so
+ * every substitution must find its text (an example that drifted from the test fails here).
+ */
+function keepalivedConfig(node: 'j' | 'k', t: Translator, advertInt: string): string {
+  const peer = node === 'j' ? NODES.k : NODES.j;
+  let text = fs.readFileSync(path.join(REPO, 'config/keepalived/keepalived.conf'), 'utf8');
+  const subs: Array<[RegExp, string]> = [
+    [/router_id nat64-a/, `router_id nat64-${node}`],
+    [/interface mgmt0/, 'interface m0'],
+    [/priority 150/, `priority ${node === 'j' ? 150 : 100}`],
+    [/advert_int 0\.1/, `advert_int ${advertInt}`],
+    [/unicast_src_ip 192\.168\.64\.1/, `unicast_src_ip ${NODES[node].mgmt}`],
+    [/ {4}192\.168\.64\.2\n/, `    ${peer.mgmt}\n`],
+    [/\/etc\/nat64\/keepalived\/nat64-notify\.sh/, path.join(REPO, 'config/keepalived/nat64-notify.sh')],
+    [/\/usr\/local\/bin\/nat64/g, BIN],
+    [/\/run\/nat64\/nat64\.sock/g, t.socket],
+  ];
+  for (const [re, to] of subs) {
+    assert.match(text, re, `config/keepalived/keepalived.conf no longer contains ${re}`);
+    text = text.replace(re, to);
+  }
+  return text;
+}
+
+interface Scenario { shards: number; advertInt: string; label: string }
+
+for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_int 0.1' },
+  { shards: 2, advertInt: '1', label: 'default timers, advert_int 1' }] as Scenario[]) {
+  describe(`HA active/passive: Keepalived moves the virtual addresses from J to K (${sc.shards} shard${sc.shards > 1 ? 's' : ''}, ${sc.label})`, function () {
+    this.timeout(90000);
+    const p = `n64ha${sc.shards}`;
+    const N = { sw: `${p}-sw`, j: `${p}-j`, k: `${p}-k`, h6: `${p}-h6`, h4: `${p}-h4` };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat64-ha-'));
+    const payload = randomBytes(5 << 20);
+    const sha = createHash('sha256').update(payload).digest('hex');
+    const tr: Record<'j' | 'k', Translator> = {} as never;
+    const keepalived: Array<ReturnType<typeof background>> = [];
+    const services: Array<ReturnType<typeof background>> = [];
+
+    before(async () => {
+      addNamespaces(Object.values(N));
+      for (const br of ['br6', 'br4']) { ns(N.sw, ['ip', 'link', 'add', br, 'type', 'bridge']); ns(N.sw, ['ip', 'link', 'set', br, 'up']); }
+      const port = (name: string, nsName: string, swName: string, br: string) => {
+        veth(name, nsName, swName, N.sw);
+        ns(N.sw, ['ip', 'link', 'set', swName, 'master', br]);
+      };
+      for (const node of ['j', 'k'] as const) { port('t6', N[node], `${node}6`, 'br6'); port('t4', N[node], `${node}4`, 'br4'); }
+      port('eth0', N.h6, 'h6', 'br6');
+      port('eth0', N.h4, 'h4', 'br4');
+      veth('m0', N.j, 'm0', N.k);
+      ns(N.j, ['ip', 'addr', 'add', `${NODES.j.mgmt}/24`, 'dev', 'm0']);
+      ns(N.k, ['ip', 'addr', 'add', `${NODES.k.mgmt}/24`, 'dev', 'm0']);
+      ns(N.h6, ['ip', '-6', 'addr', 'add', `${H6}/96`, 'dev', 'eth0', 'nodad']);
+      ns(N.h6, ['ip', '-6', 'route', 'add', '64:ff9b::/96', 'via', V6_VIP]);
+      ns(N.h4, ['ip', 'addr', 'add', `${H4}/24`, 'dev', 'eth0']);
+      fs.mkdirSync(path.join(dir, 'www'));
+      fs.writeFileSync(path.join(dir, 'www', 'big.bin'), payload);
+      services.push(background(N.h4, ['python3', '-m', 'http.server', '8080', '--bind', H4, '--directory', path.join(dir, 'www')]));
+      services.push(background(N.h4, ['python3', '-c', UDP_ECHO_PEER, H4, '5353']));
+      for (const node of ['j', 'k'] as const) tr[node] = new Translator(node, N[node], path.join(dir, node), translatorConfig(node, sc.shards));
+      tr.j.start(); tr.k.start();
+      await Promise.all([tr.j.ready(), tr.k.ready()]);
+      for (const node of ['j', 'k'] as const) {
+        const conf = path.join(dir, node, 'keepalived.conf');
+        fs.writeFileSync(conf, keepalivedConfig(node, tr[node], sc.advertInt));
+        keepalived.push(background(N[node], ['keepalived', '--dont-fork', '--log-console', '--vrrp', '--use-file', conf,
+          '--pid', path.join(dir, node, 'keepalived.pid'), '--vrrp_pid', path.join(dir, node, 'vrrp.pid')]));
+      }
+    });
+
+    after(async () => {
+      for (const k of keepalived) k.proc.kill('SIGKILL');
+      for (const s of services) s.proc.kill('SIGKILL');
+      await Promise.all(Object.values(tr).map((t) => t.stop()));
+      removeNamespaces(Object.values(N));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a daemon starts holding no virtual address; Keepalived elects J, whose notify hook claims them', async () => {
+      await until('J to claim the virtual addresses', () => tr.j.claimed().length === 2, 20000, 200)
+        .catch((e: Error) => { throw new Error(`${e.message}\n--- keepalived ---\n${keepalived.map((k) => k.out().slice(-2000)).join('\n---\n')}`); });
+      assert.deepEqual(tr.k.claimed(), [], 'K (BACKUP) must not hold them');
+      const ports = tr.j.json<Array<{ configName: string; virtualAddresses: unknown }>>(['port', 'display']);
+      assert.deepEqual(ports.map((x) => x.virtualAddresses), [[{ address: `${V6_VIP}/96`, claimed: true }], [{ address: `${V4_VIP}/24`, claimed: true }]]);
+      assert.ok(tr.j.counters()['vip-announced'] >= 2, 'J announced both addresses');
+    });
+
+    it('traffic flows through J; K, the backup, stays silent about the virtual addresses', () => {
+      const r = sh(['ip', 'netns', 'exec', N.h6, 'curl', '-sS', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', `http://[${MAPPED}]:8080/`]);
+      assert.equal(r, '200');
+      assert.ok(tr.j.counters()['translated-6to4'] > 0, 'J translated');
+      const k = tr.k.counters();
+      assert.equal(k['translated-6to4'] ?? 0, 0, 'K translated nothing');
+      assert.equal(k['arp-request-answered'] ?? 0, 0, 'K answered no ARP request');
+      assert.equal(k['nd-solicit-answered'] ?? 0, 0, 'K answered no solicitation');
+      assert.ok(k['vip-not-held'] >= 1, `K saw the neighbours ask for the virtual addresses and kept quiet: ${JSON.stringify(k)}`);
+    });
+
+    it('J dies (SIGKILL of its daemon and Keepalived): K claims the addresses and traffic flows again through K', async () => {
+      const prober = background(N.h6, ['python3', '-c', UDP_PROBER, MAPPED, '5353', '0.02', sc.advertInt === '1' ? '12' : '7']);
+      const download = background(N.h6, ['curl', '-sS', '--limit-rate', '1M', '--speed-limit', '1000', '--speed-time', '4', '-o', path.join(dir, 'long.bin'),
+        '-w', '%{http_code} %{size_download}', `http://[${MAPPED}]:8080/big.bin`]);
+      await sleep(1500);
+      const before = parseReplies(prober.out());
+      assert.ok(before.length > 10, `UDP replies through J before the kill: ${prober.out()}`);
+      const killedAt = Date.now() / 1000;
+      const pids = killNamespace(N.j);
+      assert.ok(pids.length >= 2, 'the daemon and Keepalived ran in J');
+      await until('K to claim the virtual addresses', () => tr.k.claimed().length === 2, 15000, 100);
+      const claimedMs = Date.now() - killedAt * 1000;
+      await prober.done;
+      const replies = parseReplies(prober.out());
+      const after = replies.filter((r) => r.sent > killedAt);
+      assert.ok(after.length > 0, `no UDP reply after the kill:\n${prober.out().slice(-2000)}\n--- K ---\n${tr.k.output.slice(-2000)}`);
+      const recoveredMs = Math.round((after[0].recv - killedAt) * 1000);
+      const lastBefore = before[before.length - 1].peer, firstAfter = after[0].peer;
+      console.log(`      failover (${sc.label}, ${sc.shards} shard(s)): UDP flows again through K ${recoveredMs} ms after the kill ` +
+        `(K held the addresses after <= ${claimedMs} ms); UDP mapping ${lastBefore} -> ${firstAfter}`);
+      // Without the announcements the neighbours would keep J's MAC until their caches age out
+      // (tens of seconds): recovery within seconds shows they moved at once.
+      assert.ok(recoveredMs < (sc.advertInt === '1' ? 8000 : 4000), `recovered after ${recoveredMs} ms`);
+      assert.equal(firstAfter.split(':')[0], V4_VIP, 'the new mapping uses the shared pool4 address');
+      assert.ok(tr.k.counters()['vip-announced'] >= 2, 'K announced both addresses');
+      // The neighbours' caches name K's MACs for the virtual addresses.
+      assert.match(ns(N.h4, ['ip', 'neigh', 'show', V4_VIP]), new RegExp(`${NODES.k.mac}4`), 'h4 ARP cache');
+      assert.match(ns(N.h6, ['ip', '-6', 'neigh', 'show', V6_VIP]), new RegExp(`${NODES.k.mac}6`), 'h6 neighbour cache');
+      // The long download: without session synchronisation K has no session for it.
+      await download.done;
+      const got = fs.existsSync(path.join(dir, 'long.bin')) ? fs.readFileSync(path.join(dir, 'long.bin')) : Buffer.alloc(0);
+      const intact = got.length === payload.length && createHash('sha256').update(got).digest('hex') === sha;
+      console.log(`      long TCP download across the failover: ${got.length} of ${payload.length} bytes, ${intact ? 'intact' : 'broken (no session sync)'}`);
+    });
+
+    it('new TCP connections and UDP exchanges work through K, the payload intact', () => {
+      const out = path.join(dir, 'after.bin');
+      const code = sh(['ip', 'netns', 'exec', N.h6, 'curl', '-sS', '-m', '20', '-o', out, '-w', '%{http_code}', `http://[${MAPPED}]:8080/big.bin`]);
+      assert.equal(code, '200');
+      assert.equal(createHash('sha256').update(fs.readFileSync(out)).digest('hex'), sha);
+      assert.ok(tr.k.counters()['translated-4to6'] > 0);
+      const sessions = tr.k.json<unknown[]>(['session', 'display', '--tcp']);
+      assert.ok(sessions.length >= 1, 'K holds the new TCP session');
+    });
+
+    it('port release stops K answering for the addresses; claim is idempotent; unknown addresses are refused', () => {
+      const again = tr.k.cli(['port', 'claim', '--json']);
+      assert.equal(again.status, 0, again.stderr);
+      assert.deepEqual(JSON.parse(again.stdout).map((r: { claimed: boolean }) => r.claimed), [true, true]);
+      const bad = tr.k.cli(['port', 'claim', '203.0.113.99']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /'203\.0\.113\.99' is not a virtual address/);
+      const badPort = tr.k.cli(['port', 'release', '--port', 'v9']);
+      assert.match(badPort.stderr, /no port named 'v9'/);
+      assert.deepEqual(tr.k.claimed().length, 2, 'a refused command changed nothing');
+      const rel = tr.k.cli(['port', 'release', V4_VIP]);
+      assert.equal(rel.status, 0, rel.stderr);
+      assert.deepEqual(tr.k.claimed(), [`${V6_VIP}/96`]);
+      ns(N.h4, ['ip', 'neigh', 'flush', 'all']);
+      const ping = sh(['ip', 'netns', 'exec', N.h4, 'sh', '-c', `ping -c 1 -W 1 ${V4_VIP} >/dev/null 2>&1; echo $?`]).trim();
+      assert.notEqual(ping, '0', 'nobody answers ARP for a released address');
+      assert.equal(tr.k.cli(['port', 'claim', '--port', 'v4']).status, 0);
+      const ping2 = sh(['ip', 'netns', 'exec', N.h4, 'sh', '-c', `ping -c 1 -W 2 ${V4_VIP} >/dev/null 2>&1; echo $?`]).trim();
+      assert.equal(ping2, '0', 'claimed again: K answers ARP and the ping');
+    });
+
+    it('nat64 health: 0 while healthy, 1 when the instance stops or the daemon is gone', async () => {
+      assert.equal(tr.k.cli(['health', '--quiet']).status, 0);
+      assert.equal(tr.k.cli(['global', 'update', 'manually-enabled', 'false']).status, 0);
+      const sick = tr.k.cli(['health']);
+      assert.equal(sick.status, 1);
+      assert.match(sick.stdout, /FAIL {2}instance/);
+      assert.equal(tr.k.cli(['global', 'update', 'manually-enabled', 'true']).status, 0);
+      await tr.k.stop();
+      const gone = tr.k.cli(['health', '--quiet']);
+      assert.equal(gone.status, 1);
+      assert.equal(gone.stdout + gone.stderr, '');
+    });
+  });
+}
