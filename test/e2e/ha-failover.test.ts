@@ -155,8 +155,7 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
       await sleep(1500);
       const before = parseReplies(prober.out());
       assert.ok(before.length > 10, `UDP replies through J before the kill: ${prober.out()}`);
-      const killedAt = Date.now() / 1000;
-      const pids = killNamespace(N.j);
+      const { pids, at: killedAt } = killNamespace(N.j);
       assert.ok(pids.length >= 2, 'the daemon and Keepalived ran in J');
       await until('K to claim the virtual addresses', () => tr.k.claimed().length === 2, 15000, 100);
       const claimedMs = Date.now() - killedAt * 1000;

@@ -45,14 +45,16 @@ export function removeNamespaces(names: string[]): void {
 
 /**
  * Every process in the namespace dies at once, as when the host loses power: all are stopped
- * first (none can react: no VRRP priority-0 advertisement, no goodbye), then killed.
+ * first (none can react: no VRRP priority-0 advertisement, no goodbye), then killed. Returns the
+ * pids and the wall-clock time (s) when the last was stopped: from then on none of them ran.
  */
-export function killNamespace(n: string): number[] {
+export function killNamespace(n: string): { pids: number[]; at: number } {
   let pids: number[] = [];
-  try { pids = sh(['ip', 'netns', 'pids', n]).split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
+  try { pids = sh(['ip', 'netns', 'pids', n]).split(/\s+/).filter(Boolean).map(Number); } catch { return { pids, at: Date.now() / 1000 }; }
   for (const p of pids) { try { process.kill(p, 'SIGSTOP'); } catch { /* gone */ } }
+  const at = Date.now() / 1000;
   for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
-  return pids;
+  return { pids, at };
 }
 
 /** A translator daemon in namespace `netns`, its file and socket in `dir`. */
