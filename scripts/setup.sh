@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config build-essential python3 iproute2 iputils-ping curl procps ethtool librsvg2-bin)
+PACKAGES=(libdpdk-dev dpdk dpdk-dev pkg-config build-essential python3 iproute2 iputils-ping curl procps ethtool librsvg2-bin keepalived bird2)
 
 if [[ "${1:-}" != "--no-apt" ]]; then
   missing=()

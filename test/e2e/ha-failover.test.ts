@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { memoryArgs } from '../../src/native/eal-args';
 import {
-  addNamespaces, background, BIN, killNamespace, ns, parseReplies, REPO, removeNamespaces, sh, sleep, Translator,
+  addNamespaces, background, BIN, killNamespace, ns, PACED_HTTP, parseReplies, REPO, removeNamespaces, sh, sleep, Translator,
   UDP_ECHO_PEER, UDP_PROBER, until, veth,
 } from './helpers/ha-tools';
 
@@ -107,18 +107,21 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
       ns(N.h4, ['ip', 'addr', 'add', `${H4}/24`, 'dev', 'eth0']);
       fs.mkdirSync(path.join(dir, 'www'));
       fs.writeFileSync(path.join(dir, 'www', 'big.bin'), payload);
-      services.push(background(N.h4, ['python3', '-m', 'http.server', '8080', '--bind', H4, '--directory', path.join(dir, 'www')]));
+      services.push(background(N.h4, ['python3', '-c', PACED_HTTP, path.join(dir, 'www'), H4, '8080']));
       services.push(background(N.h4, ['python3', '-c', UDP_ECHO_PEER, H4, '5353']));
       for (const node of ['j', 'k'] as const) tr[node] = new Translator(node, N[node], path.join(dir, node), translatorConfig(node, sc.shards));
       tr.j.start(); tr.k.start();
       await Promise.all([tr.j.ready(), tr.k.ready()]);
-      for (const node of ['j', 'k'] as const) {
-        const conf = path.join(dir, node, 'keepalived.conf');
-        fs.writeFileSync(conf, keepalivedConfig(node, tr[node], sc.advertInt));
-        keepalived.push(background(N[node], ['keepalived', '--dont-fork', '--log-console', '--vrrp', '--use-file', conf,
-          '--pid', path.join(dir, node, 'keepalived.pid'), '--vrrp_pid', path.join(dir, node, 'vrrp.pid')]));
-      }
     });
+
+    /** Keepalived in the node's namespace, on the shipped configuration with this node's values. */
+    const startKeepalived = (node: 'j' | 'k') => {
+      const conf = path.join(dir, node, 'keepalived.conf');
+      fs.writeFileSync(conf, keepalivedConfig(node, tr[node], sc.advertInt));
+      keepalived.push(background(N[node], ['keepalived', '--dont-fork', '--log-console', '--vrrp', '--use-file', conf,
+        '--pid', path.join(dir, node, 'keepalived.pid'), '--vrrp_pid', path.join(dir, node, 'vrrp.pid')]));
+    };
+    const keepalivedLog = () => keepalived.map((k) => k.out().slice(-2000)).join('\n---\n');
 
     after(async () => {
       for (const k of keepalived) k.proc.kill('SIGKILL');
@@ -128,9 +131,15 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('a daemon starts holding no virtual address; Keepalived elects J, whose notify hook claims them', async () => {
-      await until('J to claim the virtual addresses', () => tr.j.claimed().length === 2, 20000, 200)
-        .catch((e: Error) => { throw new Error(`${e.message}\n--- keepalived ---\n${keepalived.map((k) => k.out().slice(-2000)).join('\n---\n')}`); });
+    it('a daemon starts holding no virtual address; Keepalived elects J, whose notify hook claims them; K joins as BACKUP', async () => {
+      assert.deepEqual([tr.j.claimed(), tr.k.claimed()], [[], []]);
+      // J first (with nopreempt, whoever is MASTER stays so: the order makes the roles certain).
+      startKeepalived('j');
+      await until('J to claim the virtual addresses', () => tr.j.claimed().length === 2, 30000, 200)
+        .catch((e: Error) => { throw new Error(`${e.message}\n--- keepalived ---\n${keepalivedLog()}`); });
+      startKeepalived('k');
+      await until('K to enter BACKUP', () => /Entering BACKUP STATE/.test(keepalived[1].out()), 20000, 200)
+        .catch((e: Error) => { throw new Error(`${e.message}\n--- keepalived ---\n${keepalivedLog()}`); });
       assert.deepEqual(tr.k.claimed(), [], 'K (BACKUP) must not hold them');
       const ports = tr.j.json<Array<{ configName: string; virtualAddresses: unknown }>>(['port', 'display']);
       assert.deepEqual(ports.map((x) => x.virtualAddresses), [[{ address: `${V6_VIP}/96`, claimed: true }], [{ address: `${V4_VIP}/24`, claimed: true }]]);
@@ -149,20 +158,27 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
     });
 
     it('J dies (SIGKILL of its daemon and Keepalived): K claims the addresses and traffic flows again through K', async () => {
-      const prober = background(N.h6, ['python3', '-c', UDP_PROBER, MAPPED, '5353', '0.02', sc.advertInt === '1' ? '12' : '7']);
-      const download = background(N.h6, ['curl', '-sS', '--limit-rate', '1M', '--speed-limit', '1000', '--speed-time', '4', '-o', path.join(dir, 'long.bin'),
+      const prober = background(N.h6, ['python3', '-c', UDP_PROBER, MAPPED, '5353', '0.02', sc.advertInt === '1' ? '14' : '9']);
+      // The paced server needs about 4 s; a connection that stalls longer than VRRP's takeover plus
+      // TCP's retransmission backoff has broken.
+      const stall = sc.advertInt === '1' ? '12' : '6';
+      const download = background(N.h6, ['curl', '-sS', '--speed-limit', '1000', '--speed-time', stall, '-o', path.join(dir, 'long.bin'),
         '-w', '%{http_code} %{size_download}', `http://[${MAPPED}]:8080/big.bin`]);
-      await sleep(1500);
+      // Both flows under way through J (Python starts slowly on a busy machine: wait for them).
+      const partial = path.join(dir, 'long.bin');
+      await until('UDP replies and the download through J', () => parseReplies(prober.out()).length > 10 &&
+        fs.existsSync(partial) && fs.statSync(partial).size > 256 << 10, 15000, 50)
+        .catch((e: Error) => { throw new Error(`${e.message}\n${prober.out()}\n${download.out()}\n${keepalivedLog()}`); });
       const before = parseReplies(prober.out());
-      assert.ok(before.length > 10, `UDP replies through J before the kill: ${prober.out()}`);
       const { pids, at: killedAt } = killNamespace(N.j);
       assert.ok(pids.length >= 2, 'the daemon and Keepalived ran in J');
-      await until('K to claim the virtual addresses', () => tr.k.claimed().length === 2, 15000, 100);
+      await until('K to claim the virtual addresses', () => tr.k.claimed().length === 2, 15000, 100)
+        .catch((e: Error) => { throw new Error(`${e.message}\n--- keepalived ---\n${keepalivedLog()}`); });
       const claimedMs = Date.now() - killedAt * 1000;
       await prober.done;
       const replies = parseReplies(prober.out());
       const after = replies.filter((r) => r.sent > killedAt);
-      assert.ok(after.length > 0, `no UDP reply after the kill:\n${prober.out().slice(-2000)}\n--- K ---\n${tr.k.output.slice(-2000)}`);
+      assert.ok(after.length > 0, `no UDP reply after the kill:\n${prober.out().slice(-2000)}\n--- K ---\n${tr.k.output.slice(-2000)}\n${keepalivedLog()}`);
       const recoveredMs = Math.round((after[0].recv - killedAt) * 1000);
       const lastBefore = before[before.length - 1].peer, firstAfter = after[0].peer;
       console.log(`      failover (${sc.label}, ${sc.shards} shard(s)): UDP flows again through K ${recoveredMs} ms after the kill ` +

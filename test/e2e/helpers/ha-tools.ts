@@ -170,6 +170,23 @@ export const UDP_PROBER = [
   '        print(json.dumps({"seq": k, "sent": sent.get(k, 0), "recv": time.time(), "peer": data[1]}), flush=True)',
 ].join('\n');
 
+/**
+ * HTTP server (IPv4 node) that paces its answers (32 KiB every 25 ms, about 1.3 MB/s), so a
+ * download really is in flight when the translator fails, not already in the client's socket buffer.
+ */
+export const PACED_HTTP = [
+  'import http.server, sys, time',
+  'class H(http.server.SimpleHTTPRequestHandler):',
+  '    def __init__(self, *a, **k): super().__init__(*a, directory=sys.argv[1], **k)',
+  '    def log_message(self, *a): pass',
+  '    def copyfile(self, src, dst):',
+  '        while True:',
+  '            b = src.read(32768)',
+  '            if not b: break',
+  '            dst.write(b); dst.flush(); time.sleep(0.025)',
+  'http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), H).serve_forever()',
+].join('\n');
+
 export interface UdpReply { seq: number; sent: number; recv: number; peer: string }
 
 export function parseReplies(out: string): UdpReply[] {
