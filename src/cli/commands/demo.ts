@@ -1,4 +1,4 @@
-import { Command, Option } from 'clipanion';
+import { Command, Option, UsageError } from 'clipanion';
 import * as t from 'typanion';
 
 export default class DemoCommand extends Command {
@@ -11,23 +11,40 @@ export default class DemoCommand extends Command {
       \`nat64 daemon\` on them with DPDK's net_af_packet, runs \`nat64 instance add example --pool6 64:ff9b::/96\`,
       then pings, fetches a page and exchanges UDP through the translator. Everything it created is
       removed on exit or Ctrl-C. Needs root.
+
+      With \`--ha\`: two translators J and K on the same segments, Keepalived (VRRPv3, config/keepalived/) in
+      each on a management veth, a UDP exchange through J; then every process of J is killed and the demo
+      prints how long until traffic flows again through K (docs/ha.md). Needs keepalived installed.
     `,
     examples: [
       ['Run the demo once', 'nat64 demo'],
       ['Run it with two shards and keep it up to experiment', 'nat64 demo --shards 2 --keep'],
+      ['A failover: two translators, Keepalived, one of them killed', 'nat64 demo --ha'],
+      ['The same with VRRP\'s default 1 s advertisements', 'nat64 demo --ha --advert-int 1'],
     ],
   });
 
   shards = Option.String('--shards', '1', { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 8)]) as never, description: 'Number of shard workers' });
   keep = Option.Boolean('--keep', false, { description: 'Keep the network up until Ctrl-C' });
-  prefix = Option.String('--prefix', 'n64demo', { description: 'Prefix of the namespace names' });
+  prefix = Option.String('--prefix', { description: 'Prefix of the namespace names (default n64demo, n64hademo with --ha)' });
+  ha = Option.Boolean('--ha', false, { description: 'Show an active/passive failover with Keepalived instead' });
+  advertInt = Option.String('--advert-int', '0.1', { description: 'With --ha: Keepalived\'s advert_int in seconds (VRRPv3: 0.01-40)' });
 
   async execute(): Promise<number> {
     if (process.getuid && process.getuid() !== 0) {
       this.context.stderr.write('nat64 demo: needs root (network namespaces and DPDK)\n');
       return 1;
     }
-    const { runDemo } = await import('../../demo/run-demo'); // loaded when needed (CLI start-up)
-    return runDemo({ prefix: this.prefix, shards: Number(this.shards), keep: this.keep, log: (l) => this.context.stdout.write(`${l}\n`) });
+    const log = (l: string) => this.context.stdout.write(`${l}\n`);
+    if (this.ha) {
+      if (this.keep) throw new UsageError('--keep cannot be used with --ha (the demo kills a translator)');
+      if (!/^(\d+(\.\d{1,2})?)$/.test(this.advertInt) || Number(this.advertInt) < 0.01 || Number(this.advertInt) > 40) {
+        throw new UsageError(`--advert-int: '${this.advertInt}' must be seconds from 0.01 to 40 (at most two decimals)`);
+      }
+      const { runHaDemo } = await import('../../demo/ha-demo'); // loaded when needed (CLI start-up)
+      return runHaDemo({ prefix: this.prefix ?? 'n64hademo', shards: Number(this.shards), advertInt: this.advertInt, log });
+    }
+    const { runDemo } = await import('../../demo/run-demo');
+    return runDemo({ prefix: this.prefix ?? 'n64demo', shards: Number(this.shards), keep: this.keep, log });
   }
 }
