@@ -30,17 +30,23 @@ export default class DemoCommand extends Command {
   ha = Option.Boolean('--ha', false, { description: 'Show an active/passive failover with Keepalived instead' });
   advertInt = Option.String('--advert-int', '0.1', { description: 'With --ha: Keepalived\'s advert_int in seconds (VRRPv3: 0.01-40)' });
 
+  private usage(message: string): number {
+    this.context.stderr.write(this.cli.error(new UsageError(message), { command: this }).replace(/\x1b\[[0-9;]*m/g, ''));
+    return 1;
+  }
+
   async execute(): Promise<number> {
+    const log = (l: string) => this.context.stdout.write(`${l}\n`);
+    // The user's mistakes first, then the machine's.
+    if (this.ha && this.keep) return this.usage('--keep cannot be used with --ha (the demo kills a translator)');
+    if (this.ha && (!/^\d+(\.\d{1,2})?$/.test(this.advertInt) || Number(this.advertInt) < 0.01 || Number(this.advertInt) > 40)) {
+      return this.usage(`--advert-int: '${this.advertInt}' must be seconds from 0.01 to 40 (at most two decimals)`);
+    }
     if (process.getuid && process.getuid() !== 0) {
       this.context.stderr.write('nat64 demo: needs root (network namespaces and DPDK)\n');
       return 1;
     }
-    const log = (l: string) => this.context.stdout.write(`${l}\n`);
     if (this.ha) {
-      if (this.keep) throw new UsageError('--keep cannot be used with --ha (the demo kills a translator)');
-      if (!/^(\d+(\.\d{1,2})?)$/.test(this.advertInt) || Number(this.advertInt) < 0.01 || Number(this.advertInt) > 40) {
-        throw new UsageError(`--advert-int: '${this.advertInt}' must be seconds from 0.01 to 40 (at most two decimals)`);
-      }
       const { runHaDemo } = await import('../../demo/ha-demo'); // loaded when needed (CLI start-up)
       return runHaDemo({ prefix: this.prefix ?? 'n64hademo', shards: Number(this.shards), advertInt: this.advertInt, log });
     }

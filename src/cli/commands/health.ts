@@ -32,7 +32,8 @@ export default class HealthCommand extends ControlCommand {
       timeoutMs = parseInteger(this.timeout, '--timeout') ?? 1000;
       if (timeoutMs < 1) throw new UsageError('--timeout: must be at least 1 ms');
     } catch (e) {
-      return super.execute.call(Object.assign(Object.create(this) as this, { run: () => Promise.reject(e) }));
+      this.context.stderr.write(this.cli.error(e as Error, { command: this }).replace(/\x1b\[[0-9;]*m/g, ''));
+      return 1;
     }
     let r: HealthResult;
     try {
