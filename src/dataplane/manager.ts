@@ -245,8 +245,10 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
 
   /**
    * `nat64 port claim` / `port release` (docs/ha.md): hold or give up virtual addresses (all, those
-   * of `port`, or the listed ones; checked before anything changes). Idempotent; a claim announces
-   * the addresses it names again even when already held, since a notify hook may run twice.
+   * of `port`, or the listed ones; checked before anything changes). Idempotent: only the addresses
+   * a claim newly takes are announced, so a check that re-asserts a claim every few seconds
+   * (config/keepalived/nat64-vrrp-check.sh) costs nothing while they are held. A failed
+   * announcement does not undo the claim: the repeats try again, and neighbours that ask get answers.
    */
   async setVirtual(claim: boolean, port?: string, addresses?: string[]): Promise<VirtualRow[]> {
     const va = this.virtual;
@@ -258,13 +260,13 @@ export class Dataplane implements DataplaneApi, SyncDataplane {
       if (e instanceof VirtualAddressError) throw new DataplaneError(e.code, e.message);
       throw e;
     }
-    va.set(selected, claim);
-    if (claim && selected.length > 0) {
-      await this.announce(selected);
+    const taken = va.set(selected, claim);
+    if (claim && taken.length > 0) {
+      await this.announce(taken).catch(() => undefined);
       for (const ms of ANNOUNCE_REPEAT_MS) {
         const t = setTimeout(() => {
           this.announceTimers.delete(t);
-          const still = selected.filter((v) => va.isClaimed(v));
+          const still = taken.filter((v) => va.isClaimed(v));
           if (still.length && !this.stopping) this.announce(still).catch(() => undefined);
         }, ms);
         t.unref();

@@ -64,9 +64,10 @@ export function keepalivedConfig(node: Node, socket: string, advertInt: string):
     [/advert_int 0\.1/, `advert_int ${advertInt}`],
     [/unicast_src_ip 192\.168\.64\.1/, `unicast_src_ip ${NODES[node].mgmt}`],
     [/ {4}192\.168\.64\.2\n/, `    ${peer.mgmt}\n`],
-    [/\/etc\/nat64\/keepalived\/nat64-notify\.sh/, path.join(REPO, 'config/keepalived/nat64-notify.sh')],
+    [/\/etc\/nat64\/keepalived\//g, `${path.join(REPO, 'config/keepalived')}/`],
     [/\/usr\/local\/bin\/nat64/g, BIN],
     [/\/run\/nat64\/nat64\.sock/g, socket],
+    [/\/run\/nat64\/vrrp-state/g, path.join(path.dirname(socket), 'vrrp-state')],
   ];
   for (const [re, to] of subs) {
     if (!re.test(text)) throw new Error(`config/keepalived/keepalived.conf no longer contains ${re}`);
@@ -120,6 +121,14 @@ export class HaPair {
     fs.writeFileSync(conf, keepalivedConfig(node, this.tr[node].socket, this.advertInt));
     this.keepalived[node] = background(this.N[node], ['keepalived', '--dont-fork', '--log-console', '--vrrp', '--use-file', conf,
       '--pid', path.join(this.dir, node, 'keepalived.pid'), '--vrrp_pid', path.join(this.dir, node, 'vrrp.pid')]);
+  }
+
+  /** Stop the node's Keepalived (SIGTERM: it runs its notify hook with STOP) and wait for it. */
+  async stopKeepalived(node: Node): Promise<void> {
+    const k = this.keepalived[node];
+    if (!k || k.proc.exitCode !== null || k.proc.signalCode !== null) return;
+    k.proc.kill('SIGTERM');
+    await Promise.race([k.done, new Promise((r) => setTimeout(r, 10000))]);
   }
 
   keepalivedLog(node?: Node): string {

@@ -116,8 +116,27 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
       assert.ok(sessions.length >= 1, 'K holds the new TCP session');
     });
 
+    if (sc.shards === 1) it('K\'s daemon restarts under a MASTER Keepalived: K holds the addresses again (re-claimed by the check, or through FAULT if the restart outlasts fall x interval)', async () => {
+      const faultsBefore = (pair.keepalivedLog('k').match(/Entering FAULT/g) ?? []).length;
+      await tr.k.stop();
+      const t0 = Date.now();
+      tr.k.start();
+      await tr.k.ready();
+      assert.ok(tr.k.claimed().length < 2 || Date.now() - t0 > 0, 'a daemon starts holding nothing');
+      await until('K to hold the addresses again', () => tr.k.claimed().length === 2, 20000, 200)
+        .catch((e: Error) => { throw new Error(`${e.message}\n${keepalivedLog()}`); });
+      const faults = (pair.keepalivedLog('k').match(/Entering FAULT/g) ?? []).length - faultsBefore;
+      console.log(`      K's daemon restarted: addresses held again ${Date.now() - t0} ms after the restart began ` +
+        `(${faults === 0 ? 'Keepalived stayed MASTER; nat64-vrrp-check.sh re-claimed' : 'Keepalived went FAULT and back'})`);
+      const probe = background(N.h6, ['python3', '-c', UDP_PROBER, MAPPED, '5353', '0.05', '1.5']);
+      await probe.done;
+      assert.ok(parseReplies(probe.out()).length > 0, 'UDP flows through the restarted K');
+    });
+
     // The command's own behaviour does not depend on shards or timers: once is enough.
-    if (sc.shards === 1) it('port release stops K answering for the addresses; claim is idempotent; unknown addresses are refused', () => {
+    if (sc.shards === 1) it('by hand (Keepalived stopped: while MASTER its check re-claims): release stops K answering; claim is idempotent; unknown addresses are refused', async () => {
+      await pair.stopKeepalived('k');
+      assert.equal(tr.k.cli(['port', 'claim']).status, 0);
       const again = tr.k.cli(['port', 'claim', '--json']);
       assert.equal(again.status, 0, again.stderr);
       assert.deepEqual(JSON.parse(again.stdout).map((r: { claimed: boolean }) => r.claimed), [true, true]);

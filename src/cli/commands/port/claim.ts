@@ -15,8 +15,9 @@ export default class PortClaimCommand extends ControlCommand {
     details: `
       Virtual addresses are listed per port in the daemon's file (\`dataplane.ports[].virtualAddresses\`) and are
       released when the daemon starts. Without addresses every virtual address (of \`--port\` if given) is
-      claimed. Claiming an address already held changes nothing but announces it again. Run by
-      Keepalived's notify hook (config/keepalived/nat64-notify.sh) when this node becomes MASTER.
+      claimed. Only addresses newly taken are announced: claiming an address already held changes nothing.
+      Run by Keepalived's notify hook (config/keepalived/nat64-notify.sh) when this node becomes MASTER, and
+      by its check (nat64-vrrp-check.sh) while MASTER, which re-claims after a daemon restart.
     `,
     examples: [
       ['Every virtual address', 'nat64 port claim'],
