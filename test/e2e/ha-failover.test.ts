@@ -122,7 +122,6 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
       const t0 = Date.now();
       tr.k.start();
       await tr.k.ready();
-      assert.ok(tr.k.claimed().length < 2 || Date.now() - t0 > 0, 'a daemon starts holding nothing');
       await until('K to hold the addresses again', () => tr.k.claimed().length === 2, 20000, 200)
         .catch((e: Error) => { throw new Error(`${e.message}\n${keepalivedLog()}`); });
       const faults = (pair.keepalivedLog('k').match(/Entering FAULT/g) ?? []).length - faultsBefore;
