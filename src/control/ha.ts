@@ -3,7 +3,7 @@
  * claims or releases the virtual addresses, and Keepalived's track_script or a BGP speaker's
  * watcher asks whether this translator should carry traffic at all.
  */
-import type { DataplaneApi, PortRow, VirtualRow } from '../dataplane/manager-api';
+import type { DataplaneApi, PortRow } from '../dataplane/manager-api';
 import { Nat64Error, q } from './errors';
 import { parseIPv4, parseIPv6, tryParseIPv4 } from './inet';
 
@@ -62,5 +62,3 @@ export function health(dp: DataplaneApi, instance: { running: boolean; detail: s
   });
   return { healthy: checks.every((c) => c.ok), checks };
 }
-
-export type { VirtualRow };

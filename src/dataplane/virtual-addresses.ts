@@ -1,4 +1,4 @@
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6, tryParseIPv4 } from '../control/inet';
+import { parseIPv4, parseIPv6, tryParseIPv4 } from '../control/inet';
 import type { PortRuntime } from './l2/interfaces';
 import type { VirtualRow } from './manager-api';
 
@@ -94,8 +94,4 @@ export class VirtualAddresses {
     return this.list.filter((v) => port === undefined || v.port === port)
       .map((v) => ({ port: v.port, address: v.text, claimed: this.isClaimed(v) }));
   }
-}
-
-export function hostText(v: VirtualAddress): string {
-  return v.family === 4 ? formatIPv4(v.addr4) : formatIPv6(v.addr6);
 }
