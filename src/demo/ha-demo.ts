@@ -13,9 +13,10 @@ export interface HaDemoOptions {
 }
 
 /**
- * `nat64 demo --ha`: an active/passive pair (ha-pair.ts) with Keepalived, a UDP exchange through J,
- * then J's every process killed at once; prints who holds the virtual addresses before and after,
- * and how long until traffic flows again through K. Removes everything it created.
+ * `nat64 demo --ha`: an active/passive pair (ha-pair.ts) with Keepalived and session sync, a UDP
+ * exchange through J, then J's every process killed at once; prints who holds the virtual addresses
+ * before and after, how long until traffic flows again through K, and K's sessions (from J).
+ * Removes everything it created.
  */
 export async function runHaDemo(opts: HaDemoOptions): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat64-ha-demo-'));
@@ -55,7 +56,8 @@ export async function runHaDemo(opts: HaDemoOptions): Promise<number> {
     const ms = Math.round((after[0].recv - at) * 1000);
     opts.log(`PASS  traffic flows again through K ${ms} ms after J died (${before.length} replies before, ${after.length} after; ` +
       `pool4 transport address ${before[before.length - 1]?.peer ?? '?'} -> ${after[0].peer})`);
-    opts.log('Without session synchronisation K knew none of J\'s mappings (docs/ha.md: what survives a failover).');
+    const sessions = pair.tr.k.cli(['session', 'display', '--udp']);
+    opts.log(`$ nat64 session display --udp   (on K: J's sessions came by session sync, Origin peer)\n${sessions.stdout}${sessions.stderr}`);
     return 0;
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -15,7 +15,8 @@ import {
  *      UDP echo :5353)          (bridges in <p>-sw; t6/t4 are DPDK net_af_packet ports)
  *
  * Virtual addresses: 2001:db8::1 (the IPv6 node's route to pool6) and 203.0.113.1 (pool4, on-link).
- * Keepalived runs the shipped config/keepalived/ files with each node's values.
+ * Keepalived runs the shipped config/keepalived/ files with each node's values; session sync
+ * (docs/session-sync.md) runs on the management veth too, unless turned off.
  */
 export const V6_VIP = '2001:db8::1';
 export const V4_VIP = '203.0.113.1';
@@ -29,9 +30,16 @@ export const NODES = {
 } as const;
 const RING = 'framesz=5120,blocksz=20480';
 
-/** The daemon's file: the same for both nodes apart from the fixed addresses and MACs. */
-export function translatorConfig(node: Node, shards: number): object {
+/** Shared key of the session-sync channel (HMAC-SHA256, docs/session-sync.md). */
+const SYNC_KEY = 'nat64-ha-pair-demo-key-0123456789';
+
+/**
+ * The daemon's file: the same for both nodes apart from the fixed addresses and MACs. With `sync`,
+ * session synchronisation runs on the management veth (ss-enabled, the file's "sync" section).
+ */
+export function translatorConfig(node: Node, shards: number, sync = true): object {
   const n = NODES[node];
+  const peer = node === 'j' ? NODES.k : NODES.j;
   return {
     dataplane: {
       eal: ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=warning', ...memoryArgs()],
@@ -43,8 +51,9 @@ export function translatorConfig(node: Node, shards: number): object {
           addresses: [`${n.fixed4}/24`], virtualAddresses: [`${V4_VIP}/24`] },
       ],
     },
+    ...(sync ? { sync: { address: n.mgmt, port: 6400, peers: [peer.mgmt], key: SYNC_KEY } } : {}),
     instances: [{
-      instance: 'default', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
+      instance: 'default', framework: 'netfilter', global: { pool6: '64:ff9b::/96', 'ss-enabled': sync },
       pool4: ['TCP', 'UDP', 'ICMP'].map((protocol) => ({ protocol, prefix: `${V4_VIP}/32`, 'port range': '61001-65535' })),
     }],
   };
@@ -83,7 +92,7 @@ export class HaPair {
   private readonly services: Array<ReturnType<typeof background>> = [];
 
   /** `dir`: the pair's files (configurations, sockets, the HTTP server's directory `www`). */
-  constructor(prefix: string, readonly shards: number, readonly advertInt: string, readonly dir: string) {
+  constructor(prefix: string, readonly shards: number, readonly advertInt: string, readonly dir: string, readonly sync = true) {
     this.N = { sw: `${prefix}-sw`, j: `${prefix}-j`, k: `${prefix}-k`, h6: `${prefix}-h6`, h4: `${prefix}-h4` };
   }
 
@@ -109,7 +118,7 @@ export class HaPair {
     this.services.push(background(N.h4, ['python3', '-c', PACED_HTTP, path.join(this.dir, 'www'), H4, '8080']));
     this.services.push(background(N.h4, ['python3', '-c', UDP_ECHO_PEER, H4, '5353']));
     for (const node of ['j', 'k'] as const) {
-      this.tr[node] = new Translator(node, N[node], path.join(this.dir, node), translatorConfig(node, this.shards));
+      this.tr[node] = new Translator(node, N[node], path.join(this.dir, node), translatorConfig(node, this.shards, this.sync));
     }
     this.tr.j.start(); this.tr.k.start();
     await Promise.all([this.tr.j.ready(), this.tr.k.ready()]);

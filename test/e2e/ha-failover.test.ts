@@ -16,8 +16,8 @@ import { background, killNamespace, ns, parseReplies, sh, sleep, UDP_PROBER, unt
  *
  * A UDP exchange and a long TCP download start through J; then every process of J's namespace is
  * killed at once (SIGSTOP then SIGKILL: no VRRP goodbye), and the time until UDP replies come back
- * through K is printed. Without session synchronisation K knows none of J's mappings: the UDP flow
- * gets a new mapping, the old TCP connection cannot continue, and new connections work through K.
+ * through K is printed. Session synchronisation (ss-enabled, on the same management veth) gave K
+ * J's mappings: the download completes intact through K and UDP keeps its IPv4 transport address.
  */
 interface Scenario { shards: number; advertInt: string; label: string }
 
@@ -98,13 +98,17 @@ for (const sc of [{ shards: 1, advertInt: '0.1', label: 'tuned timers, advert_in
       // The neighbours' caches name K's MACs for the virtual addresses.
       assert.match(ns(N.h4, ['ip', 'neigh', 'show', V4_VIP]), new RegExp(`${NODES.k.mac}4`), 'h4 ARP cache');
       assert.match(ns(N.h6, ['ip', '-6', 'neigh', 'show', V6_VIP]), new RegExp(`${NODES.k.mac}6`), 'h6 neighbour cache');
-      // The long download: without session synchronisation K has no session for it (it stalls; it is
-      // not waited for beyond the UDP exchange).
-      await Promise.race([download.done, sleep(1000)]);
-      download.proc.kill('SIGKILL');
-      const got = fs.existsSync(path.join(dir, 'long.bin')) ? fs.readFileSync(path.join(dir, 'long.bin')) : Buffer.alloc(0);
-      const intact = got.length === payload.length && createHash('sha256').update(got).digest('hex') === sha;
-      console.log(`      long TCP download across the failover: ${got.length} of ${payload.length} bytes, ${intact ? 'intact' : 'broken (no session sync)'}`);
+      // Session synchronisation: K knew J's mappings. The UDP flow keeps its IPv4 transport address,
+      // the TCP download continues through K and completes intact.
+      assert.equal(firstAfter, lastBefore, 'UDP keeps its pool4 transport address across the failover');
+      await download.done;
+      const got = fs.existsSync(partial) ? fs.readFileSync(partial) : Buffer.alloc(0);
+      console.log(`      long TCP download across the failover: ${got.length} of ${payload.length} bytes`);
+      assert.equal(download.out().trim(), `200 ${payload.length}`, `curl: ${download.out()}`);
+      assert.equal(createHash('sha256').update(got).digest('hex'), sha, 'the download completed intact through K');
+      const peerSessions = tr.k.json<Array<{ origin?: string; protocol: string }>>(['session', 'display']).filter((r) => r.origin === 'peer');
+      assert.ok(peerSessions.some((r) => r.protocol === 'TCP') && peerSessions.some((r) => r.protocol === 'UDP'),
+        `K holds J's TCP and UDP sessions, marked as from a peer: ${JSON.stringify(peerSessions)}`);
     });
 
     it('new TCP connections and UDP exchanges work through K, the payload intact', () => {
