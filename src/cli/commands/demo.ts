@@ -12,9 +12,10 @@ export default class DemoCommand extends Command {
       then pings, fetches a page and exchanges UDP through the translator. Everything it created is
       removed on exit or Ctrl-C. Needs root.
 
-      With \`--ha\`: two translators J and K on the same segments, Keepalived (VRRPv3, config/keepalived/) in
-      each on a management veth, a UDP exchange through J; then every process of J is killed and the demo
-      prints how long until traffic flows again through K (docs/ha.md). Needs keepalived installed.
+      With \`--ha\`: two translators J and K on the same segments, Keepalived (VRRPv3, config/keepalived/) and
+      session sync in each on a management veth, a UDP exchange through J; then every process of J is killed
+      and the demo prints how long until traffic flows again through K, and K's sessions (from J by session
+      sync). docs/ha.md. Needs keepalived installed.
     `,
     examples: [
       ['Run the demo once', 'nat64 demo'],
