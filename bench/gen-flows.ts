@@ -17,12 +17,12 @@ export interface Flows { addr: Uint32Array; port: Uint16Array; queue: Uint8Array
 const PROTO_NUMBER = { UDP: 17, TCP: 6 } as const;
 
 /** IPv6 -> IPv4: flow k's client address word (host) and port. */
-export function flows6(n: number, proto: Proto, shards: number, steer: Steer): Flows {
+export function flows6(n: number, proto: Proto, shards: number, steer: Steer, pph?: number): Flows {
   const f: Flows = { addr: new Uint32Array(n), port: new Uint16Array(n), queue: new Uint8Array(n) };
   for (let k = 0; k < n; k++) {
-    f.addr[k] = clientHost(k);
-    f.port[k] = clientPort(k);
-    f.queue[k] = steer === 'owner' && shards > 1 ? hashOwner6(PROTO_NUMBER[proto], clientAddress6(k), 0, clientPort(k), shards) : k % shards;
+    f.addr[k] = clientHost(k, pph);
+    f.port[k] = clientPort(k, pph);
+    f.queue[k] = steer === 'owner' && shards > 1 ? hashOwner6(PROTO_NUMBER[proto], clientAddress6(k, pph), 0, clientPort(k, pph), shards) : k % shards;
   }
   return f;
 }

@@ -34,7 +34,7 @@ import { flows4, flows6, type Flows, type Steer } from './gen-flows';
 import { writePcap } from './pcap';
 import type { StageJob, StageMode } from './stage-worker';
 import {
-  CLIENT_PORT_BASE, CLIENT_PREFIX, CLIENT_ROUTER, frame4, frame6, PORTS_PER_HOST, SERVER4, TCP_ACK, TCP_SYN, TCP_SYNACK,
+  CLIENT_PREFIX, CLIENT_ROUTER, flowOf, frame4, frame6, PORTS_PER_HOST, SERVER4, TCP_ACK, TCP_SYN, TCP_SYNACK,
   type Proto, type Template,
 } from './traffic';
 
@@ -58,6 +58,24 @@ export interface ScenarioSpec {
    * af_packet receive path's partial-checksum recognition on every frame, to show what it costs.
    */
   rxChecksum?: 'detect' | 'off';
+  /**
+   * IPv6 hosts the N flows come from (default N / 256: 256 ports per host). 1 is the one-host
+   * layout of RFC 9693 testers: one source address, every port (past 65535 the ports wrap to 0).
+   */
+  hosts?: number;
+  /**
+   * pool4 size in ports (default: enough addresses for 2N flows): whole addresses of ports
+   * 1024-65535 from 198.19.0.1 on, the last one cut short. Flows beyond it get no mapping
+   * (pool4-exhausted); every packet of theirs is refused.
+   */
+  pool4Ports?: number;
+  /** Fraction of the N flows left without a pool4 port (sets pool4Ports to N x (1 - ratio)). */
+  unmappableRatio?: number;
+  /**
+   * "unresolved": no static neighbour for the IPv6 side's next hop, which net_null never answers:
+   * every packet toward IPv6 (the ICMPv6 errors of refusals) waits for Neighbour Discovery.
+   */
+  neighbor6?: 'static' | 'unresolved';
 }
 
 export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
@@ -82,6 +100,10 @@ export interface ScenarioResult extends ScenarioSpec {
   tableCapacity: number | null;
   counters: Record<string, number>;
   io: Record<string, number>;
+  /** Flows that got no pool4 mapping in phase 1 (pool4-exhausted), as a fraction of N. */
+  unmappedFlows?: number;
+  /** Phase 2: translated packets per second (Mpps, the translator's counter), refusals excluded. */
+  translatedMpps?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,18 +140,20 @@ async function sendAll(spec: GenSpec, count: number, timeoutMs: number): Promise
 }
 
 /** Phase 2 at back-pressure: warm-up, a measured window, then pause and drain for the exact loss. */
-async function maxRate(spec: GenSpec, seconds: number): Promise<{ mpps: number; lossRatio: number; windowNs: number }> {
+async function maxRate(spec: GenSpec, seconds: number, translated: () => number = () => 0):
+  Promise<{ mpps: number; lossRatio: number; windowNs: number; translatedMpps: number }> {
   native.genStart({ ...spec, count: 0, random: true, pps: 0 });
   await sleep(500);
-  const a = native.genStats();
+  const a = native.genStats(), ta = translated();
   await sleep(seconds * 1000);
-  const b = native.genStats();
+  const b = native.genStats(), tb = translated();
   native.genPause();
   await sleep(200);
   const c = native.genStats();
   native.genStop();
   const windowNs = b.nowNs - a.nowNs;
-  return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs };
+  return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs,
+    translatedMpps: ((tb - ta) / windowNs) * 1e3 };
 }
 
 function percentile(h: Uint32Array, total: number, q: number): number {
@@ -160,7 +184,7 @@ async function latencyAt(spec: GenSpec, load: number, mpps: number, seconds: num
  * The pool4 transport address of every flow, read straight from the shards' BIB buffers (bench
  * only: Dataplane.bib() makes a row object with address strings per entry, too slow at 4 M).
  */
-function readBack(dp: Dataplane, n: number): { a4: Uint32Array; p4: Uint16Array; found: number } {
+function readBack(dp: Dataplane, n: number, pph: number): { a4: Uint32Array; p4: Uint16Array; found: number } {
   const a4 = new Uint32Array(n), p4 = new Uint16Array(n);
   let found = 0;
   const shards = (dp as unknown as { shards: Array<{ init: { tables: ShardTableBuffers } }> }).shards;
@@ -169,7 +193,7 @@ function readBack(dp: Dataplane, n: number): { a4: Uint32Array; p4: Uint16Array;
     for (let p = 0; p < rec.length; p += B_STRIDE) {
       if ((rec[p + B_FLAGS] & BF_IN_USE) === 0) continue;
       const host = rec[p + B_V6 + 3] >>> 0, port6 = rec[p + B_PORTS] >>> 16;
-      const k = (host - 1) * PORTS_PER_HOST + (port6 - CLIENT_PORT_BASE);
+      const k = flowOf(host, port6, pph);
       if (k < 0 || k >= n) continue;
       a4[k] = rec[p + B_V4] >>> 0;
       p4[k] = rec[p + B_PORTS] & 0xffff;
@@ -201,6 +225,27 @@ function pool4Prefix(n: number): string {
   return `198.19.0.0/${32 - Math.log2(addresses)}`;
 }
 
+const POOL4_PORTS_PER_ADDRESS = 65535 - 1024 + 1;
+
+/** pool4 entries of exactly `ports` ports: 198.19.0.1, .2, ... with 1024-65535, the last cut short. */
+function pool4OfPorts(proto: Proto, ports: number): Array<Record<string, string>> {
+  const out: Array<Record<string, string>> = [];
+  for (let a = 1, left = Math.max(1, Math.round(ports)); left > 0; a++, left -= POOL4_PORTS_PER_ADDRESS) {
+    out.push({ protocol: proto, prefix: `198.19.${a >> 8}.${a & 0xff}`, 'port range': `1024-${1024 + Math.min(left, POOL4_PORTS_PER_ADDRESS) - 1}` });
+  }
+  return out;
+}
+
+/** Ports per IPv6 host of the spec's layout. */
+function portsPerHost(spec: ScenarioSpec): number {
+  return spec.hosts === undefined ? PORTS_PER_HOST : Math.min(65536, Math.ceil(spec.sessions / Math.max(1, spec.hosts)));
+}
+
+function pool4Of(spec: ScenarioSpec): Array<Record<string, string>> {
+  const ports = spec.pool4Ports ?? (spec.unmappableRatio ? spec.sessions * (1 - spec.unmappableRatio) : 0);
+  return ports > 0 ? pool4OfPorts(spec.proto, ports) : [{ protocol: spec.proto, prefix: pool4Prefix(spec.sessions), 'port range': '1024-65535' }];
+}
+
 function ealArgs(): string[] {
   return ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0', '--log-level=error', ...memoryArgs()];
 }
@@ -215,11 +260,11 @@ function ealWithGenPorts(queues: number): void {
 }
 
 async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
-  const n = spec.sessions, steer = spec.steer ?? 'owner';
+  const n = spec.sessions, steer = spec.steer ?? 'owner', pph = portsPerHost(spec);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat64-bench-'));
   const pcap = spec.device === 'pcap';
   if (pcap) {
-    writePcap(path.join(dir, 'v6.pcap'), (function* () { for (let k = 0; k < n; k++) yield frame6(spec.frameBytes, spec.proto, k, spec.proto === 'TCP' ? TCP_SYN : TCP_ACK).frame; })());
+    writePcap(path.join(dir, 'v6.pcap'), (function* () { for (let k = 0; k < n; k++) yield frame6(spec.frameBytes, spec.proto, k, spec.proto === 'TCP' ? TCP_SYN : TCP_ACK, pph).frame; })());
   } else if (spec.device === 'ring') ealWithGenPorts(spec.shards);
   const devices = { pcap: [`net_pcap0,rx_pcap=${path.join(dir, 'v6.pcap')},infinite_rx=1`, 'net_null0,no-rx=1'],
     ring: ['net_ring_gen6', 'net_ring_gen4'], null: ['net_null0', 'net_null1'] }[spec.device];
@@ -234,13 +279,13 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       ports: [
         { name: 'v6', device: devices[0],
           addresses: ['2001:db8::1/64'], routes: [{ prefix: CLIENT_PREFIX, via: CLIENT_ROUTER }], mtu: 1500,
-          neighbors: [{ address: CLIENT_ROUTER, mac: '02:00:00:00:00:99' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
+          neighbors: spec.neighbor6 === 'unresolved' ? [] : [{ address: CLIENT_ROUTER, mac: '02:00:00:00:00:99' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
         { name: 'v4', device: devices[1], addresses: ['198.18.0.1/24'], routes: [], mtu: 1500,
           neighbors: [{ address: SERVER4, mac: '02:00:00:00:00:10' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
       ],
     });
     const inst = parseInstance({ instance: 'bench', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
-      pool4: [{ protocol: spec.proto, prefix: pool4Prefix(n), 'port range': '1024-65535' }] }, 'bench');
+      pool4: pool4Of(spec) }, 'bench');
     await dp.setInstance(toCoreConfig(inst));
     const [p6, p4] = [native.portProbe(devices[0].split(',')[0]), native.portProbe(devices[1].split(',')[0])];
     if (spec.device === 'null') { native.genAttach(p6, spec.shards); native.genAttach(p4, spec.shards); }
@@ -252,7 +297,7 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       Object.assign(result, await pcapRate(dp, spec));
     } else {
       native.genZeroPool();
-      const f6 = flows6(n, spec.proto, spec.shards, steer);
+      const f6 = flows6(n, spec.proto, spec.shards, steer, pph);
       const t6 = template(spec, '6to4', spec.proto === 'TCP' ? TCP_SYN : TCP_ACK);
       // Warm-up (phase 0): a fresh worker runs its first packets in V8's interpreter and baseline
       // tiers, and at 64 k flows phase 1 lasts ~0.2 s, mostly that. The first WARMUP_FLOWS flows go
@@ -264,13 +309,16 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       await dp.setInstance(toCoreConfig(inst));
       before = dp.counters().total;
       const p1 = await sendAll(genSpec(p6, t6, f6, {}), n, 120000);
-      result.phase1Lost = p1.lost;
-      result.sessionsPerSecond = p1.lost === 0 ? n / p1.seconds : null;
+      const unmapped = (dp.counters().total['pool4-exhausted'] ?? 0) - (before['pool4-exhausted'] ?? 0);
+      result.unmappedFlows = unmapped / n;
+      // A refused flow's frame never comes out (its ICMPv6 error, rate-limited, may: counted as out).
+      result.phase1Lost = unmapped > 0 ? Math.max(0, p1.lost - unmapped) : p1.lost;
+      result.sessionsPerSecond = result.phase1Lost === 0 ? (n - unmapped) / p1.seconds : null;
       let gs: GenSpec;
       if (spec.direction === '6to4') {
         gs = genSpec(p6, template(spec, '6to4', TCP_ACK), f6, {});
       } else {
-        const back = readBack(dp, n);
+        const back = readBack(dp, n, pph);
         if (back.found < n) process.stderr.write(`4to6: only ${back.found} of ${n} BIB entries read back\n`);
         const f4 = flows4(back.a4, back.p4, spec.shards, steer);
         // Every flow once in the 4->6 direction before the rate is measured, as phase 1 did for 6->4:
@@ -280,8 +328,10 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         await sendAll(genSpec(p4, template(spec, '4to6', spec.proto === 'TCP' ? TCP_SYNACK : TCP_ACK), f4, {}), n, 120000);
         gs = genSpec(p4, template(spec, '4to6', TCP_ACK), f4, {});
       }
-      const r = await maxRate(gs, spec.seconds);
+      const key = spec.direction === '6to4' ? 'translated-6to4' : 'translated-4to6';
+      const r = await maxRate(gs, spec.seconds, () => dp.counters().total[key] ?? 0);
       result.mpps = r.mpps;
+      result.translatedMpps = r.translatedMpps;
       result.lossRatio = r.lossRatio;
       if (spec.measureLatency) {
         for (const load of [0.1, 0.5, 0.9]) result.latency!.push(await latencyAt(gs, load, r.mpps, Math.min(2, spec.seconds)));
@@ -314,7 +364,9 @@ async function pcapRate(dp: Dataplane, spec: ScenarioSpec): Promise<Partial<Scen
   const c2 = dp.counters().total, tx2 = native.portStats(v4.portId).opackets;
   const secs = Number(process.hrtime.bigint() - w1) / 1e9;
   const received = c2['received'] - c1['received'], translated = c2['translated-6to4'] - c1['translated-6to4'];
-  return { mpps: (tx2 - tx1) / secs / 1e6, lossRatio: received > 0 ? Math.max(0, 1 - translated / received) : 1 };
+  const refused = (c2['pool4-exhausted'] ?? 0) - (c1['pool4-exhausted'] ?? 0);
+  return { mpps: (tx2 - tx1) / secs / 1e6, translatedMpps: translated / secs / 1e6, unmappedFlows: received > 0 ? refused / received : 0,
+    lossRatio: received > 0 ? Math.max(0, 1 - translated / received) : 1 };
 }
 
 /** No translation: the stage worker's fixed verdicts over the same gen devices (1 shard). */

@@ -20,12 +20,24 @@ export const PORTS_PER_HOST = 256;
 export const CLIENT_PORT_BASE = 10000;
 export { FCS, TCP_ACK, TCP_SYN, TCP_SYNACK, type Proto } from '../src/tester/frames';
 
-export function clientHost(k: number): number { return Math.floor(k / PORTS_PER_HOST) + 1; }
-export function clientPort(k: number): number { return CLIENT_PORT_BASE + (k % PORTS_PER_HOST); }
+/**
+ * Flow k's host and port with `pph` ports per host (default 256, from port 10000). With more than
+ * 55 536 ports per host (the one-host layout of RFC 9693 testers) the ports start at 1024 and wrap
+ * past 65535 to 0: 64 512 flows fill a pool4 range of 1024-65535 by port preservation, and the
+ * flows beyond it have well-known source ports.
+ */
+export function clientHost(k: number, pph = PORTS_PER_HOST): number { return Math.floor(k / pph) + 1; }
+export function clientPort(k: number, pph = PORTS_PER_HOST): number { return (portBase(pph) + (k % pph)) & 0xffff; }
+function portBase(pph: number): number { return pph > 0x10000 - CLIENT_PORT_BASE ? 1024 : CLIENT_PORT_BASE; }
+/** Flow index of (host, port) with `pph` ports per host (inverse of clientHost/clientPort), -1 if none. */
+export function flowOf(host: number, port: number, pph = PORTS_PER_HOST): number {
+  const i = (port - portBase(pph)) & 0xffff;
+  return i < pph ? (host - 1) * pph + i : -1;
+}
 /** The 16 bytes of flow k's IPv6 source. */
-export function clientAddress6(k: number): Uint8Array {
+export function clientAddress6(k: number, pph = PORTS_PER_HOST): Uint8Array {
   const a = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  new DataView(a.buffer).setUint32(12, clientHost(k));
+  new DataView(a.buffer).setUint32(12, clientHost(k, pph));
   return a;
 }
 
@@ -45,10 +57,10 @@ export interface Template {
  * filled (pcap files); without, they are zero (the generator's template) and the checksum is the
  * one of those zeros.
  */
-export function frame6(frameBytes: number, proto: Proto, k?: number, flags = TCP_ACK): Template {
-  const src = k !== undefined ? clientAddress6(k) : Uint8Array.from([...clientAddress6(0).subarray(0, 12), 0, 0, 0, 0]);
+export function frame6(frameBytes: number, proto: Proto, k?: number, flags = TCP_ACK, pph = PORTS_PER_HOST): Template {
+  const src = k !== undefined ? clientAddress6(k, pph) : Uint8Array.from([...clientAddress6(0).subarray(0, 12), 0, 0, 0, 0]);
   const { frame, l4CsumOff } = ipv6Frame(frameBytes, proto, {
-    dstMac: BROADCAST, srcMac: ROUTER_MAC, src, dst: SERVER6_BYTES, sport: k !== undefined ? clientPort(k) : 0, dport: SERVER_PORT[proto],
+    dstMac: BROADCAST, srcMac: ROUTER_MAC, src, dst: SERVER6_BYTES, sport: k !== undefined ? clientPort(k, pph) : 0, dport: SERVER_PORT[proto],
   }, flags);
   return { frame, addrOff: ETH + 20, portOff: ETH + 40, l4CsumOff, ipCsumOff: 0, udp: proto === 'UDP' };
 }
