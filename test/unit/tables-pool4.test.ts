@@ -138,6 +138,46 @@ describe('tables: pool4 free-port bitmap', () => {
   });
 });
 
+describe('tables: pool4 refusal cost (issue 11)', () => {
+  // One address, every unprivileged port, Jool's auto max-iterations for it (1024): a crowded pool
+  // whose free ports sit in one block, as port preservation leaves it (one host, ports 10000 up).
+  const crowded = { TCP: [], ICMP: [], UDP: [{ ...range('198.19.0.1', 1024, 65535), maxIterations: 1024 }] };
+  for (const shards of [1, 2]) {
+    it(`${shards} shard(s): taken ports are passed a bitmap word at a time, with the choices and budget of one-by-one probing`, () => {
+      const make = () => {
+        const t = new ShardTables(allocateShardTables(1 << 17));
+        return { p: new Pool4(crowded, [], 0, shards, t.header), t };
+      };
+      const plain = make(), fast = make();
+      fast.p.track(fast.t.bib);
+      const host = a6('2001:db8::1'), other = a6('2001:db8::2');
+      for (const { t } of [plain, fast]) {
+        // Every port but 8464-9999 and a few scattered ones.
+        for (let port = 1024; port <= 65535; port++) {
+          if (port % shards !== 0 || (port >= 8464 && port < 10000) || port % 997 === 0) continue;
+          t.bib.insert(UDP, other, 0, port, a4('198.19.0.1'), port, false);
+        }
+      }
+      let refused = 0;
+      for (let i = 0; i < 400; i++) {
+        const sport = i % 3 === 0 ? i : 20000 + i * 7; // low source ports: no well-known range in pool4
+        const before = fast.p.probes;
+        const ok = [plain, fast].map(({ p, t }) => p.allocate(UDP, t.bib, host, 0, sport, a4('198.51.100.1'), 53, 0b1011));
+        assert.equal(ok[1], ok[0], `allocation ${i}`);
+        if (!ok[0]) {
+          refused++;
+          // One-by-one probing costs 64 + 1024 candidates here.
+          assert.ok(fast.p.probes - before <= 1088 / (shards === 1 ? 16 : 8), `refusal ${i} took ${fast.p.probes - before} steps`);
+          continue;
+        }
+        assert.deepEqual([fast.p.addr, fast.p.port], [plain.p.addr, plain.p.port]);
+        for (const { t } of [plain, fast]) t.bib.insert(UDP, host, 0, sport, a4('198.19.0.1'), fast.p.port, false);
+      }
+      assert.ok(refused > 50, `${refused} refusals: the test must exercise them`);
+    });
+  }
+});
+
 describe('tables: pool4 free-port counts', () => {
   for (const shards of [1, 2]) {
     it(`${shards} shard(s): the count follows inserts and removals, and an exhausted pool4 fails without probing`, () => {

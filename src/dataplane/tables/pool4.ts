@@ -40,9 +40,12 @@ class Slice {
    * (then at most MAX_PROBES per address, as before max-iterations was honoured).
    */
   readonly budget: number;
+  /** [b]: bits b, b + shards, b + 2 x shards, ... of a 32-bit word (a slice's ports from bit b on). */
+  private readonly strideMask = new Int32Array(32);
 
   constructor(src: Pool4Range[], shard: number, shards: number) {
     this.all = src;
+    for (let b = 0; b < 32; b++) for (let x = b; x < 32; x += shards) this.strideMask[b] |= 1 << x;
     let budget = -1;
     for (const r of src) {
       if (r.maxIterations === undefined) continue;
@@ -67,6 +70,26 @@ class Slice {
     if (n === 0) return;
     this.ranges[sub][a].push(first, n);
     this.total[sub][a] += n;
+  }
+
+  /**
+   * Candidate k (port `port`, bitmap word `w`) of address a's sub-slice is taken: how many
+   * candidates from k on are taken without leaving w's 32 ports or k's range (at least 1); 0 when
+   * `port` is free: the run ends at the next free port of the slice.
+   */
+  takenRun(sub: number, a: number, k: number, port: number, w: number, shards: number): number {
+    const b = port & 31;
+    if ((w & (1 << b)) === 0) return 0;
+    const rs = this.ranges[sub][a];
+    let left = 0; // candidates of k's range from k on
+    for (let j = 0, kk = k; j < rs.length; j += 2) {
+      if (kk < rs[j + 1]) { left = rs[j + 1] - kk; break; }
+      kk -= rs[j + 1];
+    }
+    // This word's ports of the slice at or above `port` (every shards-th bit), then the free ones.
+    const free = ~w & this.strideMask[b];
+    const run = free === 0 ? Math.floor((31 - b) / shards) + 1 : (31 - Math.clz32(free & -free) - b) / shards;
+    return run < left ? run : left;
   }
 
   /** k-th port (0 <= k < total[sub][a]) of address a's sub-slice. */
@@ -104,6 +127,8 @@ export class Pool4 implements BibOccupancy {
   /** Per protocol slot: the slice's addresses as int32, ascending as unsigned (binary search). */
   private readonly addrIndex: Uint32Array[];
   private tracking: Bib | null = null;
+  /** Candidate steps allocate() took (diagnostics and tests: the cost of a refusal). */
+  probes = 0;
   /** Result of allocate(): the chosen IPv4 transport address. */
   addr = 0;
   port = 0;
@@ -292,11 +317,18 @@ export class Pool4 implements BibOccupancy {
         const n = s.total[sub][a];
         const limit = pass === 0 ? Math.min(n, PREFERRED_PROBES) : Math.min(n, s.budget < 0 ? MAX_PROBES : left);
         if (pass === 1) left -= limit;
-        for (let i = 0; i < limit; i++) {
-          const port = s.portAt(sub, a, (offset + cursor + i) % n, this.shards);
-          if (pass === 0 && parity >= 0 && (port & 1) !== parity) continue;
-          if (used !== null ? (used[a * 2048 + (port >>> 5)] & (1 << (port & 31))) !== 0
-            : bib.lookup4(proto, s.addrs[a], port) !== NIL) continue;
+        for (let i = 0; i < limit;) {
+          const k = (offset + cursor + i) % n;
+          const port = s.portAt(sub, a, k, this.shards);
+          this.probes++;
+          if (used !== null) {
+            // Candidates follow the ports upward within a range: the taken ones that share this
+            // bitmap word are passed in one step, as probing them one by one would (same choice,
+            // same budget), so a refusal over a crowded pool costs words, not ports.
+            const taken = s.takenRun(sub, a, k, port, used[a * 2048 + (port >>> 5)], this.shards);
+            if (taken > 0) { i += taken; continue; }
+          } else if (bib.lookup4(proto, s.addrs[a], port) !== NIL) { i++; continue; }
+          if (pass === 0 && parity >= 0 && (port & 1) !== parity) { i++; continue; }
           this.header[H_POOL4_CURSOR + slot] = (cursor + i + 1) | 0;
           this.addr = s.addrs[a];
           this.port = port;
