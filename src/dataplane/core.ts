@@ -82,6 +82,12 @@ export class Nat64Core implements TranslationCore {
    * is flowTuple: what the shard's flow cache may remember (flow-cache.ts). -1 otherwise.
    */
   flowSession = -1;
+  /**
+   * After process6: the packet was refused for want of state (no pool4 transport address, BIB or
+   * session table full: RFC 6146 §3.5.1.1, answered Address Unreachable). The shard remembers
+   * such flows for a second (refusals.ts).
+   */
+  refusedNoState = false;
   get flowTuple(): Tuple { return this.tuple; }
   get globals(): CoreConfig['globals'] | null { return this.cfg === null ? null : this.cfg.globals; }
   private cfg: CoreConfig | null = null;
@@ -287,6 +293,7 @@ export class Nat64Core implements TranslationCore {
   process6(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {
     const c = this.counters;
     this.flowSession = -1;
+    this.refusedNoState = false;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse6(buf, off, len, p, c)) {
@@ -302,7 +309,10 @@ export class Nat64Core implements TranslationCore {
       // RFC 6146 §3.5.1.1 / §3.5.2.2 / §3.5.3: no IPv4 transport address, or no room for the BIB
       // entry or the session (pool4-exhausted, bib-table-full, session-table-full): "SHOULD send an
       // ICMPv6 Destination Unreachable error message with Code 3 (Address Unreachable)".
-      if (this.filtering.addressUnreachable) return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0);
+      if (this.filtering.addressUnreachable) {
+        this.refusedNoState = true;
+        return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0);
+      }
       return t.refused ? this.prohibited6(buf, off, len, g) : Result.DROP;
     }
     outgoing6to4(this.tables, s, t, tuple);

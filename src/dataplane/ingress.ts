@@ -12,6 +12,8 @@ import { answerEcho4, answerEcho6 } from './l2/local';
 import { get32 } from './packet/bytes';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 import type { Egress } from './egress';
+
+const K_REFUSED_RECENTLY = C['refused-recently'];
 import type { ShardContext } from './shard-context';
 
 /**
@@ -74,7 +76,12 @@ export class Ingress {
       if (isFragment6(buf, ip, l3len)) { this.reassemble(b, 6, fragmentOwner6(buf, ip, ctx.shards)); return; }
       const owner = core.ownerOf6(buf, ip, l3len);
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
+      // A flow refused for want of state less than a second ago is not tried again, unless its
+      // ICMPv6 error could go out now (then the full path answers it, or maps it if it can).
+      const l4 = (nh === 17 || nh === 6) && payload >= 8;
+      if (l4 && ctx.refusals.drop6(buf, ip, nh, now)) { c[K_REFUSED_RECENTLY]++; return; }
       const r = core.process6(buf, ip, l3len, ctx.cap(b, ip), now);
+      if (l4 && core.refusedNoState) ctx.refusals.add6(buf, ip, nh, now);
       this.egress.emit(b, r, now, 0);
       if (tried && r === Result.EMIT4) this.egress.remember(b, 6);
       return;

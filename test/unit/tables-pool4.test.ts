@@ -142,8 +142,8 @@ describe('tables: pool4 refusal cost (issue 11)', () => {
   // One address, every unprivileged port, Jool's auto max-iterations for it (1024): a crowded pool
   // whose free ports sit in one block, as port preservation leaves it (one host, ports 10000 up).
   const crowded = { TCP: [], ICMP: [], UDP: [{ ...range('198.19.0.1', 1024, 65535), maxIterations: 1024 }] };
-  for (const shards of [1, 2]) {
-    it(`${shards} shard(s): taken ports are passed a bitmap word at a time, with the choices and budget of one-by-one probing`, () => {
+  for (const [shards, layout] of [[1, 'block'], [2, 'block'], [1, 'random'], [3, 'random']] as const) {
+    it(`${shards} shard(s), ${layout} free ports: taken ports are passed by bitmap words and full-word summaries, with the choices and budget of one-by-one probing`, () => {
       const make = () => {
         const t = new ShardTables(allocateShardTables(1 << 17));
         return { p: new Pool4(crowded, [], 0, shards, t.header), t };
@@ -152,9 +152,12 @@ describe('tables: pool4 refusal cost (issue 11)', () => {
       fast.p.track(fast.t.bib);
       const host = a6('2001:db8::1'), other = a6('2001:db8::2');
       for (const { t } of [plain, fast]) {
-        // Every port but 8464-9999 and a few scattered ones.
+        // block: every port but 8464-9999 and a few scattered ones; random: 1 port in 400 free.
+        let x = 777;
         for (let port = 1024; port <= 65535; port++) {
-          if (port % shards !== 0 || (port >= 8464 && port < 10000) || port % 997 === 0) continue;
+          x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+          const free = layout === 'block' ? (port >= 8464 && port < 10000) || port % 997 === 0 : (x >>> 8) % 400 === 0;
+          if (port % shards !== 0 || free) continue;
           t.bib.insert(UDP, other, 0, port, a4('198.19.0.1'), port, false);
         }
       }
@@ -167,13 +170,13 @@ describe('tables: pool4 refusal cost (issue 11)', () => {
         if (!ok[0]) {
           refused++;
           // One-by-one probing costs 64 + 1024 candidates here.
-          assert.ok(fast.p.probes - before <= 1088 / (shards === 1 ? 16 : 8), `refusal ${i} took ${fast.p.probes - before} steps`);
+          assert.ok(fast.p.probes - before <= 12, `refusal ${i} took ${fast.p.probes - before} steps`);
           continue;
         }
         assert.deepEqual([fast.p.addr, fast.p.port], [plain.p.addr, plain.p.port]);
         for (const { t } of [plain, fast]) t.bib.insert(UDP, host, 0, sport, a4('198.19.0.1'), fast.p.port, false);
       }
-      assert.ok(refused > 50, `${refused} refusals: the test must exercise them`);
+      assert.ok(refused > 20, `${refused} refusals: the test must exercise them`);
     });
   }
 });

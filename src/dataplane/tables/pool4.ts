@@ -40,12 +40,9 @@ class Slice {
    * (then at most MAX_PROBES per address, as before max-iterations was honoured).
    */
   readonly budget: number;
-  /** [b]: bits b, b + shards, b + 2 x shards, ... of a 32-bit word (a slice's ports from bit b on). */
-  private readonly strideMask = new Int32Array(32);
 
   constructor(src: Pool4Range[], shard: number, shards: number) {
     this.all = src;
-    for (let b = 0; b < 32; b++) for (let x = b; x < 32; x += shards) this.strideMask[b] |= 1 << x;
     let budget = -1;
     for (const r of src) {
       if (r.maxIterations === undefined) continue;
@@ -72,24 +69,14 @@ class Slice {
     this.total[sub][a] += n;
   }
 
-  /**
-   * Candidate k (port `port`, bitmap word `w`) of address a's sub-slice is taken: how many
-   * candidates from k on are taken without leaving w's 32 ports or k's range (at least 1); 0 when
-   * `port` is free: the run ends at the next free port of the slice.
-   */
-  takenRun(sub: number, a: number, k: number, port: number, w: number, shards: number): number {
-    const b = port & 31;
-    if ((w & (1 << b)) === 0) return 0;
+  /** Candidates of k's range from k on (k's port, k+1's, ... up to the range's last). */
+  leftInRange(sub: number, a: number, k: number): number {
     const rs = this.ranges[sub][a];
-    let left = 0; // candidates of k's range from k on
-    for (let j = 0, kk = k; j < rs.length; j += 2) {
-      if (kk < rs[j + 1]) { left = rs[j + 1] - kk; break; }
-      kk -= rs[j + 1];
+    for (let j = 0; j < rs.length; j += 2) {
+      if (k < rs[j + 1]) return rs[j + 1] - k;
+      k -= rs[j + 1];
     }
-    // This word's ports of the slice at or above `port` (every shards-th bit), then the free ones.
-    const free = ~w & this.strideMask[b];
-    const run = free === 0 ? Math.floor((31 - b) / shards) + 1 : (31 - Math.clz32(free & -free) - b) / shards;
-    return run < left ? run : left;
+    return 0;
   }
 
   /** k-th port (0 <= k < total[sub][a]) of address a's sub-slice. */
@@ -119,6 +106,14 @@ export class Pool4 implements BibOccupancy {
    */
   private readonly used: Int32Array[];
   /**
+   * Per protocol slot, per address, 64 words: bit w is set when every port of this shard's slice
+   * in `used` word w is taken. A refusal over a crowded pool passes 1 024 taken ports per summary
+   * word instead of testing them one by one (allocate: takenRun).
+   */
+  private readonly full: Int32Array[];
+  /** [b]: bits b, b + shards, b + 2 x shards, ... of a 32-bit word (a slice's ports from bit b on). */
+  private readonly strideMask = new Int32Array(32);
+  /**
    * Per protocol slot, per address: ports of this shard's slice not used by a BIB entry. An
    * exhausted address is skipped without probing (a flood of new flows against a full pool4 must
    * cost O(1) each, not thousands of probes, or it starves the flows that already have mappings).
@@ -140,6 +135,8 @@ export class Pool4 implements BibOccupancy {
     this.slices = [pick(pools.TCP), pick(pools.UDP), pick(pools.ICMP)].map((p) => new Slice(p, shard, shards));
     this.addresses = new Set(this.slices.flatMap((s) => s.addrs));
     this.used = this.slices.map((s) => new Int32Array(s.addrs.length * 2048));
+    this.full = this.slices.map((s) => new Int32Array(s.addrs.length * 64));
+    for (let b = 0; b < 32; b++) for (let x = b; x < 32; x += shards) this.strideMask[b] |= 1 << x;
     this.free = this.slices.map((s) => Int32Array.from(s.total[ALL]));
     this.addrIndex = this.slices.map((s) => Uint32Array.from(s.addrs));
   }
@@ -150,6 +147,7 @@ export class Pool4 implements BibOccupancy {
    */
   track(bib: Bib): void {
     for (const u of this.used) u.fill(0);
+    for (const f of this.full) f.fill(0);
     this.slices.forEach((sl, slot) => this.free[slot].set(sl.total[ALL]));
     this.tracking = bib;
     bib.occupancy = this;
@@ -164,7 +162,45 @@ export class Pool4 implements BibOccupancy {
     const w = a * 2048 + (port4 >>> 5), bit = 1 << (port4 & 31), u = this.used[slot];
     if (((u[w] & bit) !== 0) === inUse) return;
     u[w] = inUse ? u[w] | bit : u[w] & ~bit;
+    const f = this.full[slot], fw = a * 64 + ((port4 >>> 5) >>> 5), fb = 1 << ((port4 >>> 5) & 31);
+    f[fw] = (u[w] | ~this.sliceBits(port4 >>> 5)) === -1 ? f[fw] | fb : f[fw] & ~fb;
     if (this.inSlice(slot, a, port4)) this.free[slot][a] += inUse ? -1 : 1;
+  }
+
+  /** The bits of bitmap word `w` whose ports are this shard's (p % shards === shard). */
+  private sliceBits(w: number): number {
+    const n = this.shards;
+    return this.strideMask[((this.shard - ((w * 32) % n)) % n + n) % n];
+  }
+
+  /**
+   * Candidate k of address a's sub-slice, port `port`: 0 when the port is free, else how many
+   * candidates from k on are known taken (at least 1, at most `left`, never past k's range):
+   * up to the next free port of the slice in the port's bitmap word, or, when the rest of the
+   * word is taken, over the following words the summary says are full. Probing them one by one
+   * would pass the same candidates: the choice and the max-iterations budget are unchanged.
+   */
+  private takenRun(s: Slice, slot: number, sub: number, a: number, k: number, port: number, left: number): number {
+    const used = this.used[slot], n = this.shards;
+    const w = port >>> 5, b = port & 31, u = used[a * 2048 + w];
+    if ((u & (1 << b)) === 0) return 0;
+    const inRange = s.leftInRange(sub, a, k);
+    const max = inRange < left ? inRange : left;
+    const free = ~u & this.strideMask[b];
+    if (free !== 0) {
+      const run = (31 - Math.clz32(free & -free) - b) / n;
+      return run < max ? run : max;
+    }
+    // The rest of this word is taken: whole words from the summary, up to the range's last port.
+    const full = this.full[slot], last = (port + (inRange - 1) * n) >>> 5;
+    let next = w + 1;
+    while (next <= last) {
+      const notFull = ~full[a * 64 + (next >>> 5)] & (-1 << (next & 31));
+      if (notFull !== 0) { next = (next & ~31) + (31 - Math.clz32(notFull & -notFull)); break; }
+      next = (next | 31) + 1;
+    }
+    const run = Math.ceil((next * 32 - port) / n);
+    return run < max ? run : max;
   }
 
   /** Is `port` one of the ports this shard may allocate on address a (its slice of the ranges)? */
@@ -317,18 +353,22 @@ export class Pool4 implements BibOccupancy {
         const n = s.total[sub][a];
         const limit = pass === 0 ? Math.min(n, PREFERRED_PROBES) : Math.min(n, s.budget < 0 ? MAX_PROBES : left);
         if (pass === 1) left -= limit;
+        // k = (offset + cursor + i) % n, kept in int range (a double modulo per candidate was a
+        // third of a refusal's cost).
+        let k = ((offset % n) + (cursor % n)) % n;
         for (let i = 0; i < limit;) {
-          const k = (offset + cursor + i) % n;
           const port = s.portAt(sub, a, k, this.shards);
           this.probes++;
-          if (used !== null) {
-            // Candidates follow the ports upward within a range: the taken ones that share this
-            // bitmap word are passed in one step, as probing them one by one would (same choice,
-            // same budget), so a refusal over a crowded pool costs words, not ports.
-            const taken = s.takenRun(sub, a, k, port, used[a * 2048 + (port >>> 5)], this.shards);
-            if (taken > 0) { i += taken; continue; }
-          } else if (bib.lookup4(proto, s.addrs[a], port) !== NIL) { i++; continue; }
-          if (pass === 0 && parity >= 0 && (port & 1) !== parity) { i++; continue; }
+          let step = 1;
+          if (used !== null) step = this.takenRun(s, slot, sub, a, k, port, limit - i);
+          else if (bib.lookup4(proto, s.addrs[a], port) === NIL) step = 0;
+          if (step === 0 && pass === 0 && parity >= 0 && (port & 1) !== parity) step = 1;
+          if (step > 0) {
+            i += step;
+            k += step;
+            if (k >= n) k -= n;
+            continue;
+          }
           this.header[H_POOL4_CURSOR + slot] = (cursor + i + 1) | 0;
           this.addr = s.addrs[a];
           this.port = port;

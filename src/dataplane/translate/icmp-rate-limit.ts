@@ -35,6 +35,11 @@ export class IcmpErrorBucket {
     this.tokens = t < this.burst ? t : this.burst;
   }
 
+  /** Fast path: would take() succeed now? (Takes nothing.) */
+  ready(): boolean {
+    return this.perSecond === 0 || this.tokens >= 1;
+  }
+
   /** Fast path: may one more error go out now? */
   take(): boolean {
     if (this.perSecond === 0) return true;
