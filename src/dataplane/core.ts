@@ -85,7 +85,7 @@ export class Nat64Core implements TranslationCore {
   /**
    * After process6: the packet was refused for want of state (no pool4 transport address, BIB or
    * session table full: RFC 6146 §3.5.1.1, answered Address Unreachable). The shard remembers
-   * such flows for a second (refusals.ts).
+   * such flows for a second (flow-cache.ts refused6).
    */
   refusedNoState = false;
   get flowTuple(): Tuple { return this.tuple; }

@@ -21,6 +21,14 @@
  * output port, next hop MAC, neighbour age and MTU limits, shared by many flows, sit in a small
  * next-hop table (a few hundred bytes, always in L1) that the entry indexes.
  *
+ * Refusals (issue 11): an IPv6 TCP/UDP flow the core refused for want of state (pool4-exhausted,
+ * bib-table-full, session-table-full) gets an entry too, with no session and a deadline REFUSAL_MS
+ * ahead: hit6 then answers -1, and the shard drops the packet at the cost of a hit unless its
+ * ICMPv6 error could go out now (refused-recently). Without it every packet of an unmappable flow
+ * took the whole RFC 6146 path, several times a translation: a few such flows at full rate took
+ * most of a shard from the flows that have mappings. A refused flow is tried again on the full
+ * path after REFUSAL_MS, and whenever the ICMP error limiter has a token.
+ *
  * Per shard, in the worker's own memory (not shared): it is derived state, rebuilt by misses after
  * a restart (docs/design.md). Four-way set associative (WAYS adjacent lines): a new entry goes to
  * the first way and pushes the others one way down.
@@ -44,6 +52,11 @@ const IPV6_MIN_MTU = 1280;
 const REACHABLE_SEC = 30;
 const K_6TO4 = C['translated-6to4'];
 const K_4TO6 = C['translated-4to6'];
+/**
+ * How long a refusal is remembered. Deadlines are int32 milliseconds compared modulo 2^32 (valid
+ * for 24 days; an entry untouched longer may at worst hold a refused flow back one more second).
+ */
+export const REFUSAL_MS = 1000;
 /** Largest table: 2^21 entries per direction (128 MB each): 4 per session slot up to 512 k sessions, 2 at 1 M. */
 const MAX_ENTRIES = 1 << 21;
 
@@ -68,7 +81,7 @@ const E6_PORTS = 11;    // new source port << 16 | new destination port
  */
 const E6_DELTA_NH = 12;
 /**
- * UDP: the expiry slot (tables/expiry.ts) of the session's last use when this entry last saw it,
+ * A refusal's entry (E6_SESSION < 0): the deadline, int32 ms. Otherwise, UDP: the expiry slot (tables/expiry.ts) of the session's last use when this entry last saw it,
  * int32; NO_SLOT: unknown. A hit in that slot writes lastUse without reading it (see udpTouch).
  */
 const E6_SLOT = 13;
@@ -283,7 +296,7 @@ export class FlowCache implements SessionWatcher {
     t.copyWithin(e + STRIDE, e, j);
     for (let x = j; x > e; x -= STRIDE) {
       const s = t[x + sessionWord];
-      if (back[s] === x - STRIDE + 1) back[s] = x + 1;
+      if (s >= 0 && back[s] === x - STRIDE + 1) back[s] = x + 1; // a refusal (s < 0) has no back pointer
     }
   }
 
@@ -358,6 +371,7 @@ export class FlowCache implements SessionWatcher {
       const e = pf[i];
       let s: number, tag: number;
       if (e >= 0) { s = t6[e + E6_SESSION]; tag = t6[e]; } else if (e !== NO_PREFETCH) { s = t4[-1 - e + E4_SESSION]; tag = t4[-1 - e]; } else continue;
+      if (s < 0) continue; // a refusal
       f += lastUse[s];
       if ((tag & 0xff) === TCP) sink |= rec[s * S_STRIDE + S_MISC];
     }
@@ -378,7 +392,8 @@ export class FlowCache implements SessionWatcher {
   /**
    * IPv6 packet at buf[ip] (header checked by the shard: version 6, payload present) whose next
    * header is TCP or UDP. Hit: translated in place, the Ethernet frame written; returns the frame
-   * length (this.port, this.frame tell where). Miss: 0, nothing written.
+   * length (this.port, this.frame tell where). Miss: 0, nothing written. -1: the flow was refused
+   * for want of state less than REFUSAL_MS ago (refused6), nothing written.
    */
   hit6(buf: Uint8Array, ip: number, payload: number, now: number, neighGen: number): number {
     this.checkNeighbors(neighGen);
@@ -409,6 +424,8 @@ export class FlowCache implements SessionWatcher {
     this.missEntry = e;
     this.missNew = false;
     this.missFamily = 6;
+    const s = t[e + E6_SESSION];
+    if (s < 0) return ((t[e + E6_SLOT] - (now | 0)) | 0) > 0 ? -1 : 0; // a refusal: still valid?
     // Conditions under which the full path would not take its plain exit.
     const l4 = ip + 40;
     if (payload < (proto === TCP ? 20 : 8)) return 0;             // l4-hdr-truncated
@@ -421,7 +438,6 @@ export class FlowCache implements SessionWatcher {
     if (len4 > nh[n + NH_MAXLEN]) return 0;                         // fragment / Packet Too Big
     const upd = nh[n + NH_UPDATED];
     if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;     // neighbour to re-solicit
-    const s = t[e + E6_SESSION];
     if (proto === TCP) {
       const timer = this.tcpRefresh(s, true, buf[l4 + 13]);
       if (timer < 0) return 0;
@@ -481,6 +497,25 @@ export class FlowCache implements SessionWatcher {
     t[e + E6_SLOT] = this.slotOf(s);
     t[e + E6_SRC4] = tu.src4 | 0;
     t[e + E6_DST4] = tu.dst4 | 0;
+  }
+
+  /**
+   * After the full path refused the packet of the last 6->4 miss for want of state
+   * (core.refusedNoState): its flow is remembered as refused until now + REFUSAL_MS (hit6: -1).
+   */
+  refused6(now: number): void {
+    if (this.missEntry < 0 || this.missFamily !== 6) return;
+    const t = this.t6, e = this.missEntry, k = this.key;
+    this.missEntry = -1;
+    if (this.missNew) {
+      this.push(t, e, E6_SESSION, this.ent6);
+      for (let i = 0; i < 10; i++) t[e + i] = k[i];
+    } else {
+      const old = t[e + E6_SESSION]; // the key's entry, now a refusal: its session forgets it
+      if (old >= 0 && this.ent6[old] === e + 1) this.ent6[old] = 0;
+    }
+    t[e + E6_SESSION] = -1;
+    t[e + E6_SLOT] = (now + REFUSAL_MS) | 0;
   }
 
   // ---- IPv4 -> IPv6 --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { answerEcho4, answerEcho6 } from './l2/local';
 import { get32 } from './packet/bytes';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 import type { Egress } from './egress';
+import { icmpErrorBucket } from './translate/icmp-rate-limit';
 
 const K_REFUSED_RECENTLY = C['refused-recently'];
 import type { ShardContext } from './shard-context';
@@ -68,6 +69,9 @@ export class Ingress {
     if (tried) {
       const flen = ctx.flows.hit6(buf, ip, payload, now, ctx.neigh.generation());
       if (flen > 0) { this.egress.txHere(b, ctx.flows.port, ctx.flows.frame, flen); return; }
+      // Refused for want of state less than a second ago: not tried again unless its ICMPv6 error
+      // could go out now (then the full path answers it, or maps the flow if it now can).
+      if (flen < 0 && !icmpErrorBucket.ready()) { c[K_REFUSED_RECENTLY]++; return; }
     }
     const ownPort = ctx.own.port6(buf, ip + 24);
     if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
@@ -76,12 +80,8 @@ export class Ingress {
       if (isFragment6(buf, ip, l3len)) { this.reassemble(b, 6, fragmentOwner6(buf, ip, ctx.shards)); return; }
       const owner = core.ownerOf6(buf, ip, l3len);
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
-      // A flow refused for want of state less than a second ago is not tried again, unless its
-      // ICMPv6 error could go out now (then the full path answers it, or maps it if it can).
-      const l4 = (nh === 17 || nh === 6) && payload >= 8;
-      if (l4 && ctx.refusals.drop6(buf, ip, nh, now)) { c[K_REFUSED_RECENTLY]++; return; }
       const r = core.process6(buf, ip, l3len, ctx.cap(b, ip), now);
-      if (l4 && core.refusedNoState) ctx.refusals.add6(buf, ip, nh, now);
+      if (tried && core.refusedNoState) ctx.flows.refused6(now);
       this.egress.emit(b, r, now, 0);
       if (tried && r === Result.EMIT4) this.egress.remember(b, 6);
       return;

@@ -5,7 +5,6 @@ import { FlowCache } from './flow-cache';
 import { OwnAddresses, PortRuntime, RouteTable } from './l2/interfaces';
 import { NeighborTable } from './l2/neighbors';
 import { PendingQueue } from './l2/pending';
-import { RefusalCache } from './refusals';
 import type { ShardInit } from './shard-init';
 
 /**
@@ -41,8 +40,6 @@ export class ShardContext {
   readonly flows: FlowCache;
   /** dataplane.flowCacheEntries is not 0: TCP/UDP packets try the flow cache first. */
   readonly cached: boolean;
-  /** IPv6 flows refused for want of state in the last second (refusals.ts). */
-  readonly refusals = new RefusalCache(Date.now());
   /** An instance exists and is enabled (set by the burst loop's control messages). */
   enabled = false;
 

@@ -159,7 +159,6 @@ export class Shard {
     this.ctx.core.tables.sessions.sync = cfg !== null && cfg.globals.ssEnabled === true ? this.syncRing : null;
     this.debug = cfg !== null && cfg.globals.logging.debug === true && this.events !== null;
     ctx.core.configure(cfg, ctx.own.all4());
-    ctx.refusals.clear(Date.now()); // another pool4 or no instance: no refusal holds any more
     if (cfg === null) this.setLogging(false, false);
     const self6 = new Uint8Array(16);
     const v6port = ctx.ports.findIndex((p) => p.v6.length > 0);

@@ -1,15 +1,17 @@
 /**
- * Refusals remembered (issue 11, src/dataplane/refusals.ts): the core flags the IPv6 packets it
- * refused for want of state (pool4-exhausted, bib-table-full, session-table-full) and only those;
- * the shard's cache then drops the flow's next packets for a second, unless the ICMP error rate
- * limiter has a token (then the full path answers, or maps the flow if it now can).
+ * Refusals remembered (issue 11): the core flags the IPv6 packets it refused for want of state
+ * (pool4-exhausted, bib-table-full, session-table-full) and only those; the flow cache then
+ * remembers the flow (flow-cache.ts refused6) and the shard drops its next packets for a second
+ * at hit cost, unless the ICMP error rate limiter has a token (then the full path answers it, or
+ * maps the flow if it now can). FlowRig is the shard's glue (ingress.ts) without DPDK.
  */
 import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
-import { REFUSAL_ENTRIES, REFUSAL_MS, RefusalCache } from '../../src/dataplane/refusals';
+import { REFUSAL_MS } from '../../src/dataplane/flow-cache';
 import { icmpErrorBucket } from '../../src/dataplane/translate/icmp-rate-limit';
 import { ipv6, PROTO, tcp, udp } from '../rfc/vectors/build';
 import { makeConfig, makeCore, n, POOL4, range, run, staticEntry } from './helpers/core-harness';
+import { FlowRig } from './helpers/flow-rig';
 
 const Y6 = '64:ff9b::c633:6401';
 const flow = (sport: number, src = '2001:db8::5', dport = 53) => ipv6({ src, dst: Y6, nh: PROTO.UDP, l4: udp(sport, dport) });
@@ -41,56 +43,54 @@ describe('refusals: the core flags refusals for want of state', () => {
   });
 });
 
-describe('refusals: the cache', () => {
-  const IP = 16;
-  const at = (pkt: Uint8Array) => { const b = new Uint8Array(IP + pkt.length + 8); b.set(pkt, IP); return b; };
+describe('refusals: remembered by the flow cache', () => {
+  const HR = 128;
+  // pool4 of one port: the first flow maps, every other flow is refused (pool4-exhausted).
+  const rig = () => {
+    const core = makeCore(makeConfig({ udpTimeout: 2000 }, [], { UDP: [range(POOL4, 61001, 61001)] }), { capacity: 64 });
+    return { ...core, fr: new FlowRig(core.core, core.c, true) };
+  };
+  const send = (fr: FlowRig, pkt: Uint8Array, now: number) => {
+    const buf = new Uint8Array(HR + pkt.length + 64);
+    buf.set(pkt, HR);
+    return fr.run6(buf, HR, pkt.length, buf.length - HR, now);
+  };
   afterEach(() => icmpErrorBucket.configure(0, 1, 0)); // other tests see the unlimited default
 
-  it('remembers a refused flow by its exact fields for REFUSAL_MS', () => {
-    const rc = new RefusalCache(1000);
-    const a = at(flow(5001));
-    assert.equal(rc.has6(a, IP, PROTO.UDP, 1000), false);
-    rc.add6(a, IP, PROTO.UDP, 1000);
-    assert.equal(rc.has6(a, IP, PROTO.UDP, 1000 + REFUSAL_MS - 1), true);
-    assert.equal(rc.has6(a, IP, PROTO.UDP, 1000 + REFUSAL_MS), false, 'a second later the flow is tried again');
-    for (const other of [flow(5002), flow(5001, '2001:db8::6'), flow(5001, undefined, 54)]) {
-      assert.equal(rc.has6(at(other), IP, PROTO.UDP, 1001), false);
-    }
-    assert.equal(rc.has6(a, IP, PROTO.TCP, 1001), false, 'the protocol is part of the key');
-    rc.add6(a, IP, PROTO.UDP, 1500); // refused again: the same entry, a new deadline
-    assert.equal(rc.has6(a, IP, PROTO.UDP, 1000 + REFUSAL_MS + 100), true);
-    rc.clear(1600);
-    assert.equal(rc.has6(a, IP, PROTO.UDP, 1600), false, 'a new configuration forgets every refusal');
-  });
-
-  it('is bounded: more refused flows than entries evict the ones that expire first, never grow', () => {
-    const rc = new RefusalCache(0);
-    // As many refused flows as entries: half refused at 0, half at 500 (the older ones go first).
-    const flows = REFUSAL_ENTRIES;
-    const pkt = (k: number) => at(flow(k & 0xffff, `2001:db8::${(k >>> 16) + 1}`));
-    for (let k = 0; k < flows; k++) rc.add6(pkt(k), IP, PROTO.UDP, k < REFUSAL_ENTRIES / 2 ? 0 : 500);
-    let old = 0, recent = 0;
-    for (let k = 0; k < flows; k++) {
-      if (!rc.has6(pkt(k), IP, PROTO.UDP, 600)) continue;
-      if (k < REFUSAL_ENTRIES / 2) old++; else recent++;
-    }
-    assert.ok(old + recent <= REFUSAL_ENTRIES);
-    assert.ok(recent > 0.95 * (flows / 2), `${recent} of ${flows / 2} recent refusals kept`);
-    assert.ok(old < 0.8 * recent, `${old} older refusals kept`);
-    assert.equal(rc.has6(pkt(0), IP, PROTO.UDP, REFUSAL_MS + 500), false);
-  });
-
-  it('drops a remembered flow only while the ICMP error rate limiter has no token', () => {
-    const rc = new RefusalCache(0);
-    const a = at(flow(5001));
-    rc.add6(a, IP, PROTO.UDP, 0);
-    assert.equal(rc.drop6(a, IP, PROTO.UDP, 10), false, 'no limit: every packet gets its error, through the full path');
+  it('a refused flow is dropped at hit cost (refused-recently) while the ICMP error limiter has no token, for REFUSAL_MS', () => {
+    const { c, fr } = rig();
     icmpErrorBucket.configure(100, 1, 0);
-    assert.equal(rc.drop6(a, IP, PROTO.UDP, 10), false, 'a token: the full path answers it');
-    assert.equal(icmpErrorBucket.take(), true);
-    assert.equal(rc.drop6(a, IP, PROTO.UDP, 10), true, 'no token: dropped at once');
-    assert.equal(rc.drop6(at(flow(5002)), IP, PROTO.UDP, 10), false, 'a flow never refused is not');
+    assert.equal(send(fr, flow(5001), 1000).r, Result.EMIT4);
+    assert.equal(send(fr, flow(5002), 1000).r, Result.EMIT6, 'refused: Address Unreachable (the token)');
+    assert.deepEqual([n(c, 'pool4-exhausted'), n(c, 'icmp-error-sent'), fr.refusedRecently], [1, 1, 0]);
+    for (let i = 0; i < 10; i++) assert.equal(send(fr, flow(5002), 1001 + i).r, Result.DROP);
+    assert.deepEqual([n(c, 'pool4-exhausted'), fr.refusedRecently], [1, 10], 'not tried again');
+    assert.equal(send(fr, flow(5003), 1020).r, Result.DROP, 'another flow is tried: refused, rate-limited');
+    assert.deepEqual([n(c, 'pool4-exhausted'), n(c, 'icmp-error-rate-limited')], [2, 1]);
+    // A token: the full path runs and answers it.
     icmpErrorBucket.refill(20);
-    assert.equal(rc.drop6(a, IP, PROTO.UDP, 20), false);
+    assert.equal(send(fr, flow(5002), 1030).r, Result.EMIT6);
+    assert.deepEqual([n(c, 'pool4-exhausted'), n(c, 'icmp-error-sent'), fr.refusedRecently], [3, 2, 10]);
+    assert.equal(send(fr, flow(5002), 1031).r, Result.DROP);
+    assert.equal(fr.refusedRecently, 11);
+    // REFUSAL_MS after the last refusal the flow takes the full path again.
+    assert.equal(send(fr, flow(5002), 1030 + REFUSAL_MS).r, Result.DROP);
+    assert.deepEqual([n(c, 'pool4-exhausted'), n(c, 'icmp-error-rate-limited'), fr.refusedRecently], [4, 2, 11]);
+  });
+
+  it('without a rate limit every packet takes the full path (each gets its error); a freed port maps the flow', () => {
+    const { core, c, fr } = rig();
+    assert.equal(send(fr, flow(5001), 1000).r, Result.EMIT4);
+    for (let i = 0; i < 5; i++) assert.equal(send(fr, flow(5002), 1000 + i).r, Result.EMIT6);
+    assert.deepEqual([n(c, 'pool4-exhausted'), fr.refusedRecently], [5, 0]);
+    icmpErrorBucket.configure(100, 1, 0);
+    icmpErrorBucket.take();
+    assert.equal(send(fr, flow(5002), 1010).r, Result.DROP);
+    assert.equal(fr.refusedRecently, 1);
+    // Flow 5001 expires (udp-timeout 2 s): its port is free; after REFUSAL_MS, 5002 gets it and
+    // the cache entry becomes a translation.
+    core.expire(1000 + 2000 + 1000);
+    assert.equal(send(fr, flow(5002), 4100).r, Result.EMIT4);
+    assert.equal(send(fr, flow(5002), 4101).hit, true, 'translated from the cache');
   });
 });

@@ -7,6 +7,7 @@
 import { Result } from '../../../src/dataplane/core-api';
 import type { Nat64Core } from '../../../src/dataplane/core';
 import { FlowCache } from '../../../src/dataplane/flow-cache';
+import { icmpErrorBucket } from '../../../src/dataplane/translate/icmp-rate-limit';
 
 export const PORT_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
 export const NEXT_HOP_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x42);
@@ -19,6 +20,8 @@ export class FlowRig {
   gen = 0;
   /** The shard's packet-too-big counter of forward() (egress port MTU), kept apart from the core's. */
   forwardTooBig = 0;
+  /** The shard's refused-recently counter (a remembered refusal dropped without the full path). */
+  refusedRecently = 0;
 
   constructor(readonly core: Nat64Core, counters: Float64Array, readonly cache: boolean, public portMtu = 1500,
     capacity = 1024, entries?: number) {
@@ -35,8 +38,10 @@ export class FlowRig {
     if (tried) {
       const flen = this.flows.hit6(buf, off, payload, now, this.gen);
       if (flen > 0) return { r: Result.EMIT4, off: this.flows.frame + 14, len: flen - 14, hit: true, tooBig: false };
+      if (flen < 0 && !icmpErrorBucket.ready()) { this.refusedRecently++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
     }
     const r = this.core.process6(buf, off, len, cap, now);
+    if (tried && this.core.refusedNoState) this.flows.refused6(now);
     const o = this.forward(buf, r);
     if (tried && r === Result.EMIT4 && !o.tooBig) this.flows.fill6(o.off - 14, buf, 0, this.portMtu, -1, this.gen);
     return o;
