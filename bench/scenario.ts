@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parseInstance, toCoreConfig } from '../src/control/instance';
 import { Dataplane } from '../src/dataplane/manager';
+import { hashOwner6 } from '../src/dataplane/classify';
 import { FLOW_CACHE_ENTRY_BYTES, flowCacheEntries } from '../src/dataplane/flow-cache';
 import { BF_IN_USE, B_FLAGS, B_PORTS, B_STRIDE, B_V4, B_V6, pow2AtLeast } from '../src/dataplane/tables/layout';
 import type { ShardTableBuffers } from '../src/dataplane/tables/shard-tables';
@@ -76,6 +77,19 @@ export interface ScenarioSpec {
    * every packet toward IPv6 (the ICMPv6 errors of refusals) waits for Neighbour Discovery.
    */
   neighbor6?: 'static' | 'unresolved';
+  /**
+   * Phase 2 mixes, into the N established flows, `flows` flood flows never seen before from
+   * `hosts` other IPv6 hosts (new 5-tuples; with pool4Ports = N none of them can be mapped, so
+   * every flood packet is refused and every translated packet is an established flow's). Picked
+   * uniformly from N + flows: the flood is flows / (N + flows) of the offered packets.
+   */
+  flood?: { flows: number; hosts: number };
+  /**
+   * Bench-only UDP session timeout in ms (the CoreConfig the bench builds; the daemon's parser
+   * keeps its 2-minute minimum): with N flows at R packets/s a flow is idle N / R s on average, so
+   * a timeout near that makes sessions expire and be re-created all the time (churn).
+   */
+  udpTimeoutMs?: number;
 }
 
 export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
@@ -104,6 +118,14 @@ export interface ScenarioResult extends ScenarioSpec {
   unmappedFlows?: number;
   /** Phase 2: translated packets per second (Mpps, the translator's counter), refusals excluded. */
   translatedMpps?: number;
+  /**
+   * flood: the established flows' packets the translator did not translate, as a fraction of
+   * theirs (exact: received - refusals of the flood = the established flows' packets). Inline
+   * generation has no receive queue to overflow: a slower shard lowers the rate, not this.
+   */
+  establishedLoss?: number;
+  /** Phase 2 counters of interest, per second (new sessions, expiries, refusals). */
+  perSecond?: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,20 +162,22 @@ async function sendAll(spec: GenSpec, count: number, timeoutMs: number): Promise
 }
 
 /** Phase 2 at back-pressure: warm-up, a measured window, then pause and drain for the exact loss. */
-async function maxRate(spec: GenSpec, seconds: number, translated: () => number = () => 0):
-  Promise<{ mpps: number; lossRatio: number; windowNs: number; translatedMpps: number }> {
+async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<string, number> = () => ({})):
+  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number> }> {
   native.genStart({ ...spec, count: 0, random: true, pps: 0 });
   await sleep(500);
-  const a = native.genStats(), ta = translated();
+  const a = native.genStats(), ca = counters();
   await sleep(seconds * 1000);
-  const b = native.genStats(), tb = translated();
+  const b = native.genStats(), cb = counters();
+  const delta: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cb)) delta[k] = v - (ca[k] ?? 0);
   native.genPause();
   await sleep(200);
   const c = native.genStats();
   native.genStop();
   const windowNs = b.nowNs - a.nowNs;
   return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs,
-    translatedMpps: ((tb - ta) / windowNs) * 1e3 };
+    delta };
 }
 
 function percentile(h: Uint32Array, total: number, q: number): number {
@@ -246,6 +270,24 @@ function portsPerHost(spec: ScenarioSpec): number {
   return spec.hosts === undefined ? PORTS_PER_HOST : Math.min(65536, Math.ceil(spec.sessions / Math.max(1, spec.hosts)));
 }
 
+/** Host numbers of flood flows start here (established flows' hosts count from 1). */
+const FLOOD_HOST_BASE = 0x10000000;
+
+/** The established flows followed by the flood's: other hosts, every flow a new 5-tuple. */
+function withFlood(f: Flows, flood: { flows: number; hosts: number }, shards: number): Flows {
+  const n = f.addr.length, m = flood.flows, pph = Math.ceil(m / Math.max(1, flood.hosts));
+  const out: Flows = { addr: new Uint32Array(n + m), port: new Uint16Array(n + m), queue: new Uint8Array(n + m) };
+  out.addr.set(f.addr); out.port.set(f.port); out.queue.set(f.queue);
+  for (let k = 0; k < m; k++) {
+    out.addr[n + k] = FLOOD_HOST_BASE + Math.floor(k / pph);
+    out.port[n + k] = (1024 + (k % pph)) & 0xffff;
+    const a6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    new DataView(a6.buffer).setUint32(12, out.addr[n + k]);
+    out.queue[n + k] = shards > 1 ? hashOwner6(17, a6, 0, out.port[n + k], shards) : 0;
+  }
+  return out;
+}
+
 function pool4Of(spec: ScenarioSpec): Array<Record<string, string>> {
   const ports = spec.pool4Ports ?? (spec.unmappableRatio ? spec.sessions * (1 - spec.unmappableRatio) : 0);
   return ports > 0 ? pool4OfPorts(spec.proto, ports) : [{ protocol: spec.proto, prefix: pool4Prefix(spec.sessions), 'port range': '1024-65535' }];
@@ -294,7 +336,13 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
     });
     const inst = parseInstance({ instance: 'bench', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
       pool4: pool4Of(spec) }, 'bench');
-    await dp.setInstance(toCoreConfig(inst));
+    const coreConfig = () => {
+      const cfg = toCoreConfig(inst);
+      // Bench only: the CoreConfig is ours; `nat64 global update udp-timeout` still refuses < 2 min.
+      if (spec.udpTimeoutMs !== undefined) cfg.globals.udpTimeout = spec.udpTimeoutMs;
+      return cfg;
+    };
+    await dp.setInstance(coreConfig());
     const [p6, p4] = [native.portProbe(devices[0].split(',')[0]), native.portProbe(devices[1].split(',')[0])];
     if (spec.device === 'null') { native.genAttach(p6, spec.shards); native.genAttach(p4, spec.shards); }
     const mem = tableBytes(dp);
@@ -314,7 +362,7 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       result.warmupFlows = Math.min(n, WARMUP_FLOWS);
       await sendAll(genSpec(p6, t6, f6, {}), result.warmupFlows, 60000);
       await dp.setInstance(null);
-      await dp.setInstance(toCoreConfig(inst));
+      await dp.setInstance(coreConfig());
       before = dp.counters().total;
       const p1 = await sendAll(genSpec(p6, t6, f6, {}), n, 120000);
       const unmapped = (dp.counters().total['pool4-exhausted'] ?? 0) - (before['pool4-exhausted'] ?? 0);
@@ -336,10 +384,21 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         await sendAll(genSpec(p4, template(spec, '4to6', spec.proto === 'TCP' ? TCP_SYNACK : TCP_ACK), f4, {}), n, 120000);
         gs = genSpec(p4, template(spec, '4to6', TCP_ACK), f4, {});
       }
+      if (spec.flood) gs = genSpec(p6, template(spec, '6to4', TCP_ACK), withFlood(f6, spec.flood, spec.shards), {});
       const key = spec.direction === '6to4' ? 'translated-6to4' : 'translated-4to6';
-      const r = await maxRate(gs, spec.seconds, () => dp.counters().total[key] ?? 0);
+      const r = await maxRate(gs, spec.seconds, () => dp.counters().total);
+      const d = r.delta, perNs = 1e9 / r.windowNs;
       result.mpps = r.mpps;
-      result.translatedMpps = r.translatedMpps;
+      result.translatedMpps = ((d[key] ?? 0) * perNs) / 1e6;
+      result.perSecond = {};
+      for (const k of ['pool4-exhausted', 'refused-recently', 'session-table-full', 'session-expired', 'bib-expired', 'icmp-error-sent']) {
+        if (d[k]) result.perSecond[k] = Math.round(d[k] * perNs);
+      }
+      if (spec.flood) {
+        const refused = (d['pool4-exhausted'] ?? 0) + (d['refused-recently'] ?? 0) + (d['bib-table-full'] ?? 0) + (d['session-table-full'] ?? 0);
+        const established = (d['received'] ?? 0) - refused;
+        result.establishedLoss = established > 0 ? Math.max(0, 1 - (d[key] ?? 0) / established) : 1;
+      }
       result.lossRatio = r.lossRatio;
       if (spec.measureLatency) {
         for (const load of [0.1, 0.5, 0.9]) result.latency!.push(await latencyAt(gs, load, r.mpps, Math.min(2, spec.seconds)));

@@ -43,6 +43,8 @@ export class Shard {
   private debug = false;
   private readonly debugBefore: Float64Array;
   private lastExpire = 0;
+  /** core.expire() ran out of budget with sessions still due: call it again at the next housekeeping. */
+  private expireBehind = false;
   /** Keeps prefetch()'s loads alive (its value means nothing). */
   private prefetched = 0;
   /** Set by a 'test-crash' message (test hooks only); acted on outside the mailbox handler. */
@@ -104,9 +106,11 @@ export class Shard {
     icmpErrorBucket.refill(now);
     if (mb.pending()) mb.serve((m) => this.control(m as ShardMessage));
     if (this.ctx.pending.count > 0) this.egress.retryPending(now);
-    if (now - this.lastExpire >= 100) {
+    const due = now - this.lastExpire >= 100;
+    // Expiry every 100 ms, or at each housekeeping while the last call left sessions due (churn).
+    if (due || this.expireBehind) this.expireBehind = this.ctx.core.expire(now);
+    if (due) {
       this.lastExpire = now;
-      this.ctx.core.expire(now);
       this.ctx.c[C['frag-timeout']] += native.fragExpire(this.shard);
       mb.beat(now);
     }

@@ -6,6 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
+import { EXPIRE_BUDGET } from '../../src/dataplane/core';
 import { ipv6, PROTO, udp } from '../rfc/vectors/build';
 import { makeConfig, makeCore, n, range, run, POOL4 } from './helpers/core-harness';
 
@@ -44,5 +45,21 @@ describe('exhaustion recovers when sessions expire', () => {
     core.expire(now + TIMEOUT + 100);
     const later = now + TIMEOUT + 200;
     for (let d = 0; d < 100; d++) assert.equal(run(core, 6, flow(6002, 20000 + d), later).r, Result.EMIT4);
+  });
+});
+
+describe('expiry under churn (issue 11)', () => {
+  it('expire() handles EXPIRE_BUDGET sessions per call and says when more are due, so the shard comes back at once', () => {
+    const { core, c } = makeCore(makeConfig({ udpTimeout: TIMEOUT }), { capacity: 4096 });
+    const now = 1000;
+    const flows = EXPIRE_BUDGET * 2 + 100;
+    for (let i = 0; i < flows; i++) assert.equal(run(core, 6, flow(10000 + (i % 50000), 1 + Math.floor(i / 50000)), now).r, Result.EMIT4);
+    const later = now + TIMEOUT * 2;
+    assert.equal(core.expire(later), true, 'budget spent, sessions still due');
+    assert.equal(n(c, 'session-expired'), EXPIRE_BUDGET);
+    assert.equal(core.expire(later), true);
+    assert.equal(core.expire(later), false, 'all done');
+    assert.equal(n(c, 'session-expired'), flows);
+    assert.equal(core.expire(later + 1), false, 'nothing due');
   });
 });
