@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --repeat N]`: RFC 9693-style figures for the translator, each
+ * `npm run bench [-- --quick] [-- --pressure] [-- --repeat N]`: RFC 9693-style figures for the translator, each
  * beside a baseline measured in the same invocation (these machines are shared and noisy: ratios
  * travel better than absolute numbers; every figure is the median of --repeat runs, 1 by default
  * in --quick, 3 otherwise). Prints a table, writes bench/results/bench-<date>.json (one object per
@@ -28,6 +28,8 @@ interface Row extends ScenarioResult {
 }
 
 const quick = process.argv.includes('--quick');
+/** `--pressure`: only the rows of issue 11 (refusals, floods, churn, the one-host layout). */
+const pressureOnly = process.argv.includes('--pressure');
 const repeatArg = process.argv.indexOf('--repeat');
 const repeat = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : quick ? 1 : 3;
 const seconds = quick ? 2 : 4;
@@ -47,9 +49,38 @@ function measure(spec: ScenarioSpec): ScenarioResult & { runs: number[] } {
   return { ...rs[Math.floor(rs.length / 2)], runs: rs.map((r) => +r.mpps.toFixed(3)) };
 }
 
+/** A row of issue 11's adversity (not a point of the rate-vs-sessions chart). */
+function adverse(s: ScenarioSpec): boolean {
+  return s.unmappableRatio !== undefined || s.flood !== undefined || s.udpTimeoutMs !== undefined || s.hosts !== undefined || s.pool4Ports !== undefined;
+}
+
+/**
+ * Issue 11 (RFC 9693 / CSIT NAT44 adversity): pool4 leaving 0 / 0.1 / 2 / 50 % of 64 k flows
+ * unmapped; the one-host layout of RFC 9693 testers (one IPv6 source, pool4 one address with ports
+ * 1024-65535: 64 000 flows fit, 64 600 and 65 536 do not; net_pcap replay, the errors' next hop
+ * unresolved); a flood of new 5-tuples from 4 096 hosts or from one next to 64 k established
+ * flows; sessions expiring while traffic runs (bench-only UDP timeouts).
+ */
+function pressureSpecs(): ScenarioSpec[] {
+  const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds, direction: '6to4', frameBytes: 84 } as const;
+  const out: ScenarioSpec[] = [];
+  for (const unmappableRatio of [0, 0.001, 0.02, 0.5]) out.push({ ...base, sessions: 65536, shards: 1, unmappableRatio });
+  for (const sessions of [64000, 64600, 65536]) {
+    out.push({ ...base, device: 'pcap', sessions, shards: 1, hosts: 1, pool4Ports: 64512, neighbor6: 'unresolved' });
+  }
+  for (const shards of [1, 2]) {
+    out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 1 << 20, hosts: 4096 } });
+    out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 65536, hosts: 1 } });
+  }
+  out.push({ ...base, sessions: 65536, shards: 1, udpTimeoutMs: 50 });
+  out.push({ ...base, sessions: 1 << 20, shards: 1, udpTimeoutMs: 1000 });
+  return out;
+}
+
 function specs(): ScenarioSpec[] {
   const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds } as const;
   const out: ScenarioSpec[] = [];
+  if (pressureOnly) return pressureSpecs();
   const stage = (stage: ScenarioSpec['stage'], frameBytes: number) =>
     out.push({ ...base, stage, direction: '6to4', frameBytes, sessions: 1024, shards: 1 });
   if (quick) {
@@ -84,6 +115,7 @@ function specs(): ScenarioSpec[] {
   for (const direction of ['6to4', '4to6'] as const) out.push({ ...base, direction, frameBytes: 84, sessions: 65536, shards: 1, rxChecksum: 'detect' });
   out.push({ ...base, device: 'ring', direction: '6to4', frameBytes: 84, sessions: 65536, shards: 1 });
   for (const frameBytes of [84, 1518]) out.push({ ...base, device: 'pcap', direction: '6to4', frameBytes, sessions: 65536, shards: 1 });
+  out.push(...pressureSpecs());
   return out;
 }
 
@@ -93,7 +125,28 @@ function name(s: ScenarioSpec): string {
   return `${s.direction} ${s.proto} ${s.direction === '6to4' ? s.frameBytes : s.frameBytes - 20}B ${n} ${s.shards}sh ${s.device}` +
     (s.steer === 'spread' ? ' spread' : '') +
     (s.flowCacheEntries === undefined ? '' : s.flowCacheEntries === 0 ? ' nocache' : ` cache${s.flowCacheEntries >>> 10}k`) +
-    (s.rxChecksum === 'detect' ? ' csum-detect' : '');
+    (s.rxChecksum === 'detect' ? ' csum-detect' : '') +
+    (s.hosts !== undefined ? ` ${s.hosts}host` : '') +
+    (s.unmappableRatio !== undefined ? ` unmappable${+(s.unmappableRatio * 100).toFixed(1)}%` : '') +
+    (s.pool4Ports !== undefined ? ` pool4 ${s.pool4Ports}` : '') +
+    (s.flood ? ` flood ${s.flood.flows >>> 10}k/${s.flood.hosts}h` : '') +
+    (s.udpTimeoutMs !== undefined ? ` udp-timeout ${s.udpTimeoutMs}ms` : '');
+}
+
+/** Session sync under load (bench/sync.ts): printed, and kept in the results file. */
+function syncFigures() {
+  const syncOut = execFileSync(process.execPath, [path.join(__dirname, 'sync.js'), '--json', '--sessions', String(quick ? 50_000 : 200_000)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300000 });
+  const sync = JSON.parse(syncOut.trim().split('\n').pop()!) as { sessions: number; establishmentPerSecond: { off: number; on: number };
+    live: { establishedPerSecondOnJ: number; carriedPerSecond: number; appliedOnK: number; bytesPerSession: number; wireBytesPerSessionIPv4: number } | null;
+    dump: { recordsPerSecond: number; bytesPerSession: number } | null };
+  const k = (x: number) => `${(x / 1000).toFixed(0)} k/s`;
+  process.stdout.write(`session sync (${sync.sessions} UDP sessions, HMAC, J 1 shard -> K 2 shards, loopback): establishment ` +
+    `${k(sync.establishmentPerSecond.off)} (ss off) / ${k(sync.establishmentPerSecond.on)} (ss on); ` +
+    (sync.live ? `carried ${k(sync.live.carriedPerSecond)} while J established ${k(sync.live.establishedPerSecondOnJ)}, ${sync.live.appliedOnK} applied, ` +
+      `${sync.live.bytesPerSession} B/session (${sync.live.wireBytesPerSessionIPv4} with IPv4+UDP); ` : 'live: incomplete; ') +
+    (sync.dump ? `dump ${k(sync.dump.recordsPerSecond)}\n` : 'dump: incomplete\n'));
+  return sync;
 }
 
 async function main(): Promise<void> {
@@ -106,7 +159,7 @@ async function main(): Promise<void> {
   const list = specs();
   try {
     // Baselines first, same invocation: testpmd over the pcap devices and over net_null.
-    for (const frameBytes of quick ? [84] : [84, 1518]) {
+    for (const frameBytes of pressureOnly ? [] : quick ? [84] : [84, 1518]) {
       const pcap = path.join(dir, `b${frameBytes}.pcap`);
       writePcap(pcap, (function* () { for (let k = 0; k < 1024; k++) yield frame6(frameBytes, 'UDP', k).frame; })());
       for (const mode of ['io', '5tswap'] as const) {
@@ -124,9 +177,9 @@ async function main(): Promise<void> {
       const pass = rows.find((x) => x.stage === 'pass' && x.frameBytes === spec.frameBytes && x.device === spec.device);
       const baseline = spec.device === 'pcap' ? `testpmd io pcap ${spec.frameBytes}B`
         : pass && spec.stage === 'nat64' ? `pass ${spec.frameBytes}B` : `testpmd io null ${spec.frameBytes}B`;
-      const baselineMpps = baseline.startsWith('pass') ? pass!.mpps : baselines[baseline] ?? baselines[`testpmd io null 84B`];
+      const baselineMpps = (baseline.startsWith('pass') ? pass!.mpps : baselines[baseline] ?? baselines[`testpmd io null 84B`]) ?? NaN;
       const k1 = rows.find((x) => x.stage === 'nat64' && x.device === spec.device && x.direction === spec.direction && x.proto === spec.proto &&
-        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum);
+        x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum && !adverse(x));
       const row: Row = { ...r, scenario: name(spec), baseline, baselineMpps, ratio: r.mpps / baselineMpps,
         shareOf1k: k1 && spec.stage === 'nat64' ? r.mpps / k1.mpps : null };
       rows.push(row);
@@ -135,32 +188,25 @@ async function main(): Promise<void> {
         `${(row.ratio * 100).toFixed(0).padStart(5)}% ${(row.lossRatio * 100).toFixed(3).padStart(6)}% ${row.nsPerPacket.toFixed(0).padStart(7)} ` +
         `${row.sessionsPerSecond ? (row.sessionsPerSecond / 1e6).toFixed(3).padStart(8) : '     n/a'} ` +
         `${row.bytesPerSessionSlot ? row.bytesPerSessionSlot.toFixed(0).padStart(7) : '    n/a'} ` +
-        `${row.flowCacheBytesPerSession !== null ? row.flowCacheBytesPerSession.toFixed(0).padStart(7) : '    n/a'} ${lat}\n`);
+        `${row.flowCacheBytesPerSession !== null ? row.flowCacheBytesPerSession.toFixed(0).padStart(7) : '    n/a'} ${lat}` +
+        (adverse(row) ? ` translated ${(row.translatedMpps ?? 0).toFixed(2)} Mpps, unmapped ${((row.unmappedFlows ?? 0) * 100).toFixed(2)} %` +
+          (row.establishedLoss !== undefined ? `, established loss ${(row.establishedLoss * 100).toFixed(3)} %` : '') +
+          (row.perSecond ? ` ${JSON.stringify(row.perSecond)}` : '') : '') + '\n');
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  // Session sync under load (bench/sync.ts), next to the establishment rate of the core.
-  const syncOut = execFileSync(process.execPath, [path.join(__dirname, 'sync.js'), '--json', '--sessions', String(quick ? 50_000 : 200_000)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300000 });
-  const sync = JSON.parse(syncOut.trim().split('\n').pop()!) as { sessions: number; establishmentPerSecond: { off: number; on: number };
-    live: { establishedPerSecondOnJ: number; carriedPerSecond: number; appliedOnK: number; bytesPerSession: number; wireBytesPerSessionIPv4: number } | null;
-    dump: { recordsPerSecond: number; bytesPerSession: number } | null };
-  const k = (x: number) => `${(x / 1000).toFixed(0)} k/s`;
-  process.stdout.write(`session sync (${sync.sessions} UDP sessions, HMAC, J 1 shard -> K 2 shards, loopback): establishment ` +
-    `${k(sync.establishmentPerSecond.off)} (ss off) / ${k(sync.establishmentPerSecond.on)} (ss on); ` +
-    (sync.live ? `carried ${k(sync.live.carriedPerSecond)} while J established ${k(sync.live.establishedPerSecondOnJ)}, ${sync.live.appliedOnK} applied, ` +
-      `${sync.live.bytesPerSession} B/session (${sync.live.wireBytesPerSessionIPv4} with IPv4+UDP); ` : 'live: incomplete; ') +
-    (sync.dump ? `dump ${k(sync.dump.recordsPerSecond)}\n` : 'dump: incomplete\n'));
+  // Session sync under load (bench/sync.ts), next to the establishment rate of the core (not with --pressure).
+  const sync = pressureOnly ? null : syncFigures();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = path.join(resultsDir, `bench-${stamp}${quick ? '-quick' : ''}.json`);
+  const file = path.join(resultsDir, `bench-${stamp}${quick ? '-quick' : ''}${pressureOnly ? '-pressure' : ''}.json`);
   const cpus = os.cpus();
   fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: os.hostname(), cpus: cpus.length, cpu: cpus[0]?.model,
     node: process.version, quick, repeat, seconds, baselines, sync, rows: rows.map(({ counters, io, ...r }) => ({ ...r, counters, io })) }, null, 2) + '\n');
-  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer && r.flowCacheEntries === undefined && !r.rxChecksum)
+  const points = rows.filter((r) => r.stage === 'nat64' && r.device === 'null' && r.proto === 'UDP' && r.frameBytes === 84 && !r.steer && r.flowCacheEntries === undefined && !r.rxChecksum && !adverse(r))
     .map((r) => ({ label: r.sessions >= 1 << 20 ? `${r.sessions / (1 << 20)} M sessions` : `${r.sessions / 1024} k sessions`,
       series: `${r.direction}, ${r.shards} shard${r.shards > 1 ? 's' : ''}`, value: r.mpps }));
-  const png = writeChart(path.join(resultsDir, `rate-vs-sessions${quick ? '-quick' : ''}.png`),
+  const png = pressureOnly ? null : writeChart(path.join(resultsDir, `rate-vs-sessions${quick ? '-quick' : ''}.png`),
     `nat64 UDP 84/64-byte frames, Mpps (median of ${repeat}), ${new Date().toISOString().slice(0, 10)}, ${cpus.length}x ${cpus[0]?.model ?? ''}`,
     'Mpps', points);
   process.stdout.write(`results: ${file}\nchart: ${png ?? 'rsvg-convert missing: SVG only'}\n(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);

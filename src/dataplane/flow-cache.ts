@@ -505,13 +505,18 @@ export class FlowCache implements SessionWatcher {
    */
   refused6(now: number): void {
     if (this.missEntry < 0 || this.missFamily !== 6) return;
-    const t = this.t6, e = this.missEntry, k = this.key;
+    const t = this.t6, k = this.key;
+    let e = this.missEntry;
     this.missEntry = -1;
+    // A new refusal takes the set's last way, and only when no live translation is there: a flood
+    // of refused new 5-tuples must not push the translations of established flows out (measured:
+    // pushed into the first way, a 94 % flood cut the established flows' rate by 2-3x).
     if (this.missNew) {
-      this.push(t, e, E6_SESSION, this.ent6);
+      e += (WAYS - 1) * STRIDE;
+      if ((t[e] >>> 8) === this.epoch && t[e + E6_SESSION] >= 0) return;
       for (let i = 0; i < 10; i++) t[e + i] = k[i];
     } else {
-      const old = t[e + E6_SESSION]; // the key's entry, now a refusal: its session forgets it
+      const old = t[e + E6_SESSION]; // the key's own entry, now a refusal: its session forgets it
       if (old >= 0 && this.ent6[old] === e + 1) this.ent6[old] = 0;
     }
     t[e + E6_SESSION] = -1;
