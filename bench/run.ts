@@ -65,6 +65,8 @@ function pressureSpecs(): ScenarioSpec[] {
   const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds, direction: '6to4', frameBytes: 84 } as const;
   const out: ScenarioSpec[] = [];
   for (const unmappableRatio of [0, 0.001, 0.02, 0.5]) out.push({ ...base, sessions: 65536, shards: 1, unmappableRatio });
+  // The daemon's default max-iterations (auto): refusals while ports are free, each probing the budget.
+  for (const unmappableRatio of [0.02, 0.5]) out.push({ ...base, sessions: 65536, shards: 1, unmappableRatio, pool4MaxIterations: 'auto' });
   for (const sessions of [64000, 64600, 65536]) {
     out.push({ ...base, device: 'pcap', sessions, shards: 1, hosts: 1, pool4Ports: 64512, neighbor6: 'unresolved' });
   }
@@ -129,6 +131,7 @@ function name(s: ScenarioSpec): string {
     (s.hosts !== undefined ? ` ${s.hosts}host` : '') +
     (s.unmappableRatio !== undefined ? ` unmappable${+(s.unmappableRatio * 100).toFixed(1)}%` : '') +
     (s.pool4Ports !== undefined ? ` pool4 ${s.pool4Ports}` : '') +
+    (s.pool4MaxIterations === 'auto' ? ' max-iter auto' : '') +
     (s.flood ? ` flood ${s.flood.flows >>> 10}k/${s.flood.hosts}h` : '') +
     (s.udpTimeoutMs !== undefined ? ` udp-timeout ${s.udpTimeoutMs}ms` : '');
 }

@@ -73,6 +73,12 @@ export interface ScenarioSpec {
   /** Fraction of the N flows left without a pool4 port (sets pool4Ports to N x (1 - ratio)). */
   unmappableRatio?: number;
   /**
+   * max-iterations of the pool4Ports rows (default "infinity": exactly pool4Ports flows map).
+   * "auto" is the daemon's default (Jool's: 1 024 for a 64 k range): a nearly full pool then
+   * refuses some flows while ports are still free, and every packet of theirs probes the budget.
+   */
+  pool4MaxIterations?: 'auto' | 'infinity';
+  /**
    * "unresolved": no static neighbour for the IPv6 side's next hop, which net_null never answers:
    * every packet toward IPv6 (the ICMPv6 errors of refusals) waits for Neighbour Discovery.
    */
@@ -256,11 +262,11 @@ const POOL4_PORTS_PER_ADDRESS = 65535 - 1024 + 1;
  * max-iterations infinity: every port is found (with Jool's auto, 1 024 for a 64 k range, random
  * allocation leaves a few percent of a nearly full pool unreachable: "2 %" would be 17 %).
  */
-function pool4OfPorts(proto: Proto, ports: number): Array<Record<string, string>> {
+function pool4OfPorts(proto: Proto, ports: number, maxIterations = 'infinity'): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = [];
   for (let a = 1, left = Math.max(1, Math.round(ports)); left > 0; a++, left -= POOL4_PORTS_PER_ADDRESS) {
     out.push({ protocol: proto, prefix: `198.19.${a >> 8}.${a & 0xff}`, 'port range': `1024-${1024 + Math.min(left, POOL4_PORTS_PER_ADDRESS) - 1}`,
-      'max-iterations': 'infinity' });
+      'max-iterations': maxIterations });
   }
   return out;
 }
@@ -290,7 +296,7 @@ function withFlood(f: Flows, flood: { flows: number; hosts: number }, shards: nu
 
 function pool4Of(spec: ScenarioSpec): Array<Record<string, string>> {
   const ports = spec.pool4Ports ?? (spec.unmappableRatio ? spec.sessions * (1 - spec.unmappableRatio) : 0);
-  return ports > 0 ? pool4OfPorts(spec.proto, ports) : [{ protocol: spec.proto, prefix: pool4Prefix(spec.sessions), 'port range': '1024-65535' }];
+  return ports > 0 ? pool4OfPorts(spec.proto, ports, spec.pool4MaxIterations) : [{ protocol: spec.proto, prefix: pool4Prefix(spec.sessions), 'port range': '1024-65535' }];
 }
 
 function ealArgs(): string[] {
@@ -375,7 +381,10 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         gs = genSpec(p6, template(spec, '6to4', TCP_ACK), f6, {});
       } else {
         const back = readBack(dp, n, pph);
-        if (back.found < n) process.stderr.write(`4to6: only ${back.found} of ${n} BIB entries read back\n`);
+        if (back.found < n && !spec.unmappableRatio && !spec.pool4Ports) process.stderr.write(`4to6: only ${back.found} of ${n} BIB entries read back\n`);
+        // A flow without a mapping still sends to pool4 (198.19.0.1), to a port below the pool4
+        // range that no BIB entry holds: every packet of it is refused (no BIB entry for IPv4).
+        for (let k = 0; k < n; k++) if (back.a4[k] === 0) { back.a4[k] = 0xc6130001; back.p4[k] = 1 + (k % 1000); }
         const f4 = flows4(back.a4, back.p4, spec.shards, steer);
         // Every flow once in the 4->6 direction before the rate is measured, as phase 1 did for 6->4:
         // TCP needs the SYN+ACK (-> ESTABLISHED); UDP's first 4->6 packet of a flow takes the full path
