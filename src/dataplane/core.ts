@@ -89,8 +89,8 @@ export class Nat64Core implements TranslationCore {
   flowSession = -1;
   /**
    * After process6: the packet was refused for want of state (no pool4 transport address, BIB or
-   * session table full: RFC 6146 §3.5.1.1, answered Address Unreachable). The shard remembers
-   * such flows for a second (flow-cache.ts refused6).
+   * session table full: RFC 6146 §3.5.1.1, answered Address Unreachable) or by a per-subscriber
+   * limit (RFC 6888 REQ-4). The shard remembers such flows for a second (flow-cache.ts refused6).
    */
   refusedNoState = false;
   get flowTuple(): Tuple { return this.tuple; }
@@ -314,6 +314,8 @@ export class Nat64Core implements TranslationCore {
       // RFC 6146 §3.5.1.1 / §3.5.2.2 / §3.5.3: no IPv4 transport address, or no room for the BIB
       // entry or the session (pool4-exhausted, bib-table-full, session-table-full): "SHOULD send an
       // ICMPv6 Destination Unreachable error message with Code 3 (Address Unreachable)".
+      // Refused for want of state (or by the subscriber's limit): the shard remembers the flow.
+      if (this.filtering.subscriberLimited) this.refusedNoState = true;
       if (this.filtering.addressUnreachable) {
         this.refusedNoState = true;
         return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0);

@@ -92,7 +92,7 @@ export const COUNTERS = [
   { name: 'icmp-error-rate-limited', explain: 'ICMP error not sent: over the shard\'s rate (dataplane.icmpErrorsPerSecond / icmpErrorBurst, RFC 4443 §2.4(f)), or a subscriber at its limit was answered less than 100 ms ago. The packet\'s drop reason is counted too.' },
   { name: 'hairpin-error-lost', explain: 'A hairpinned IPv6 SYN stored 6 s got its Port Unreachable, but the IPv6 node\'s mapping belongs to another shard, which an error built outside a burst cannot reach: not sent (one shard never loses it).' },
   // Refusals remembered (flow-cache.ts refused6, issue 11)
-  { name: 'refused-recently', explain: 'Dropped: IPv6 TCP/UDP packet of a flow refused less than a second ago for want of state (pool4-exhausted, bib-table-full or session-table-full, counted there the first time), while the ICMP error rate limit had no token: not tried again. Once a second, or when a token is free, the flow takes the full path again.' },
+  { name: 'refused-recently', explain: 'Dropped: IPv6 TCP/UDP packet of a flow refused less than a second ago for want of state (pool4-exhausted, bib-table-full, session-table-full, subscriber-port-limit or subscriber-rate-limit, counted there the first time), while the ICMP error rate limit had no token: not tried again. Once a second, or when a token is free, the flow takes the full path again.' },
 ] as const satisfies readonly CounterDef[];
 
 export type CounterName = (typeof COUNTERS)[number]['name'];

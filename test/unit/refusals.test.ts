@@ -35,6 +35,18 @@ describe('refusals: the core flags refusals for want of state', () => {
     assert.equal(core.refusedNoState, false);
   });
 
+  it('a per-subscriber limit sets it, whether its error is answered or paced (issue 15)', () => {
+    const lim = { subscriberPrefixLength: 128, subscriberPortLimit: 2, subscriberPortShare: 0, subscriberMappingRate: 0 };
+    const { core, c } = makeCore(makeConfig(lim));
+    for (const p of [5001, 5002]) assert.equal(run(core, 6, flow(p), 0).r, Result.EMIT4);
+    run(core, 6, flow(5003), 0);
+    assert.deepEqual([core.refusedNoState, n(c, 'subscriber-port-limit')], [true, 1]);
+    assert.equal(run(core, 6, flow(5004), 1).r, Result.DROP, 'the next refusal within 100 ms is not answered');
+    assert.deepEqual([core.refusedNoState, n(c, 'subscriber-port-limit')], [true, 2]);
+    assert.equal(run(core, 6, flow(5001), 2).r, Result.EMIT4);
+    assert.equal(core.refusedNoState, false);
+  });
+
   it('bib-table-full sets it', () => {
     const bib = [staticEntry('UDP', '2001:db8::20', 20, POOL4, 61020), staticEntry('UDP', '2001:db8::21', 21, POOL4, 61021)];
     const { core, c } = makeCore(makeConfig({}, bib), { capacity: 2 });

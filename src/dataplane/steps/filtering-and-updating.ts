@@ -51,12 +51,15 @@ export class FilteringAndUpdating {
    * side for a full table (docs/design.md).
    */
   addressUnreachable = false;
+  /** Set by filter6: refused by a per-subscriber limit, answered or not (the shard remembers the flow). */
+  subscriberLimited = false;
 
   constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
 
   /** IPv6 -> IPv4 (§3.5.1 UDP, §3.5.2 TCP, §3.5.3 ICMP query). */
   filter6(buf: Uint8Array, t: IncomingTuple, now: number): number {
     this.addressUnreachable = false;
+    this.subscriberLimited = false;
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
     const proto = t.proto;
     // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop". Not
@@ -77,6 +80,7 @@ export class FilteringAndUpdating {
       const sub = this.tables.subscribers.check(proto, buf, t.addr6Off, now);
       if (sub !== SUB_OK) {
         c[sub === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
+        this.subscriberLimited = true;
         // Answered, but paced per subscriber (subscribers.ts SUB_ERROR_INTERVAL_MS): the rest are rate-limited.
         if (this.tables.subscribers.answer) this.addressUnreachable = true;
         else c[K_ERROR_RATE_LIMITED]++;
