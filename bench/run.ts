@@ -123,7 +123,7 @@ function specs(): ScenarioSpec[] {
 
 function name(s: ScenarioSpec): string {
   if (s.stage !== 'nat64') return `stage ${s.stage} ${s.frameBytes}B (${s.device})`;
-  const n = s.sessions >= 1 << 20 ? `${s.sessions / (1 << 20)}M` : `${s.sessions / 1024}k`;
+  const n = s.sessions % 1024 !== 0 ? `${s.sessions}` : s.sessions >= 1 << 20 ? `${s.sessions / (1 << 20)}M` : `${s.sessions / 1024}k`;
   return `${s.direction} ${s.proto} ${s.direction === '6to4' ? s.frameBytes : s.frameBytes - 20}B ${n} ${s.shards}sh ${s.device}` +
     (s.steer === 'spread' ? ' spread' : '') +
     (s.flowCacheEntries === undefined ? '' : s.flowCacheEntries === 0 ? ' nocache' : ` cache${s.flowCacheEntries >>> 10}k`) +

@@ -13,9 +13,9 @@ import { get32 } from './packet/bytes';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 import type { Egress } from './egress';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
+import type { ShardContext } from './shard-context';
 
 const K_REFUSED_RECENTLY = C['refused-recently'];
-import type { ShardContext } from './shard-context';
 
 /**
  * The way into a shard, one received frame at a time: the L2 checks and EtherType demux, ARP and
