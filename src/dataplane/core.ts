@@ -59,11 +59,14 @@ const K_SYN_EXPIRED = C['tcp-v4-syn-expired'];
 const K_TCP_PROBE = C['tcp-probe-sent'];
 /**
  * Sessions handled per expire() call at most: bounded pause between bursts. When more were due
- * expire() says so and the shard calls it again at its next housekeeping (every 10 ms while busy)
- * instead of 100 ms later: at one call per 100 ms expiry was capped at ~10 k sessions/s per shard,
- * and under churn the table filled with sessions past their timeout (session-table-full).
+ * expire() says so and the shard goes on after every burst, EXPIRE_BURST_BUDGET at a time, until
+ * it has caught up: at one call per 100 ms expiry was capped at ~10 k sessions/s per shard (and at
+ * ~100 k/s with a call per 10 ms housekeeping), and under churn the table filled with sessions past
+ * their timeout (session-table-full).
  */
 export const EXPIRE_BUDGET = 1024;
+/** Sessions expired after each burst while expiry is behind: a few µs per burst. */
+export const EXPIRE_BURST_BUDGET = 64;
 
 export class CoreConfigError extends Error {
   constructor(readonly code: 'ERR_BIB_FULL' | 'ERR_STATIC_BIB_CONFLICT', message: string) {
@@ -386,12 +389,11 @@ export class Nat64Core implements TranslationCore {
    * most slack after its timeout, never before. An ESTABLISHED TCP
    * session that goes idle for TCP_EST is not deleted at once: the RFC has the NAT64 probe the
    * endpoints; we send no probe (no packet buffer here) and move it to TRANS instead, so it lives
-   * TCP_TRANS more and any packet brings it back to ESTABLISHED. True when the budget ran out
-   * with sessions still due (the shard comes back at its next housekeeping).
+   * TCP_TRANS more and any packet brings it back to ESTABLISHED. At most `budget` sessions; true
+   * when it ran out with sessions still due (the shard comes back after its next burst).
    */
-  expire(now: number): boolean {
+  expire(now: number, budget = EXPIRE_BUDGET): boolean {
     const tables = this.tables, exp = tables.expiry, sessions = tables.sessions, c = this.counters;
-    let budget = EXPIRE_BUDGET;
     for (let cls = 0; cls < TIMER_CLASSES; cls++) {
       const timeout = this.timeouts[cls];
       for (;;) {

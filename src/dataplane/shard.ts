@@ -10,6 +10,7 @@ import { Egress } from './egress';
 import { EventRing } from './events';
 import { SyncRing } from './sync/ring';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
+import { EXPIRE_BURST_BUDGET } from './core';
 
 /** Empty polls before an idle shard sleeps (≈ a few hundred µs of spinning keeps latency low under load). */
 const SPIN_POLLS = 256;
@@ -43,7 +44,7 @@ export class Shard {
   private debug = false;
   private readonly debugBefore: Float64Array;
   private lastExpire = 0;
-  /** core.expire() ran out of budget with sessions still due: call it again at the next housekeeping. */
+  /** core.expire() ran out of budget with sessions still due: go on after every burst and at housekeeping. */
   private expireBehind = false;
   /** Keeps prefetch()'s loads alive (its value means nothing). */
   private prefetched = 0;
@@ -85,6 +86,8 @@ export class Shard {
           for (let i = 0; i < n; i++) ingress.frame(i, now);
         }
         native.tx(shard, n);
+        // Behind on expiry (churn): a little after every burst until caught up (core.ts EXPIRE_BUDGET).
+        if (this.expireBehind) this.expireBehind = ctx.core.expire(now, EXPIRE_BURST_BUDGET);
         idle = 0;
         sleepMs = IDLE_SLEEP_MIN_MS;
         if (now < nextHousekeeping) continue;
@@ -107,7 +110,7 @@ export class Shard {
     if (mb.pending()) mb.serve((m) => this.control(m as ShardMessage));
     if (this.ctx.pending.count > 0) this.egress.retryPending(now);
     const due = now - this.lastExpire >= 100;
-    // Expiry every 100 ms, or at each housekeeping while the last call left sessions due (churn).
+    // Expiry every 100 ms, or at each housekeeping (and after each burst) while sessions are left due (churn).
     if (due || this.expireBehind) this.expireBehind = this.ctx.core.expire(now);
     if (due) {
       this.lastExpire = now;

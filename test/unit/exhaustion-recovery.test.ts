@@ -61,5 +61,11 @@ describe('expiry under churn (issue 11)', () => {
     assert.equal(core.expire(later), false, 'all done');
     assert.equal(n(c, 'session-expired'), flows);
     assert.equal(core.expire(later + 1), false, 'nothing due');
+    // The shard's per-burst calls while behind: a smaller budget, honoured exactly.
+    for (let i = 0; i < 100; i++) assert.equal(run(core, 6, flow(20000 + i, 9), later).r, Result.EMIT4);
+    assert.equal(core.expire(later + TIMEOUT * 2, 64), true);
+    assert.equal(n(c, 'session-expired'), flows + 64);
+    assert.equal(core.expire(later + TIMEOUT * 2, 64), false);
+    assert.equal(n(c, 'session-expired'), flows + 100);
   });
 });
