@@ -74,6 +74,13 @@ function pressureSpecs(): ScenarioSpec[] {
     out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 1 << 20, hosts: 4096 } });
     out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 65536, hosts: 1 } });
   }
+  // Issue 15: one host floods new 5-tuples while pool4 still has room (twice the established
+  // flows' ports): with the default per-subscriber limit it stops at its share, with 0 it takes the
+  // rest of the pool. Rate and loss of the established flows; the counters say who got what.
+  for (const subscriberPortLimit of [undefined, 0]) {
+    out.push({ ...base, sessions: 65536, shards: 1, pool4Ports: 131072, flood: { flows: 65536, hosts: 1 },
+      ...(subscriberPortLimit === undefined ? {} : { subscriberPortLimit }) });
+  }
   out.push({ ...base, sessions: 65536, shards: 1, udpTimeoutMs: 50 });
   out.push({ ...base, sessions: 1 << 20, shards: 1, udpTimeoutMs: 1000 });
   return out;
@@ -133,7 +140,8 @@ function name(s: ScenarioSpec): string {
     (s.pool4Ports !== undefined ? ` pool4 ${s.pool4Ports}` : '') +
     (s.pool4MaxIterations === 'auto' ? ' max-iter auto' : '') +
     (s.flood ? ` flood ${s.flood.flows >>> 10}k/${s.flood.hosts}h` : '') +
-    (s.udpTimeoutMs !== undefined ? ` udp-timeout ${s.udpTimeoutMs}ms` : '');
+    (s.udpTimeoutMs !== undefined ? ` udp-timeout ${s.udpTimeoutMs}ms` : '') +
+    (s.subscriberPortLimit !== undefined ? ` subscriber-port-limit ${s.subscriberPortLimit}` : '');
 }
 
 /** Session sync under load (bench/sync.ts): printed, and kept in the results file. */

@@ -96,6 +96,12 @@ export interface ScenarioSpec {
    * a timeout near that makes sessions expire and be re-created all the time (churn).
    */
   udpTimeoutMs?: number;
+  /**
+   * The instance's subscriber-port-limit (issue 15; default: the daemon's, 25 % of an address per
+   * /128; the one-host layout sets 0). With a flood from one host and room left in pool4 it decides
+   * whether that host takes the rest of the pool (0) or stops at its share (the default).
+   */
+  subscriberPortLimit?: number | string;
 }
 
 export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
@@ -326,7 +332,9 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
     ring: ['net_ring_gen6', 'net_ring_gen4'], null: ['net_null0', 'net_null1'] }[spec.device];
   const dp = new Dataplane();
   const result: Partial<ScenarioResult> = { latency: [], sessionsPerSecond: null, phase1Lost: null };
-  const sessionsPerShard = Math.max(1024, Math.ceil((n * (spec.shards > 1 ? 1.1 : 1)) / spec.shards));
+  // A flood with room left in pool4 (issue 15's rows) needs table room for what it may map too.
+  const room = spec.flood && spec.pool4Ports !== undefined && spec.pool4Ports > n ? Math.min(spec.flood.flows, spec.pool4Ports - n) : 0;
+  const sessionsPerShard = Math.max(1024, Math.ceil(((n + room) * (spec.shards > 1 ? 1.1 : 1)) / spec.shards));
   try {
     await dp.start({
       eal: ealArgs(), shards: spec.shards, mbufs: pcap ? Math.max(16383, n + 8192 * spec.shards) | 1 : 32767,
@@ -343,7 +351,8 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
     // The one-host layout is one subscriber using the whole pool (RFC 9693 testers): the daemon's
     // default per-subscriber limit (25 % of an address, issue 15) would refuse three quarters of it.
     const inst = parseInstance({ instance: 'bench', framework: 'netfilter',
-      global: { pool6: '64:ff9b::/96', ...(spec.hosts !== undefined ? { 'subscriber-port-limit': 0 } : {}) },
+      global: { pool6: '64:ff9b::/96', ...(spec.hosts !== undefined ? { 'subscriber-port-limit': 0 } : {}),
+        ...(spec.subscriberPortLimit !== undefined ? { 'subscriber-port-limit': spec.subscriberPortLimit } : {}) },
       pool4: pool4Of(spec) }, 'bench');
     const coreConfig = () => {
       const cfg = toCoreConfig(inst);
@@ -407,7 +416,9 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         if (d[k]) result.perSecond[k] = Math.round(d[k] * perNs);
       }
       if (spec.flood) {
-        const refused = (d['pool4-exhausted'] ?? 0) + (d['refused-recently'] ?? 0) + (d['bib-table-full'] ?? 0) + (d['session-table-full'] ?? 0);
+        // Flood flows the pool still had room for (issue 15's rows) are translated like established ones.
+        const refused = (d['pool4-exhausted'] ?? 0) + (d['refused-recently'] ?? 0) + (d['bib-table-full'] ?? 0) + (d['session-table-full'] ?? 0)
+          + (d['subscriber-port-limit'] ?? 0) + (d['subscriber-rate-limit'] ?? 0);
         const established = (d['received'] ?? 0) - refused;
         result.establishedLoss = established > 0 ? Math.max(0, 1 - (d[key] ?? 0) / established) : 1;
       }

@@ -96,6 +96,12 @@ export class Nat64Core implements TranslationCore {
    * limit (RFC 6888 REQ-4). The shard remembers such flows for a second (flow-cache.ts refused6).
    */
   refusedNoState = false;
+  /**
+   * ...and that refusal was a per-subscriber limit: its answers are paced per subscriber
+   * (subscribers.ts), not by the shard's error bucket, so the remembered flow is not retried when
+   * that bucket has a token (it always would: the subscriber's refusals do not spend it).
+   */
+  refusedBySubscriber = false;
   get flowTuple(): Tuple { return this.tuple; }
   get globals(): CoreConfig['globals'] | null { return this.cfg === null ? null : this.cfg.globals; }
   private cfg: CoreConfig | null = null;
@@ -302,6 +308,7 @@ export class Nat64Core implements TranslationCore {
     const c = this.counters;
     this.flowSession = -1;
     this.refusedNoState = false;
+    this.refusedBySubscriber = false;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse6(buf, off, len, p, c)) {
@@ -318,7 +325,7 @@ export class Nat64Core implements TranslationCore {
       // entry or the session (pool4-exhausted, bib-table-full, session-table-full): "SHOULD send an
       // ICMPv6 Destination Unreachable error message with Code 3 (Address Unreachable)".
       // Refused for want of state (or by the subscriber's limit): the shard remembers the flow.
-      if (this.filtering.subscriberLimited) this.refusedNoState = true;
+      if (this.filtering.subscriberLimited) { this.refusedNoState = true; this.refusedBySubscriber = true; }
       if (this.filtering.addressUnreachable) {
         this.refusedNoState = true;
         return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0);

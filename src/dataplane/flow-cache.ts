@@ -53,6 +53,15 @@ const REACHABLE_SEC = 30;
 const K_6TO4 = C['translated-6to4'];
 const K_4TO6 = C['translated-4to6'];
 /**
+ * hit6's answer for a remembered refusal (its entry's E6_SESSION): REFUSED is retried on the full
+ * path when the shard's ICMP error bucket has a token (so the sender gets its rate-limited
+ * Address Unreachable, or the flow is mapped once it can be); REFUSED_QUIET (a per-subscriber
+ * limit, whose answers are paced per subscriber instead) is dropped until its deadline.
+ */
+export const REFUSED = -1;
+export const REFUSED_QUIET = -2;
+
+/**
  * How long a refusal is remembered. Deadlines are int32 milliseconds compared modulo 2^32 (valid
  * for 24 days; an entry untouched longer may at worst hold a refused flow back one more second).
  */
@@ -425,7 +434,7 @@ export class FlowCache implements SessionWatcher {
     this.missNew = false;
     this.missFamily = 6;
     const s = t[e + E6_SESSION];
-    if (s < 0) return ((t[e + E6_SLOT] - (now | 0)) | 0) > 0 ? -1 : 0; // a refusal: still valid?
+    if (s < 0) return ((t[e + E6_SLOT] - (now | 0)) | 0) > 0 ? s : 0; // a refusal (REFUSED / REFUSED_QUIET): still valid?
     // Conditions under which the full path would not take its plain exit.
     const l4 = ip + 40;
     if (payload < (proto === TCP ? 20 : 8)) return 0;             // l4-hdr-truncated
@@ -503,7 +512,7 @@ export class FlowCache implements SessionWatcher {
    * After the full path refused the packet of the last 6->4 miss for want of state
    * (core.refusedNoState): its flow is remembered as refused until now + REFUSAL_MS (hit6: -1).
    */
-  refused6(now: number): void {
+  refused6(now: number, quiet = false): void {
     if (this.missEntry < 0 || this.missFamily !== 6) return;
     const t = this.t6, k = this.key;
     let e = this.missEntry;
@@ -529,7 +538,7 @@ export class FlowCache implements SessionWatcher {
       const old = t[e + E6_SESSION]; // the key's own entry, now a refusal: its session forgets it
       if (old >= 0 && this.ent6[old] === e + 1) this.ent6[old] = 0;
     }
-    t[e + E6_SESSION] = -1;
+    t[e + E6_SESSION] = quiet ? REFUSED_QUIET : REFUSED;
     t[e + E6_SLOT] = (now + REFUSAL_MS) | 0;
   }
 

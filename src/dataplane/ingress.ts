@@ -13,6 +13,7 @@ import { get32 } from './packet/bytes';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 import type { Egress } from './egress';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
+import { REFUSED_QUIET } from './flow-cache';
 import type { ShardContext } from './shard-context';
 
 const K_REFUSED_RECENTLY = C['refused-recently'];
@@ -71,7 +72,7 @@ export class Ingress {
       if (flen > 0) { this.egress.txHere(b, ctx.flows.port, ctx.flows.frame, flen); return; }
       // Refused for want of state less than a second ago: not tried again unless its ICMPv6 error
       // could go out now (then the full path answers it, or maps the flow if it now can).
-      if (flen < 0 && !icmpErrorBucket.ready()) { c[K_REFUSED_RECENTLY]++; return; }
+      if (flen === REFUSED_QUIET || (flen < 0 && !icmpErrorBucket.ready())) { c[K_REFUSED_RECENTLY]++; return; }
     }
     const ownPort = ctx.own.port6(buf, ip + 24);
     if (buf[ip + 24] === 0xff || ownPort >= 0) { this.local6(b, frame, len, pi, payload, now); return; }
@@ -81,7 +82,7 @@ export class Ingress {
       const owner = core.ownerOf6(buf, ip, l3len);
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
       const r = core.process6(buf, ip, l3len, ctx.cap(b, ip), now);
-      if (tried && core.refusedNoState) ctx.flows.refused6(now);
+      if (tried && core.refusedNoState) ctx.flows.refused6(now, core.refusedBySubscriber);
       this.egress.emit(b, r, now, 0);
       if (tried && r === Result.EMIT4) this.egress.remember(b, 6);
       return;

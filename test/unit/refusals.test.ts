@@ -90,6 +90,18 @@ describe('refusals: remembered by the flow cache', () => {
     assert.deepEqual([n(c, 'pool4-exhausted'), n(c, 'icmp-error-rate-limited'), fr.refusedRecently], [4, 2, 11]);
   });
 
+  it('a flow refused by its subscriber\'s limit is dropped at hit cost for REFUSAL_MS even while the shard\'s error bucket has tokens (its answers are paced per subscriber: issue 15)', () => {
+    const lim = { subscriberPrefixLength: 128, subscriberPortLimit: 1, subscriberPortShare: 0, subscriberMappingRate: 0, udpTimeout: 2000 };
+    const core = makeCore(makeConfig(lim), { capacity: 64 });
+    const fr = new FlowRig(core.core, core.c, true);
+    assert.equal(send(fr, flow(5001), 1000).r, Result.EMIT4);
+    assert.equal(send(fr, flow(5002), 1000).r, Result.EMIT6, 'refused by the limit, answered');
+    for (let i = 1; i <= 10; i++) assert.equal(send(fr, flow(5002), 1000 + i * 50).r, Result.DROP);
+    assert.deepEqual([n(core.c, 'subscriber-port-limit'), fr.refusedRecently], [1, 10], 'not retried: the unlimited bucket does not matter');
+    assert.equal(send(fr, flow(5002), 1000 + REFUSAL_MS).r, Result.EMIT6, 'after REFUSAL_MS: the full path (and the next paced answer)');
+    assert.equal(n(core.c, 'subscriber-port-limit'), 2);
+  });
+
   it('without a rate limit every packet takes the full path (each gets its error); a freed port maps the flow', () => {
     const { core, c, fr } = rig();
     assert.equal(send(fr, flow(5001), 1000).r, Result.EMIT4);

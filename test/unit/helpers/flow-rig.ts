@@ -6,7 +6,7 @@
  */
 import { Result } from '../../../src/dataplane/core-api';
 import type { Nat64Core } from '../../../src/dataplane/core';
-import { FlowCache } from '../../../src/dataplane/flow-cache';
+import { FlowCache, REFUSED_QUIET } from '../../../src/dataplane/flow-cache';
 import { icmpErrorBucket } from '../../../src/dataplane/translate/icmp-rate-limit';
 
 export const PORT_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
@@ -38,10 +38,10 @@ export class FlowRig {
     if (tried) {
       const flen = this.flows.hit6(buf, off, payload, now, this.gen);
       if (flen > 0) return { r: Result.EMIT4, off: this.flows.frame + 14, len: flen - 14, hit: true, tooBig: false };
-      if (flen < 0 && !icmpErrorBucket.ready()) { this.refusedRecently++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
+      if (flen === REFUSED_QUIET || (flen < 0 && !icmpErrorBucket.ready())) { this.refusedRecently++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
     }
     const r = this.core.process6(buf, off, len, cap, now);
-    if (tried && this.core.refusedNoState) this.flows.refused6(now);
+    if (tried && this.core.refusedNoState) this.flows.refused6(now, this.core.refusedBySubscriber);
     const o = this.forward(buf, r);
     if (tried && r === Result.EMIT4 && !o.tooBig) this.flows.fill6(o.off - 14, buf, 0, this.portMtu, -1, this.gen);
     return o;
