@@ -83,7 +83,7 @@ export interface InstanceFileConfig {
   instance: string;
   framework: 'netfilter' | 'iptables';
   global: Record<string, unknown>;
-  pool4: Array<{ mark?: number; protocol: 'TCP' | 'UDP' | 'ICMP'; prefix: string; 'port range'?: string; 'max-iterations'?: number | 'auto' | 'infinity' }>;
+  pool4: Array<{ mark?: number; protocol: 'TCP' | 'UDP' | 'ICMP'; prefix: string; 'port range'?: string; 'max-iterations'?: number | 'auto' | 'infinity'; standby?: boolean }>;
   bib: Array<{ protocol: 'TCP' | 'UDP' | 'ICMP'; 'ipv6 address': string; 'ipv4 address': string }>;
 }
 

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'E_NOT_VIRTUAL',        // port claim/release: the address is not one of the port's virtualAddresses
   'E_POOL4_NOT_FOUND',
   'E_POOL4_TOO_LARGE',
+  'E_POOL4_STANDBY_CONFLICT',
   'E_BIB_NOT_IN_POOL4',
   'E_BIB_EXISTS',
   'E_BIB_NOT_FOUND',

@@ -92,6 +92,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
         portMin: range.min, portMax: range.max,
         mark: mark === undefined ? 0 : parseMark(mark, 'pool4 add --mark'),
         maxIterations: iters === undefined ? undefined : parseMaxIterations(iters, 'pool4 add --max-iterations'),
+        standby: r.bool('standby'),
         force: r.bool('force'),
       };
     });

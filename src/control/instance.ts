@@ -79,7 +79,10 @@ export function parseInstance(raw: unknown, field: string, opts: ParseInstanceOp
 
 function parsePool4Item(raw: unknown, field: string) {
   const e = expectObject(raw, field);
-  checkKeys(e, ['mark', 'protocol', 'prefix', 'port range', 'max-iterations'], field);
+  checkKeys(e, ['mark', 'protocol', 'prefix', 'port range', 'max-iterations', 'standby'], field);
+  if (e.standby !== undefined && typeof e.standby !== 'boolean') {
+    throw new Nat64Error('E_BAD_VALUE', `${field}.standby: ${q(e.standby)} is not true or false`);
+  }
   const protocol = parseProtocol(requireField(e, 'protocol', field), `${field}.protocol`);
   const prefixRaw = requireField(e, 'prefix', field);
   const prefix = parsePrefix4(prefixRaw as string, `${field}.prefix`);
@@ -93,6 +96,7 @@ function parsePool4Item(raw: unknown, field: string) {
     portMin: ports.min,
     portMax: ports.max,
     maxIterations: e['max-iterations'] === undefined ? undefined : parseMaxIterations(e['max-iterations'], `${field}.max-iterations`),
+    standby: e.standby === true,
   };
 }
 
@@ -111,7 +115,8 @@ export function toCoreConfig(inst: Instance): CoreConfig {
   for (const e of inst.pool4) {
     const maxIterations = e.maxIterations === 'infinity' ? 0
       : e.maxIterations === 'auto' ? autoMaxIterations(inst.pool4, e.mark, e.protocol) : e.maxIterations;
-    pool4[e.protocol].push({ address: e.address, portMin: e.portMin, portMax: e.portMax, mark: e.mark, maxIterations });
+    pool4[e.protocol].push({ address: e.address, portMin: e.portMin, portMax: e.portMax, mark: e.mark, maxIterations,
+      ...(e.standby === true ? { standby: true } : {}) });
   }
   return {
     instance: inst.name,
@@ -133,6 +138,7 @@ export function toInstanceFile(inst: Instance): InstanceFileConfig {
       prefix: formatIPv4(e.address),
       'port range': `${e.portMin}-${e.portMax}`,
       'max-iterations': e.maxIterations,
+      ...(e.standby === true ? { standby: true } : {}),
     })),
     bib: inst.bib.map((b) => {
       const [v6, v4] = describeBib(b).split(' (')[0].split(' - ');

@@ -18,6 +18,8 @@ export interface Pool4Entry {
   readonly portMin: number;
   readonly portMax: number;
   readonly maxIterations: MaxIterations;
+  /** A peer's partition kept for synced sessions, never allocated from (extension, docs/ha.md). Absent: false. */
+  readonly standby?: true;
 }
 
 export interface StaticBib {

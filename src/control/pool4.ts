@@ -20,6 +20,8 @@ export interface Pool4Add {
   portMax: number;
   /** undefined: keep the set's current value (or auto for a new set). */
   maxIterations?: MaxIterations;
+  /** A standby entry (docs/ha.md): translated and synced into, never allocated from. */
+  standby?: boolean;
 }
 
 export function checkPool4Size(prefix: Prefix4, force: boolean, field: string): void {
@@ -41,17 +43,23 @@ export function pool4Add(entries: readonly Pool4Entry[], add: Pool4Add): Pool4En
   const out: Pool4Entry[] = entries.map((e) =>
     // max-iterations belongs to the whole set (mark + protocol), as in Jool.
     e.mark === add.mark && e.protocol === add.protocol ? { ...e, maxIterations } : e);
+  const standby = add.standby === true;
   for (const address of prefix4Addresses(add.prefix)) {
     let min = add.portMin, max = add.portMax;
     for (let i = out.length - 1; i >= 0; i--) {
       const e = out[i];
       if (!sameSlot(e, add.mark, add.protocol, address)) continue;
       if (e.portMax + 1 < min || e.portMin > max + 1) continue; // neither overlaps nor touches
+      if ((e.standby === true) !== standby) {
+        // A port is either ours to give or a peer's we back up; touching ranges stay apart.
+        if (e.portMax < min || e.portMin > max) continue;
+        throw new Nat64Error('E_POOL4_STANDBY_CONFLICT', `pool4 add: ${add.protocol} ${formatIPv4(address)} ${add.portMin}-${add.portMax} overlaps ${standby ? 'an allocating' : 'a standby'} entry (${e.portMin}-${e.portMax}); remove it first`);
+      }
       min = Math.min(min, e.portMin);
       max = Math.max(max, e.portMax);
       out.splice(i, 1);
     }
-    out.push({ mark: add.mark, protocol: add.protocol, address, portMin: min, portMax: max, maxIterations });
+    out.push({ mark: add.mark, protocol: add.protocol, address, portMin: min, portMax: max, maxIterations, ...(standby ? { standby: true as const } : {}) });
   }
   return sortPool4(out);
 }
@@ -99,7 +107,9 @@ export function bibOrphanedBy(bib: readonly StaticBib[], r: Pool4Remove): Static
 }
 
 export function pool4Covers(entries: readonly Pool4Entry[], protocol: Protocol, address: number, port: number): boolean {
-  return entries.some((e) => e.protocol === protocol && e.address === address && port >= e.portMin && port <= e.portMax);
+  // A standby range is a peer's: static BIB entries belong in this translator's own ranges.
+  return entries.some((e) => e.protocol === protocol && e.address === address && port >= e.portMin && port <= e.portMax
+    && e.standby !== true);
 }
 
 function sortPool4(entries: Pool4Entry[]): Pool4Entry[] {
@@ -110,7 +120,7 @@ function sortPool4(entries: Pool4Entry[]): Pool4Entry[] {
 
 /** Jool's automatic max-iterations: transport addresses / 128, clamped to 1024..8192. */
 export function autoMaxIterations(entries: readonly Pool4Entry[], mark: number, protocol: Protocol): number {
-  const total = entries.filter((e) => e.mark === mark && e.protocol === protocol)
+  const total = entries.filter((e) => e.mark === mark && e.protocol === protocol && e.standby !== true)
     .reduce((n, e) => n + e.portMax - e.portMin + 1, 0);
   return Math.min(8192, Math.max(1024, Math.floor(total / 128)));
 }
@@ -118,6 +128,8 @@ export function autoMaxIterations(entries: readonly Pool4Entry[], mark: number, 
 export interface Pool4Row {
   mark: number; protocol: Protocol; maxIterations: number | null; maxIterationsMode: 'auto' | 'fixed' | 'infinity';
   address: string; portMin: number; portMax: number;
+  /** Translated and synced into, never allocated from (docs/ha.md). */
+  standby: boolean;
 }
 
 /** `pool4 display` rows; maxIterations is null for "infinity". */
@@ -131,6 +143,7 @@ export function pool4Rows(entries: readonly Pool4Entry[], protocol?: Protocol): 
     address: formatIPv4(e.address),
     portMin: e.portMin,
     portMax: e.portMax,
+    standby: e.standby === true,
   }));
 }
 

@@ -26,7 +26,7 @@ export const DEFAULT_INSTANCE = 'default';
 export interface InstanceRow { name: string; framework: Framework; pool6: string; status: 'Running' | 'Stopped' }
 export interface StatusResult { instance: string; status: 'Running' | 'Stopped'; reason?: string }
 export interface StatRow { name: string; value: number; explain: string }
-export interface Pool4AddArgs { protocol: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark: number; maxIterations?: MaxIterations; force: boolean }
+export interface Pool4AddArgs { protocol: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark: number; maxIterations?: MaxIterations; standby?: boolean; force: boolean }
 export interface Pool4RemoveArgs { protocol?: Protocol; prefix: Prefix4; portMin: number; portMax: number; mark?: number; quick: boolean }
 
 const EXPLAIN: ReadonlyMap<string, string> = new Map(ALL_COUNTER_DEFS.map((c) => [c.name, c.explain]));

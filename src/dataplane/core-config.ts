@@ -16,6 +16,11 @@ export interface Pool4Range {
    * limit ("infinity"). Absent: 4096 per address.
    */
   maxIterations?: number;
+  /**
+   * A standby range (extension, docs/ha.md): a peer's partition this translator backs up. Ours for
+   * translation and session sync, never allocated from for new mappings.
+   */
+  standby?: boolean;
 }
 
 export const enum L4Proto { TCP = 6, UDP = 17, ICMP = 1 }

@@ -16,6 +16,13 @@ import {
  * `nat64 health` fails. UDP flows from many IPv6 sources spread over the three (the IPv4 server
  * names the pool4 address it sees, so each reply says which translator carried it); one daemon is
  * killed, its routes are withdrawn and new flows go to the other two; it comes back and rejoins.
+ *
+ * A backup per partition: the translators synchronise sessions in a full mesh, each has the other
+ * partitions as standby pool4 (translated and synced into, never allocated from), and BIRD's
+ * nat64_pool4_backup announces the partition it backs up with a longer AS path. When t2 dies, the
+ * router sends the replies for t2's partition to t3 (its backup) and the IPv6 side of t2's flows,
+ * rehashed over t1 and t3, finds the synced sessions there: established UDP flows and TCP
+ * connections continue with the same IPv4 transport address as the IPv4 server sees it.
  */
 const P = 'n64ec';
 const N = { r: `${P}-r`, c6: `${P}-c6`, s4: `${P}-s4`, t: [1, 2, 3].map((i) => `${P}-t${i}`) };
@@ -24,6 +31,10 @@ const S4 = '203.0.113.16';
 const MAPPED = `64:ff9b::${S4}`;
 const CLIENTS = Array.from({ length: 16 }, (_, i) => `2001:db8:1::${(0x100 + i).toString(16)}`);
 const RING = 'framesz=5120,blocksz=20480';
+const SYNC_KEY = 'nat64-ecmp-backup-test-key-0123456789';
+/** Partition j is backed up by translator j % 3 + 1 (announced with a longer AS path). */
+const backupOf = (j: number) => j % 3 + 1;
+const PROTOCOLS = ['TCP', 'UDP', 'ICMP'];
 
 function translatorConfig(i: number): object {
   return {
@@ -38,10 +49,16 @@ function translatorConfig(i: number): object {
       ],
     },
     instances: [{
-      instance: 'default', framework: 'netfilter', global: { pool6: '64:ff9b::/96' },
-      // This translator's partition: replies to it can only come back here.
-      pool4: ['TCP', 'UDP', 'ICMP'].map((protocol) => ({ protocol, prefix: `198.51.100.${i}/32` })),
+      instance: 'default', framework: 'netfilter', global: { pool6: '64:ff9b::/96', 'ss-enabled': true, 'ss-flush-asap': true },
+      pool4: [
+        // This translator's partition: while it lives, replies to it come back here only.
+        ...PROTOCOLS.map((protocol) => ({ protocol, prefix: `198.51.100.${i}/32` })),
+        // The others' partitions: their synced sessions translate here, no mapping is made from them.
+        ...[1, 2, 3].filter((j) => j !== i).flatMap((j) => PROTOCOLS.map((protocol) => ({ protocol, prefix: `198.51.100.${j}/32`, standby: true }))),
+      ],
     }],
+    // Full-mesh session sync on the management network.
+    sync: { address: `10.99.0.${i}`, port: 6400, peers: [1, 2, 3].filter((j) => j !== i).map((j) => `10.99.0.${j}`), key: SYNC_KEY },
   };
 }
 
@@ -76,6 +93,54 @@ const FLOWS = [
   'print(json.dumps({"flows": len(socks), "answers": answers}))',
 ].join('\n');
 
+/**
+ * Long-lived flows (16 sources x 2 UDP sockets and 2 TCP connections): a request on each every
+ * 0.2 s until killed; one JSON line per reply {k: "u"|"t", i, t: ms, p: "ipv4:port" the server saw}.
+ */
+const LIVE = [
+  'import json, select, socket, sys, time',
+  'dst, uport, tport, srcs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")',
+  'us, ts = [], []',
+  'for a in srcs:',
+  '    for k in range(2):',
+  '        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind((a, 0)); s.setblocking(False); us.append(s)',
+  '        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t.bind((a, 0)); t.settimeout(5); t.connect((dst, tport)); t.setblocking(False); ts.append(t)',
+  'kind = {s: ("u", i) for i, s in enumerate(us)}; kind.update({t: ("t", i) for i, t in enumerate(ts)})',
+  'bufs = {t: b"" for t in ts}',
+  'def out(k, i, p): sys.stdout.write(json.dumps({"k": k, "i": i, "t": int(time.time() * 1000), "p": p}) + "\\n"); sys.stdout.flush()',
+  'nxt = 0',
+  'while True:',
+  '    if time.time() >= nxt:',
+  '        nxt = time.time() + 0.2',
+  '        for i, s in enumerate(us): s.sendto(b"%d" % i, (dst, uport))',
+  '        for i, t in enumerate(ts):',
+  '            try: t.send(b"%d\\n" % i)',
+  '            except BlockingIOError: pass',
+  '    r, _, _ = select.select(us + ts, [], [], 0.05)',
+  '    for s in r:',
+  '        k, i = kind[s]',
+  '        if k == "u": out(k, i, s.recv(2048).decode().split(" ")[1]); continue',
+  '        d = s.recv(4096)',
+  '        if not d: out("t", i, "closed"); ts.remove(s); continue',
+  '        bufs[s] += d',
+  '        while b"\\n" in bufs[s]:',
+  '            line, bufs[s] = bufs[s].split(b"\\n", 1)',
+  '            out("t", i, line.decode().split(" ")[1])',
+].join('\n');
+
+/** TCP server: answers each line with "<line> <ipv4:port it sees>". */
+const TCP_ECHO_PEER = [
+  'import socket, sys, threading',
+  'l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(64)',
+  'def serve(c, peer):',
+  '    f = c.makefile("rb")',
+  '    for line in f: c.sendall(line.strip() + (" %s:%d\\n" % peer).encode())',
+  'while True:',
+  '    c, peer = l.accept(); threading.Thread(target=serve, args=(c, peer), daemon=True).start()',
+].join('\n');
+
+interface LiveReply { k: 'u' | 't'; i: number; t: number; p: string }
+
 describe('HA active/active: three translators behind ECMP, routes from BIRD 2 over BGP', function () {
   this.timeout(90000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nat64-ecmp-'));
@@ -92,6 +157,9 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
     return Array.from({ length: r.flows }, (_, i) => r.answers[String(i)]);
   };
   const carrier = (peer: string) => Number(/^198\.51\.100\.(\d)/.exec(peer)?.[1] ?? 0);
+  /** Which translators' announcements of partition j the router's BIRD holds. */
+  const birdRoutes = (j: number) => [...ns(N.r, ['birdc', '-s', path.join(dir, 'router.ctl'), 'show', 'route', `198.51.100.${j}/32`])
+    .matchAll(/\[nat64_(\d)/g)].map((m) => Number(m[1])).sort();
 
   before(async () => {
     addNamespaces(ALL);
@@ -120,6 +188,7 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
     ns(N.s4, ['ip', 'addr', 'add', `${S4}/24`, 'dev', 'eth0']);
     ns(N.s4, ['ip', 'route', 'add', 'default', 'via', '203.0.113.254']);
     procs.push(background(N.s4, ['python3', '-c', UDP_ECHO_PEER, S4, '5353']));
+    procs.push(background(N.s4, ['python3', '-c', TCP_ECHO_PEER, S4, '8080']));
 
     N.t.forEach((t, k) => tr.push(new Translator(`t${k + 1}`, t, path.join(dir, `t${k + 1}`), translatorConfig(k + 1))));
     for (const t of tr) t.start();
@@ -131,6 +200,7 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
     for (const i of [1, 2, 3]) {
       const conf = path.join(dir, `t${i}`, 'bird.conf');
       fs.writeFileSync(conf, birdConfig('bird-nat64.conf', [
+        [/route 198\.51\.100\.3\/32 blackhole; {3}# a peer/, `route 198.51.100.${[1, 2, 3].find((j) => backupOf(j) === i)}/32 blackhole; # a peer`],
         [/router id 10\.99\.0\.1;/, `router id 10.99.0.${i};`],
         [/local 10\.99\.0\.1 as/, `local 10.99.0.${i} as`],
         [/route 198\.51\.100\.1\/32 blackhole;/, `route 198.51.100.${i}/32 blackhole;`],
@@ -139,7 +209,7 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
       ]));
       procs.push(background(N.t[i - 1], ['bird', '-f', '-c', conf, '-s', birdSock(i), '-P', path.join(dir, `t${i}`, 'bird.pid')]));
       procs.push(background(N.t[i - 1], ['sh', path.join(REPO, 'config/bird/nat64-health-watch.sh'), '--bin', BIN, '--socket', tr[i - 1].socket,
-        '--birdc-socket', birdSock(i), '--interval', '1', 'nat64_pool6', 'nat64_pool4']));
+        '--birdc-socket', birdSock(i), '--interval', '1', 'nat64_pool6', 'nat64_pool4', 'nat64_pool4_backup']));
     }
   });
 
@@ -156,6 +226,11 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
     const ms = await until('a 3-path route for pool6', () => paths6().length === 3 && [1, 2, 3].every(has4), 40000, 250)
       .catch((e: Error) => { throw new Error(`${e.message}\n${debug()}`); });
     console.log(`      routes announced ${ms} ms after the daemons answered; ${route('64:ff9b::/96', true).replace(/\s+/g, ' ').trim()}`);
+    // Each partition also has its backup's announcement, held by the router as the worse path.
+    await until('a backup path per partition', () => [1, 2, 3].every((j) => birdRoutes(j).length === 2), 20000, 250)
+      .catch((e: Error) => { throw new Error(`${e.message}\n${[1, 2, 3].map((j) => ns(N.r, ['birdc', '-s', path.join(dir, 'router.ctl'), 'show', 'route', `198.51.100.${j}/32`, 'all'])).join('\n')}`); });
+    [1, 2, 3].forEach((j) => assert.deepEqual(birdRoutes(j), [j, backupOf(j)].sort(), `partition ${j}: owner and backup`));
+    [1, 2, 3].forEach((j) => assert.ok(has4(j), `partition ${j} routed to its owner`));
   });
 
   it('flows from many IPv6 sources spread over the three translators, each reply back through its own', () => {
@@ -167,13 +242,56 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
     tr.forEach((t, k) => assert.ok(t.counters()['translated-6to4'] >= per[k], `t${k + 1} translated its flows`));
   });
 
-  it('a translator dies: its routes are withdrawn and new flows go to the other two', async () => {
+  it('a translator dies: its routes are withdrawn, its synced flows continue through the survivors with the same IPv4 transport address, new flows go to the other two', async () => {
+    const live = background(N.c6, ['python3', '-c', LIVE, MAPPED, '5353', '8080', CLIENTS.join(',')]);
+    procs.push(live);
+    const replies = (): LiveReply[] => live.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LiveReply);
+    const key = (r: { k: string; i: number }) => `${r.k}${r.i}`;
+    const firstPeer = new Map<string, string>();
+    await until('every live flow answered', () => {
+      for (const r of replies()) if (!firstPeer.has(key(r))) firstPeer.set(key(r), r.p);
+      return firstPeer.size === 64;
+    }, 20000, 100).catch((e: Error) => { throw new Error(`${e.message}: ${firstPeer.size}/64\n${live.out().slice(-1500)}`); });
+    const onT2 = [...firstPeer].filter(([, p]) => carrier(p) === 2).map(([k]) => k);
+    const tcpOnT2 = onT2.filter((k) => k.startsWith('t'));
+    assert.ok(onT2.some((k) => k.startsWith('u')) && tcpOnT2.length > 0, `t2 carries UDP flows and TCP connections: ${onT2}`);
+    // The survivors hold t2's sessions (session sync, applied into their standby pool4).
+    await until('t2\'s sessions on t1 and t3', () => [0, 2].every((k) => tr[k].counters()['sync-applied'] >= onT2.length), 10000, 200);
+
     const t0 = Date.now();
     tr[1].proc!.kill('SIGKILL');
     const ms = await until('t2 withdrawn', () => paths6().join() === '1,3' && !has4(2), 20000, 100)
       .catch((e: Error) => { throw new Error(`${e.message}\n${debug()}`); });
     console.log(`      t2's routes withdrawn ${Date.now() - t0} ms after its daemon was killed (health watcher every 1 s, fall 2; ${ms} ms polling)`);
     assert.ok(has4(1) && has4(3), 'the others keep their partitions');
+    assert.ok(route('198.51.100.2', false).includes('via 192.0.2.3 '), `t2's partition now goes to its backup t3: ${route('198.51.100.2', false)}`);
+    // Every flow of t2 answers again once its routes are gone (UDP every 0.2 s, TCP by retransmission).
+    const tW = Date.now(), resumed = new Map<string, number>();
+    await until('t2\'s flows resumed', () => {
+      for (const r of replies()) if (r.t > tW && !resumed.has(key(r))) resumed.set(key(r), r.t);
+      return onT2.every((k) => resumed.has(k));
+    }, 20000, 100).catch((e: Error) => { throw new Error(`${e.message}: ${onT2.filter((k) => !resumed.has(k))}\n${debug()}`); });
+    await sleep(600);
+    live.proc.kill('SIGKILL');
+    const all = replies();
+    // Outage of a flow: its last reply before the kill's effect to its first one after the withdrawal.
+    const outage = (k: string) => {
+      const ts = all.filter((r) => key(r) === k && r.t <= resumed.get(k)!).map((r) => r.t);
+      let gap = 0, end = 0;
+      for (let j = 1; j < ts.length; j++) if (ts[j] - ts[j - 1] > gap) { gap = ts[j] - ts[j - 1]; end = ts[j]; }
+      return { gap, after: end - t0 };
+    };
+    const fmt = (ks: string[]) => { const o = ks.map(outage); return `${Math.min(...o.map((x) => x.after))}-${Math.max(...o.map((x) => x.after))} ms after the kill (outage ${Math.min(...o.map((x) => x.gap))}-${Math.max(...o.map((x) => x.gap))} ms)`; };
+    console.log(`      t2's ${onT2.length - tcpOnT2.length} UDP flows answered again ${fmt(onT2.filter((k) => k.startsWith('u')))}, its ${tcpOnT2.length} TCP connections ${fmt(tcpOnT2)}`);
+    // The IPv4 server saw every flow, t2's included, from one IPv4 transport address throughout.
+    for (const [k, p] of firstPeer) {
+      const seen = new Set(all.filter((r) => key(r) === k).map((r) => r.p));
+      assert.deepEqual([...seen], [p], `flow ${k}: one IPv4 transport address (${[...seen]})`);
+    }
+    assert.ok(all.every((r) => r.p !== 'closed'), 'no TCP connection closed');
+    const c3 = tr[2].counters();
+    assert.ok(c3['translated-4to6'] > 0 && tr[2].json<Array<{ origin: string }>>(['session', 'display', '--tcp']).some((x) => x.origin === 'peer'),
+      't3 translates the synced sessions of t2\'s partition');
     const got = flows();
     assert.ok(got.every(Boolean), `every new flow answered: ${JSON.stringify(got)}`);
     const per = [1, 2, 3].map((i) => got.filter((p) => carrier(p!) === i).length);

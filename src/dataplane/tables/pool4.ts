@@ -97,6 +97,12 @@ class Slice {
  */
 export class Pool4 implements BibOccupancy {
   private readonly slices: Slice[];
+  /**
+   * Per protocol slot: standby ranges. Ours for translation (their addresses are in `addresses`,
+   * contains() is true, so session sync applies into them and sessions there translate) but never
+   * allocated from: a peer owns them while it lives, this translator backs it up.
+   */
+  private readonly standby: Pool4Range[][];
   private readonly addresses: Set<number>;
   /**
    * Per protocol slot, per address of its slice (in `addrs` order), 65536 bits: port in use by a
@@ -131,9 +137,13 @@ export class Pool4 implements BibOccupancy {
   constructor(pools: { TCP: Pool4Range[]; UDP: Pool4Range[]; ICMP: Pool4Range[] }, ownIpv4: number[],
     private readonly shard: number, private readonly shards: number, private readonly header: Int32Array) {
     const fallback = ownIpv4.map((address) => ({ address, portMin: DEFAULT_PORT_MIN, portMax: DEFAULT_PORT_MAX, mark: 0 }));
-    const pick = (p: Pool4Range[]) => (p.length > 0 ? p : fallback);
-    this.slices = [pick(pools.TCP), pick(pools.UDP), pick(pools.ICMP)].map((p) => new Slice(p, shard, shards));
-    this.addresses = new Set(this.slices.flatMap((s) => s.addrs));
+    const byProto = [pools.TCP, pools.UDP, pools.ICMP];
+    // Standby ranges (a peer's partition, docs/ha.md) are kept out of the allocating slices: only
+    // the protocol's own ranges are given to new mappings; with none, the port addresses as before.
+    const pick = (p: Pool4Range[]) => { const own = p.filter((r) => r.standby !== true); return own.length > 0 ? own : fallback; };
+    this.slices = byProto.map((p) => new Slice(pick(p), shard, shards));
+    this.standby = byProto.map((p) => p.filter((r) => r.standby === true));
+    this.addresses = new Set([...this.slices.flatMap((s) => s.addrs), ...this.standby.flatMap((p) => p.map((r) => r.address >>> 0))]);
     this.used = this.slices.map((s) => new Int32Array(s.addrs.length * 2048));
     this.full = this.slices.map((s) => new Int32Array(s.addrs.length * 64));
     for (let b = 0; b < 32; b++) for (let x = b; x < 32; x += shards) this.strideMask[b] |= 1 << x;
@@ -246,12 +256,12 @@ export class Pool4 implements BibOccupancy {
   hasAddress(addr: number): boolean { return this.addresses.has(addr >>> 0); }
   allAddresses(): number[] { return [...this.addresses]; }
 
-  /** Is (addr, port) inside the protocol's pool4 (any shard's part)? */
+  /** Is (addr, port) inside the protocol's pool4 (any shard's part), standby ranges included? */
   contains(proto: number, addr: number, port: number): boolean {
     const slot = protoSlot(proto);
     if (slot < 0) return false;
-    for (const r of this.slices[slot].all) {
-      if (r.address >>> 0 === addr >>> 0 && port >= r.portMin && port <= r.portMax) return true;
+    for (const rs of [this.slices[slot].all, this.standby[slot]]) {
+      for (const r of rs) if (r.address >>> 0 === addr >>> 0 && port >= r.portMin && port <= r.portMax) return true;
     }
     return false;
   }

@@ -16,14 +16,17 @@ export default class Pool4DisplayCommand extends ProtocolDisplayCommand {
     const protocol = this.protocol;
     const rows = await this.request(['pool4', 'display'], protocol ? { protocol } : {}) as Pool4Row[];
     // Machine output keeps numbers apart; the table reads like Jool's.
-    const machine: Column<Pool4Row>[] = ['mark', 'protocol', 'maxIterations', 'maxIterationsMode', 'address', 'portMin', 'portMax']
-      .map((key) => ({ key, header: key }));
+    // The standby column (an extension, docs/ha.md) only when some entry is one: Jool's columns otherwise.
+    const standby = rows.some((r) => r.standby);
+    const machine: Column<Pool4Row>[] = ['mark', 'protocol', 'maxIterations', 'maxIterationsMode', 'address', 'portMin', 'portMax',
+      ...(standby ? ['standby'] : [])].map((key) => ({ key, header: key }));
     const human: Column<Pool4Row>[] = [
       { key: 'mark', header: 'Mark' }, { key: 'protocol', header: 'Proto' },
       { key: 'maxIterations', header: 'Max iterations',
         get: (r) => r.maxIterationsMode === 'infinity' ? 'Infinite (fixed)' : `${r.maxIterations} (${r.maxIterationsMode})` },
       { key: 'address', header: 'Address' },
       { key: 'ports', header: 'Ports', get: (r) => `${r.portMin}-${r.portMax}` },
+      ...(standby ? [{ key: 'standby', header: 'Standby', get: (r: Pool4Row) => (r.standby ? 'yes' : 'no') }] : []),
     ];
     this.show(this.mode === 'table' ? human : machine, rows);
   }
