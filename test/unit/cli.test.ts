@@ -90,13 +90,28 @@ describe('cli: against a daemon socket (recorder data plane)', () => {
     assert.equal((await cli('pool4', 'add', '--udp', '203.0.113.1', '61001-62000')).code, 0);
     assert.equal((await cli('pool4', 'add', '203.0.113.1', '80')).code, 0); // --tcp by default
     const j = JSON.parse((await cli('pool4', 'display', '--json')).out);
-    assert.deepEqual(Object.keys(j[0]), ['mark', 'protocol', 'maxIterations', 'maxIterationsMode', 'address', 'portMin', 'portMax']);
+    assert.deepEqual(Object.keys(j[0]), ['mark', 'protocol', 'maxIterations', 'maxIterationsMode', 'address', 'portMin', 'portMax', 'standby']);
     assert.deepEqual(j.map((r: any) => [r.protocol, r.portMin, r.portMax]), [['TCP', 80, 80], ['UDP', 61001, 62000]]);
     const c = (await cli('pool4', 'display', '--csv', '--udp')).out;
     assert.equal(c, 'mark,protocol,maxIterations,maxIterationsMode,address,portMin,portMax\n0,UDP,1024,auto,203.0.113.1,61001,62000\n');
     const t = (await cli('pool4', 'display', '--tcp')).out;
     assert.match(t, /^Mark\s+Proto\s+Max iterations\s+Address\s+Ports\n/);
     assert.match(t, /0\s+TCP\s+1024 \(auto\)\s+203\.0\.113\.1\s+80-80/);
+  });
+
+  it('pool4 add --standby: shown (JSON, CSV and table grow a standby column only then); an overlap with the other kind is refused', async () => {
+    await cli('instance', 'add', '--pool6', '64:ff9b::/96');
+    assert.equal((await cli('pool4', 'add', '--udp', '203.0.113.1', '61001-62000')).code, 0);
+    assert.doesNotMatch((await cli('pool4', 'display')).out, /Standby/, 'Jool\'s columns while no entry is standby');
+    const a = await cli('pool4', 'add', '--udp', '203.0.113.2', '--standby');
+    assert.equal(a.code, 0, a.err);
+    const j = JSON.parse((await cli('pool4', 'display', '--json')).out);
+    assert.deepEqual(j.map((r: any) => [r.address, r.standby]), [['203.0.113.1', false], ['203.0.113.2', true]]);
+    assert.equal((await cli('pool4', 'display', '--csv')).out.split('\n')[0], 'mark,protocol,maxIterations,maxIterationsMode,address,portMin,portMax,standby');
+    assert.match((await cli('pool4', 'display')).out, /Ports\s+Standby\n[\s\S]*203\.0\.113\.1\s+61001-62000\s+no\n[\s\S]*203\.0\.113\.2\s+61001-65535\s+yes/);
+    const bad = await cli('pool4', 'add', '--udp', '203.0.113.2', '62000-62100');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^nat64: pool4 add: UDP 203\.0\.113\.2 62000-62100 overlaps a standby entry \(61001-65535\); remove it first\n$/);
   });
 
   it('bib add/remove, global update/display, stats, file handle', async () => {
