@@ -6,7 +6,7 @@
 #
 # usage: nat64-health-watch.sh [--bin PATH] [--socket PATH] [--birdc-socket PATH]
 #                              [--interval S] [--fall N] [--rise N] PROTOCOL...
-#   e.g. nat64-health-watch.sh nat64_pool6 nat64_pool4
+#   e.g. nat64-health-watch.sh nat64_pool6 nat64_pool4 nat64_pool4_backup
 set -u
 bin=${NAT64_BIN:-nat64}
 socket=${NAT64_SOCKET:-/run/nat64/nat64.sock}
