@@ -101,7 +101,7 @@ describe('nat64 CLI against the real daemon', function () {
       ok(['pool4', 'add', '--icmp', '203.0.113.1', '0-65535', '--max-iterations', '5000']);
       const rows = json(['pool4', 'display']);
       assert.deepEqual(rows.map((r) => Object.keys(r).sort()),
-        rows.map(() => ['address', 'mark', 'maxIterations', 'maxIterationsMode', 'portMax', 'portMin', 'protocol']));
+        rows.map(() => ['address', 'mark', 'maxIterations', 'maxIterationsMode', 'portMax', 'portMin', 'protocol', 'standby']));
       assert.deepEqual(rows.map((r) => [r.protocol, r.address, r.portMin, r.portMax, r.maxIterationsMode]).sort(),
         [['ICMP', '203.0.113.1', 0, 65535, 'fixed'], ['TCP', '203.0.113.1', 61001, 65535, 'auto'], ['UDP', '203.0.113.1', 61001, 65535, 'auto']]);
       assert.deepEqual(json(['pool4', 'display', '--udp']).map((r) => r.protocol), ['UDP']);
