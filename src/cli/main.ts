@@ -45,10 +45,19 @@ export const COMMANDS = [
   TesterPcapCommand, TesterPktgenCommand, TesterSiitperfCommand,
 ];
 
-export function buildCli(colors = false): Cli {
+/**
+ * `argv` (after hoistInstance) narrows the commands registered to those of its first word ("global"
+ * -> global display / update): clipanion matches argv against a state machine of every registered
+ * command on each run, ~50 ms for all of them, paid by every call a script or a test makes. No
+ * command of that word (or none given: --help, a typo): all of them, so help and "did you mean"
+ * stay complete.
+ */
+export function buildCli(colors = false, argv?: readonly string[]): Cli {
   const { version } = require('../../../package.json') as { version: string };
   const cli = new Cli({ binaryLabel: 'nat64 - stateful NAT64 over DPDK', binaryName: 'nat64', binaryVersion: version, enableColors: colors });
-  for (const c of COMMANDS) cli.register(c);
+  const word = argv?.[0];
+  const mine = word === undefined ? [] : COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === word));
+  for (const c of mine.length > 0 ? mine : COMMANDS) cli.register(c);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;
@@ -77,7 +86,8 @@ const isClosedPipe = (e: unknown): boolean => (e as NodeJS.ErrnoException | null
 
 export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
   const ctx = { ...Cli.defaultContext, ...context };
-  const cli = buildCli(wantsColors(ctx.stdout));
+  const args = hoistInstance(argv);
+  const cli = buildCli(wantsColors(ctx.stdout), args);
   // A closed pipe ends the output quietly with status 0, as Unix tools do; Node would otherwise
   // throw the stream's 'error' event as an uncaught exception with its stack trace.
   let pipeClosed = false;
@@ -89,7 +99,7 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
   let code: number;
   try {
     // Parsed here rather than in run(), which prints a usage mistake on stdout: errors go to stderr.
-    const command = cli.process(hoistInstance(argv), ctx);
+    const command = cli.process(args, ctx);
     code = await cli.run(command, ctx);
   } catch (e) {
     ctx.stderr.write(cli.error(e, { colored: false }));

@@ -17,7 +17,7 @@ import type { SubscriberReport } from '../../src/dataplane/manager-api';
 const ATTACKER = '2001:db8::66';
 /** The /64 attacker's prefix: routed by the translator to the second IPv6 node. */
 const ATTACK64 = '2001:db8:0:66::';
-const SECONDS = 5;
+const SECONDS = 3;
 /**
  * The attacker's pace: 20 000 new flows/s, 4x the rate at which it empties the default pool4
  * (3 x 4535 ports and identifiers) in the control run within a second. Unpaced, the Python sender
