@@ -1,4 +1,5 @@
 import { put32 } from '../packet/bytes';
+import { writeIpv6Fixed } from '../packet/ipv6';
 import { ETH_HLEN, ETHERTYPE_IPV6, writeEthernet } from './ethernet';
 import { icmp6Checksum } from './local-checksum';
 
@@ -70,13 +71,8 @@ export function answerNeighborSolicitation(buf: Uint8Array, frame: number, ourMa
   buf[icmp] = ICMP6_NA; buf[icmp + 1] = 0;
   buf[icmp + 4] = NA_FLAG_ROUTER | NA_FLAG_OVERRIDE | (dad ? 0 : NA_FLAG_SOLICITED);
   buf[icmp + 5] = 0; buf[icmp + 6] = 0; buf[icmp + 7] = 0;
-  const opt = icmp + NS_LEN;
-  buf[opt] = OPT_TLLA; buf[opt + 1] = 1;
-  for (let i = 0; i < 6; i++) buf[opt + 2 + i] = ourMac[i];
   buf[icmp + 2] = 0; buf[icmp + 3] = 0;
-  const c = icmp6Checksum(buf, ip6, naLen);
-  buf[icmp + 2] = c >>> 8; buf[icmp + 3] = c & 0xff;
-  return ETH_HLEN + IP6_HLEN + naLen;
+  return ndFinish(buf, ip6, OPT_TLLA, ourMac);
 }
 
 /** Offset of the target link-layer address to learn from an NA, or -1. */
@@ -98,24 +94,12 @@ export function buildNeighborSolicitation(buf: Uint8Array, frame: number, ourMac
   const mcast = MCAST_SCRATCH;
   mcast[0] = 0x33; mcast[1] = 0x33; mcast[2] = 0xff; mcast[3] = (t3 >>> 16) & 0xff; mcast[4] = (t3 >>> 8) & 0xff; mcast[5] = t3 & 0xff;
   writeEthernet(buf, frame, mcast, 0, ourMac, ETHERTYPE_IPV6);
-  const ip6 = frame + ETH_HLEN;
-  const len = NS_LEN + 8;
-  buf[ip6] = 0x60; buf[ip6 + 1] = 0; buf[ip6 + 2] = 0; buf[ip6 + 3] = 0;
-  buf[ip6 + 4] = 0; buf[ip6 + 5] = len; buf[ip6 + 6] = 58; buf[ip6 + 7] = 255;
-  for (let i = 0; i < 16; i++) buf[ip6 + 8 + i] = srcBuf[srcOff + i];
-  buf.fill(0, ip6 + 24, ip6 + 40);
-  buf[ip6 + 24] = 0xff; buf[ip6 + 25] = 0x02; buf[ip6 + 35] = 1; buf[ip6 + 36] = 0xff;
+  const ip6 = frame + ETH_HLEN, icmp = ip6 + IP6_HLEN;
+  ndSkeleton(buf, ip6, srcBuf, srcOff, ICMP6_NS, 0);
+  buf[ip6 + 35] = 1; buf[ip6 + 36] = 0xff; // ff02::1:ffXX:XXXX
   buf[ip6 + 37] = (t3 >>> 16) & 0xff; buf[ip6 + 38] = (t3 >>> 8) & 0xff; buf[ip6 + 39] = t3 & 0xff;
-  const icmp = ip6 + IP6_HLEN;
-  buf[icmp] = ICMP6_NS; buf[icmp + 1] = 0; buf[icmp + 2] = 0; buf[icmp + 3] = 0;
-  buf[icmp + 4] = 0; buf[icmp + 5] = 0; buf[icmp + 6] = 0; buf[icmp + 7] = 0;
   put32(buf, icmp + 8, t0); put32(buf, icmp + 12, t1); put32(buf, icmp + 16, t2); put32(buf, icmp + 20, t3);
-  const opt = icmp + NS_LEN;
-  buf[opt] = OPT_SLLA; buf[opt + 1] = 1;
-  for (let i = 0; i < 6; i++) buf[opt + 2 + i] = ourMac[i];
-  const c = icmp6Checksum(buf, ip6, len);
-  buf[icmp + 2] = c >>> 8; buf[icmp + 3] = c & 0xff;
-  return ETH_HLEN + IP6_HLEN + len;
+  return ndFinish(buf, ip6, OPT_SLLA, ourMac);
 }
 
 /**
@@ -128,19 +112,35 @@ export function buildUnsolicitedAdvertisement(buf: Uint8Array, frame: number, ou
   const allNodes = MCAST_SCRATCH;
   allNodes[0] = 0x33; allNodes[1] = 0x33; allNodes[2] = 0; allNodes[3] = 0; allNodes[4] = 0; allNodes[5] = 1;
   writeEthernet(buf, frame, allNodes, 0, ourMac, ETHERTYPE_IPV6);
-  const ip6 = frame + ETH_HLEN;
-  const len = NS_LEN + 8;
-  buf[ip6] = 0x60; buf[ip6 + 1] = 0; buf[ip6 + 2] = 0; buf[ip6 + 3] = 0;
-  buf[ip6 + 4] = 0; buf[ip6 + 5] = len; buf[ip6 + 6] = 58; buf[ip6 + 7] = 255;
-  for (let i = 0; i < 16; i++) buf[ip6 + 8 + i] = tBuf[tOff + i];   // source: the address itself
-  buf.fill(0, ip6 + 24, ip6 + 40);
-  buf[ip6 + 24] = 0xff; buf[ip6 + 25] = 0x02; buf[ip6 + 39] = 1;     // ff02::1
-  const icmp = ip6 + IP6_HLEN;
-  buf[icmp] = ICMP6_NA; buf[icmp + 1] = 0; buf[icmp + 2] = 0; buf[icmp + 3] = 0;
-  buf[icmp + 4] = NA_FLAG_ROUTER | NA_FLAG_OVERRIDE; buf[icmp + 5] = 0; buf[icmp + 6] = 0; buf[icmp + 7] = 0;
+  const ip6 = frame + ETH_HLEN, icmp = ip6 + IP6_HLEN;
+  ndSkeleton(buf, ip6, tBuf, tOff, ICMP6_NA, NA_FLAG_ROUTER | NA_FLAG_OVERRIDE); // source: the address itself
+  buf[ip6 + 39] = 1;                                                              // ff02::1
   for (let i = 0; i < 16; i++) buf[icmp + 8 + i] = tBuf[tOff + i];
-  const opt = icmp + NS_LEN;
-  buf[opt] = OPT_TLLA; buf[opt + 1] = 1;
+  return ndFinish(buf, ip6, OPT_TLLA, ourMac);
+}
+
+/**
+ * The parts our own NS and unsolicited NA share: the IPv6 header (ICMPv6, hop limit 255 as RFC 4861
+ * requires, from src, to ff02:: whose last bytes the caller writes) and the ICMPv6 header with
+ * `flags` in the first reserved byte. The target (icmp + 8) and the option are the caller's.
+ */
+function ndSkeleton(buf: Uint8Array, ip6: number, srcBuf: Uint8Array, srcOff: number, type: number, flags: number): void {
+  writeIpv6Fixed(buf, ip6, 0, NS_LEN + 8, 58, 255);
+  for (let i = 0; i < 16; i++) buf[ip6 + 8 + i] = srcBuf[srcOff + i];
+  buf.fill(0, ip6 + 24, ip6 + 40);
+  buf[ip6 + 24] = 0xff; buf[ip6 + 25] = 0x02;
+  const icmp = ip6 + IP6_HLEN;
+  buf[icmp] = type; buf[icmp + 1] = 0; buf[icmp + 2] = 0; buf[icmp + 3] = 0;
+  buf[icmp + 4] = flags; buf[icmp + 5] = 0; buf[icmp + 6] = 0; buf[icmp + 7] = 0;
+}
+
+/**
+ * Our link-layer address option (`optType`: source or target) after the 24-byte NS/NA body, and the
+ * checksum (its field zero); the frame length. Every NS/NA we send is 32 bytes of ICMPv6.
+ */
+function ndFinish(buf: Uint8Array, ip6: number, optType: number, ourMac: Uint8Array): number {
+  const icmp = ip6 + IP6_HLEN, opt = icmp + NS_LEN, len = NS_LEN + 8;
+  buf[opt] = optType; buf[opt + 1] = 1;
   for (let i = 0; i < 6; i++) buf[opt + 2 + i] = ourMac[i];
   const c = icmp6Checksum(buf, ip6, len);
   buf[icmp + 2] = c >>> 8; buf[icmp + 3] = c & 0xff;
