@@ -4,13 +4,7 @@
  * session is created or removed, and only while the global is on: no allocation, no text, no
  * exception on the fast path; a full ring drops the record and counts it ('log-dropped'). The main
  * thread (single consumer) drains every ring about every 100 ms and turns the records into the
- * lines documented in docs/logging.md.
- *
- * Layout (Int32Array over one SharedArrayBuffer):
- *   [0]           head: records written (free-running), stored by the producer after the record
- *   [1]           dropped: records lost because the ring was full (producer only)
- *   [16]          tail: records consumed (free-running), stored by the consumer; own cache line
- *   [32 + i*STRIDE ...] record slot i % CAPACITY
+ * lines documented in docs/logging.md. The ring is spsc-ring.ts's; this file is its records.
  */
 import {
   BF_STATIC, B_FLAGS, B_PORTS, B_V4, B_V6, H_POOL6, H_POOL6_LEN,
@@ -19,6 +13,7 @@ import { embed } from './rfc6052';
 import { formatIpv4 } from './packet/addr-text';
 import { formatIpv6 } from './tables/read';
 import { COUNTERS } from './counters';
+import { createRingBuffer, RingReader, RingWriter } from './spsc-ring';
 
 export const enum MappingEvent { BIB_CREATE = 1, BIB_REMOVE = 2, SESSION_CREATE = 3, SESSION_REMOVE = 4, PACKET = 5, SUBSCRIBER_LIMIT = 6 }
 export const EVENT_NAMES = ['', 'bib-create', 'bib-remove', 'session-create', 'session-remove', 'packet', 'subscriber-limit'];
@@ -29,7 +24,6 @@ const SUB_REASONS = ['', 'port-limit', 'rate-limit'];
 const R_DBG_PORT = 1, R_DBG_LEN = 2, R_DBG_ACTION = 3, R_DBG_STEPS = 4, DBG_STEPS = 4;
 const ACTIONS = ['drop', 'tx', 'handoff', 'hold'];
 
-const HEAD = 0, DROPPED = 1, TAIL = 16, SLOTS = 32;
 /** kind | proto << 8 | static << 16 */
 const R_KIND = 0;
 const R_V6 = 1;
@@ -52,37 +46,37 @@ export const LOG_DROPPED = {
 } as const;
 
 export function createEventBuffer(capacity = EVENT_CAPACITY): SharedArrayBuffer {
-  return new SharedArrayBuffer((SLOTS + capacity * EVENT_STRIDE) * Int32Array.BYTES_PER_ELEMENT);
+  return createRingBuffer(capacity, EVENT_STRIDE);
 }
 
 /** The shard's side: append records. */
 export class EventRing {
+  private readonly ring: RingWriter;
   private readonly w: Int32Array;
-  private readonly capacity: number;
 
   constructor(buffer: SharedArrayBuffer) {
-    this.w = new Int32Array(buffer);
-    this.capacity = (this.w.length - SLOTS) / EVENT_STRIDE;
+    this.ring = new RingWriter(buffer, EVENT_STRIDE);
+    this.w = this.ring.w;
   }
 
   /** A BIB entry (record at `p` of the BIB's Int32Array) was created or is being removed. */
   bib(kind: MappingEvent, bib: Int32Array, p: number): void {
-    const s = this.slot();
+    const s = this.ring.slot();
     if (s < 0) return;
     this.writeBib(s, kind, bib, p);
     this.w[s + R_REMOTE4] = 0;
     this.w[s + R_RPORT] = 0;
-    this.commit(s);
+    this.ring.commit();
   }
 
   /** A session of BIB entry at `p` with the IPv4 remote (r4, rport) was created or removed. */
   session(kind: MappingEvent, bib: Int32Array, p: number, r4: number, rport: number): void {
-    const s = this.slot();
+    const s = this.ring.slot();
     if (s < 0) return;
     this.writeBib(s, kind, bib, p);
     this.w[s + R_REMOTE4] = r4 | 0;
     this.w[s + R_RPORT] = rport;
-    this.commit(s);
+    this.ring.commit();
   }
 
   /**
@@ -90,7 +84,7 @@ export class EventRing {
    * 4; -1 ends the list). Only called on the shard's separate debug path.
    */
   packet(port: number, len: number, action: number, s0: number, s1: number, s2: number, s3: number): void {
-    const s = this.slot();
+    const s = this.ring.slot();
     if (s < 0) return;
     const w = this.w;
     w[s + R_KIND] = MappingEvent.PACKET;
@@ -99,7 +93,7 @@ export class EventRing {
     const now = Date.now();
     w[s + R_TIME_HI] = Math.floor(now / 4294967296);
     w[s + R_TIME_LO] = now | 0;
-    this.commit(s);
+    this.ring.commit();
   }
 
   /**
@@ -108,7 +102,7 @@ export class EventRing {
    * logging globals say: RFC 6888 REQ-4's limit is an event the operator must be able to see.
    */
   subscriber(reason: number, proto: number, key: Int32Array, k: number, len: number, held: number, limit: number, now: number): void {
-    const s = this.slot();
+    const s = this.ring.slot();
     if (s < 0) return;
     const w = this.w;
     w[s + R_KIND] = MappingEvent.SUBSCRIBER_LIMIT | ((proto & 0xff) << 8);
@@ -116,16 +110,9 @@ export class EventRing {
     w[s + R_SUB_LEN] = len; w[s + R_SUB_HELD] = held; w[s + R_SUB_LIMIT] = limit; w[s + R_SUB_REASON] = reason;
     w[s + R_TIME_HI] = Math.floor(now / 4294967296);
     w[s + R_TIME_LO] = now | 0;
-    this.commit(s);
+    this.ring.commit();
   }
 
-  /** Offset of the next free record, or -1 (counted) when the consumer is a whole ring behind. */
-  private slot(): number {
-    const w = this.w;
-    const head = w[HEAD];
-    if (((head - Atomics.load(w, TAIL)) | 0) >= this.capacity) { w[DROPPED]++; return -1; }
-    return SLOTS + ((head >>> 0) % this.capacity) * EVENT_STRIDE;
-  }
 
   private writeBib(s: number, kind: MappingEvent, bib: Int32Array, p: number): void {
     const w = this.w;
@@ -142,9 +129,6 @@ export class EventRing {
     w[s + R_TIME_LO] = now | 0;
   }
 
-  private commit(_s: number): void {
-    Atomics.store(this.w, HEAD, (this.w[HEAD] + 1) | 0); // publishes the record to the consumer
-  }
 }
 
 /** One decoded record (main thread). */
@@ -169,31 +153,21 @@ const PROTO: Record<number, string> = { 6: 'TCP', 17: 'UDP', 1: 'ICMP' };
 
 /** The main thread's side: take every record written since the last drain. */
 export class EventReader {
+  private readonly ring: RingReader;
   private readonly w: Int32Array;
-  private readonly capacity: number;
   private readonly a6 = new Uint8Array(16);
   private readonly r6 = new Uint8Array(16);
   private readonly pool6 = new Uint8Array(16);
 
   constructor(buffer: SharedArrayBuffer, private readonly shard: number, private readonly tableHeader?: SharedArrayBuffer) {
-    this.w = new Int32Array(buffer);
-    this.capacity = (this.w.length - SLOTS) / EVENT_STRIDE;
+    this.ring = new RingReader(buffer, EVENT_STRIDE);
+    this.w = this.ring.w;
   }
 
-  get dropped(): number { return this.w[DROPPED] >>> 0; }
+  get dropped(): number { return this.ring.dropped; }
 
-  drain(out: (r: MappingRecord) => void, max = this.capacity): number {
-    const w = this.w;
-    const head = Atomics.load(w, HEAD);
-    let tail = w[TAIL];
-    let n = 0;
-    while (tail !== head && n < max) {
-      out(this.decode(SLOTS + ((tail >>> 0) % this.capacity) * EVENT_STRIDE));
-      tail = (tail + 1) | 0;
-      n++;
-    }
-    Atomics.store(w, TAIL, tail); // the slots are free for the producer again
-    return n;
+  drain(out: (r: MappingRecord) => void, max = this.ring.capacity): number {
+    return this.ring.drain((_w, off) => out(this.decode(off)), max);
   }
 
   private decode(s: number): MappingRecord {
