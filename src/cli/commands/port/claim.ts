@@ -1,13 +1,12 @@
-import { Command, Option } from 'clipanion';
-import type { VirtualRow } from '../../../dataplane/manager-api';
-import { ControlCommand } from '../../base';
-import { json } from '../../format';
+import { Command } from 'clipanion';
+import { VirtualAddressCommand } from './virtual';
 
 /**
  * `nat64 port claim`: this node now holds virtual addresses (docs/ha.md). Keepalived's notify hook
  * runs it on MASTER; the daemon answers ARP/ND for them and announces them at once.
  */
-export default class PortClaimCommand extends ControlCommand {
+export default class PortClaimCommand extends VirtualAddressCommand {
+  protected readonly verb = 'claim';
   static override paths = [['port', 'claim']];
   static override usage = Command.Usage({
     category: 'port',
@@ -25,13 +24,4 @@ export default class PortClaimCommand extends ControlCommand {
       ['One address', 'nat64 port claim 2001:db8::1'],
     ],
   });
-
-  port = Option.String('--port', { description: 'Only the virtual addresses of this port' });
-  json = Option.Boolean('--json', false, { description: 'Print [{"port","address","claimed"}]' });
-  addresses = Option.Rest({ name: 'address' });
-
-  protected async run(): Promise<void> {
-    const rows = await this.request(['port', 'claim'], { ...(this.port ? { name: this.port } : {}), addresses: this.addresses }) as VirtualRow[];
-    this.print(this.json ? json(rows) : rows.map((r) => `${r.port} ${r.address} ${r.claimed ? 'claimed' : 'released'}\n`).join(''));
-  }
 }
