@@ -1,38 +1,18 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { main } from '../../src/cli/main';
-import { ControlServer } from '../../src/control/server';
-import { ControlState } from '../../src/control/state';
-import { RecorderDataplane } from './control-recorder';
+import { RecorderDaemon, runCli } from './helpers/cli-rig';
 
 /** The CLI of the HA surface (docs/ha.md): port claim/release, health, demo --ha's usage checks. */
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void) { this.text += chunk.toString(); cb(); }
-}
 
-async function run(argv: string[]) {
-  const stdout = new Sink(), stderr = new Sink();
-  const code = await main(argv, { stdin: new PassThrough() as never, stdout: stdout as never, stderr: stderr as never });
-  process.exitCode = 0;
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = runCli;
 
 describe('cli: HA commands against a daemon socket (recorder data plane)', () => {
-  let dir: string, sock: string, server: ControlServer, dp: RecorderDataplane;
-  const cli = (...argv: string[]) => run([...argv, '--socket', sock]);
+  let d: RecorderDaemon;
+  const cli = (...argv: string[]) => d.cli(...argv);
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nat64-cli-ha-'));
-    sock = join(dir, 'nat64.sock');
-    dp = new RecorderDataplane();
-    server = new ControlServer(new ControlState(dp), { path: sock });
-    await server.listen();
-  });
-  afterEach(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(async () => { d = await RecorderDaemon.start('nat64-cli-ha-'); });
+  afterEach(async () => { await d.stop(); });
 
   it('port claim / release print each address and its state; port display shows the Virtual column', async () => {
     const c = await cli('port', 'claim');

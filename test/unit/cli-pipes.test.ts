@@ -3,34 +3,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { COMMANDS, main, wantsColors } from '../../src/cli/main';
-import { ControlServer } from '../../src/control/server';
-import { ControlState } from '../../src/control/state';
-import { RecorderDataplane } from './control-recorder';
+import { Writable } from 'node:stream';
+import { COMMANDS, wantsColors } from '../../src/cli/main';
+import { RecorderDaemon, runCli as run, Sink } from './helpers/cli-rig';
 
 const BIN = resolve(__dirname, '../../../bin/nat64');
 const ESC = /\x1b\[/;
-
-class Sink extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) { super(); }
-  override _write(chunk: Buffer, _enc: string, cb: () => void) { this.text += chunk.toString(); cb(); }
-}
 
 /** A pipe whose reader has gone: every write fails as a real one does. */
 class ClosedPipe extends Writable {
   override _write(_chunk: Buffer, _enc: string, cb: (e: Error) => void) {
     cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' }));
   }
-}
-
-async function run(argv: string[], stdout: Writable = new Sink()) {
-  const stderr = new Sink();
-  const code = await main(argv, { stdin: new PassThrough() as never, stdout: stdout as never, stderr: stderr as never });
-  await new Promise((r) => setImmediate(r)); // a stream's 'error' event comes on the next tick
-  process.exitCode = 0;
-  return { code, out: stdout instanceof Sink ? stdout.text : '', err: stderr.text };
 }
 
 /** `bin/nat64 ARGS | head -1` in a shell; resolves with head's output and nat64's status and stderr. */
@@ -97,21 +81,18 @@ describe('cli: pipes and terminals (issue 14)', function () {
   });
 
   describe('the real binary in a shell pipe', () => {
-    let dir: string, sock: string, server: ControlServer, dp: RecorderDataplane;
+    let d: RecorderDaemon;
+    let sock = '';
+    // Enough rows that the output outgrows the pipe buffer (64 KiB) after head has gone.
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'nat64-pipe-'));
-      sock = join(dir, 'nat64.sock');
-      dp = new RecorderDataplane();
-      // Enough rows that the output outgrows the pipe buffer (64 KiB) after head has gone.
-      dp.sessionRows = Array.from({ length: 4096 }, (_, k) => ({
+      d = await RecorderDaemon.start('nat64-pipe-', (dp) => { dp.sessionRows = Array.from({ length: 4096 }, (_, k) => ({
         protocol: 'UDP' as const, ipv6Local: `2001:db8::${(k >> 8) + 2}`, ipv6LocalPort: 10000 + (k & 255),
         ipv6Remote: '64:ff9b::c612:10', ipv6RemotePort: 5353, ipv4Local: '198.19.0.1', ipv4LocalPort: 1024 + k,
         ipv4Remote: '198.18.0.16', ipv4RemotePort: 5353, state: 'V4 INIT', expiresInMs: 300000, shard: 0,
-      }));
-      server = new ControlServer(new ControlState(dp), { path: sock });
-      await server.listen();
+      })); });
+      sock = d.sock;
     });
-    after(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+    after(async () => { await d.stop(); });
 
     it('`nat64 session display | head -1` prints one line, exit 0, no stack trace', async () => {
       const state = await pipedToHead(['instance', 'add', '--pool6', '64:ff9b::/96', '--socket', sock]);

@@ -1,25 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { hoistInstance, main } from '../../src/cli/main';
+import { hoistInstance } from '../../src/cli/main';
 import { csv, table } from '../../src/cli/format';
-import { ControlServer } from '../../src/control/server';
-import { ControlState } from '../../src/control/state';
-import { RecorderDataplane } from './control-recorder';
+import { RecorderDaemon, runCli } from './helpers/cli-rig';
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void) { this.text += chunk.toString(); cb(); }
-}
 
-async function run(argv: string[]) {
-  const stdout = new Sink(), stderr = new Sink();
-  const code = await main(argv, { stdin: new PassThrough() as never, stdout: stdout as never, stderr: stderr as never });
-  process.exitCode = 0; // main sets it for the real binary; the test runner must not inherit it
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = runCli;
 
 describe('cli: parsing and usage errors (no daemon needed)', () => {
   it('unknown commands and missing arguments exit non-zero with a usage message, no stack', async () => {
@@ -63,17 +51,11 @@ describe('cli: format', () => {
 });
 
 describe('cli: against a daemon socket (recorder data plane)', () => {
-  let dir: string, sock: string, server: ControlServer, dp: RecorderDataplane;
-  const cli = (...argv: string[]) => run([...argv, '--socket', sock]);
+  let d: RecorderDaemon;
+  const cli = (...argv: string[]) => d.cli(...argv);
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'nat64-cli-'));
-    sock = join(dir, 'nat64.sock');
-    dp = new RecorderDataplane();
-    server = new ControlServer(new ControlState(dp), { path: sock });
-    await server.listen();
-  });
-  afterEach(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(async () => { d = await RecorderDaemon.start('nat64-cli-'); });
+  afterEach(async () => { await d.stop(); });
 
   it('instance add / status / display, and E_PORTS_IN_USE for a second one', async () => {
     assert.equal((await cli('instance', 'add', '--pool6', '64:ff9b::/96')).code, 0);
@@ -118,33 +100,33 @@ describe('cli: against a daemon socket (recorder data plane)', () => {
     await cli('-i', 'default', 'instance', 'add', '--pool6', '64:ff9b::/96');
     await cli('pool4', 'add', '--tcp', '203.0.113.1', '80');
     assert.equal((await cli('bib', 'add', '2001:db8::8#80', '203.0.113.1#80')).code, 0);
-    assert.equal(dp.last!.bib.length, 1);
+    assert.equal(d.dp.last!.bib.length, 1);
     const bad = await cli('bib', 'add', '--udp', '2001:db8::8#80', '203.0.113.1#80');
     assert.equal(bad.code, 1);
     assert.match(bad.err, /not in UDP pool4/);
     assert.equal((await cli('bib', 'remove', '203.0.113.1#80')).code, 0);
-    assert.equal(dp.last!.bib.length, 0);
+    assert.equal(d.dp.last!.bib.length, 0);
 
     assert.equal((await cli('global', 'update', 'udp-timeout', '10:00')).code, 0);
     assert.equal(JSON.parse((await cli('global', 'display', '--json')).out)['udp-timeout'], '0:10:00');
     // RFC 7915 §4.4/§5.4: the icmp-admin-prohibited switch, off by default, reaches the shards.
     assert.equal(JSON.parse((await cli('global', 'display', '--json')).out)['icmp-admin-prohibited'], false);
     assert.equal((await cli('global', 'update', 'icmp-admin-prohibited', 'true')).code, 0);
-    assert.equal(dp.last!.globals.icmpAdminProhibited, true);
+    assert.equal(d.dp.last!.globals.icmpAdminProhibited, true);
     assert.match((await cli('global', 'display')).out, /icmp-admin-prohibited\s+true/);
     const small = await cli('global', 'update', 'tcp-trans-timeout', '1:00');
     assert.equal(small.code, 1);
     assert.match(small.err, /RFC 6146/);
 
-    dp.totals = { 'translated-6to4': 3 };
+    d.dp.totals = { 'translated-6to4': 3 };
     const stats = JSON.parse((await cli('stats', 'display', '--json')).out);
     assert.deepEqual(stats, [{ name: 'translated-6to4', value: 3, explain: 'IPv6 packet translated to IPv4.' }]);
 
-    const file = join(dir, 'i.json');
+    const file = join(d.dir, 'i.json');
     writeFileSync(file, JSON.stringify({ instance: 'default', framework: 'netfilter', global: { pool6: '64:ff9b::/96', tos: 9 } }));
     assert.equal((await cli('file', 'handle', file)).code, 0);
-    assert.equal(dp.last!.globals.tos, 9);
-    assert.equal(dp.last!.pool4.TCP.length, 0, 'the file replaced the whole configuration');
+    assert.equal(d.dp.last!.globals.tos, 9);
+    assert.equal(d.dp.last!.pool4.TCP.length, 0, 'the file replaced the whole configuration');
     writeFileSync(file, '{ nope');
     const syntax = await cli('file', 'handle', file);
     assert.equal(syntax.code, 1);
