@@ -64,13 +64,16 @@ export function buildRegistry(dp: DataplaneApi, extra?: { defs: ReadonlyArray<{ 
   new Gauge({ name: 'nat64_bib_entries', help: 'BIB entries (static and dynamic) per shard and protocol.', labelNames: ['shard', 'protocol'], registers: [registry], collect: tables('bib') });
   new Gauge({ name: 'nat64_sessions', help: 'Sessions per shard and protocol.', labelNames: ['shard', 'protocol'], registers: [registry], collect: tables('sessions') });
   // RFC 6888 REQ-4: who is near its limit. Bounded cardinality: the TOP_SUBSCRIBERS most used only.
+  // One read of the subscriber tables per scrape (a scan of every shard's table): the ports gauge
+  // takes it, the limits gauge after it uses the same report.
+  let subscribers: ReturnType<NonNullable<DataplaneApi['subscribers']>> | undefined;
   new Gauge({
     name: 'nat64_subscriber_ports', labelNames: ['subscriber', 'protocol'], registers: [registry],
     help: `Pool4 ports (ICMP identifiers) held per protocol by the ${TOP_SUBSCRIBERS} subscribers closest to their limits (empty while no per-subscriber limit is on).`,
     collect() {
       this.reset();
-      const r = dp.subscribers?.(TOP_SUBSCRIBERS);
-      for (const u of r?.subscribers ?? []) {
+      subscribers = dp.subscribers?.(TOP_SUBSCRIBERS);
+      for (const u of subscribers?.subscribers ?? []) {
         this.set({ subscriber: u.subscriber, protocol: 'TCP' }, u.tcp);
         this.set({ subscriber: u.subscriber, protocol: 'UDP' }, u.udp);
         this.set({ subscriber: u.subscriber, protocol: 'ICMP' }, u.icmp);
@@ -82,7 +85,8 @@ export function buildRegistry(dp: DataplaneApi, extra?: { defs: ReadonlyArray<{ 
     help: 'subscriber-port-limit as enforced, per protocol (0: none).',
     collect() {
       this.reset();
-      const l = dp.subscribers?.(0).limits;
+      const l = (subscribers ?? dp.subscribers?.(0))?.limits;
+      subscribers = undefined;
       if (!l) return;
       this.set({ protocol: 'TCP' }, l.tcp); this.set({ protocol: 'UDP' }, l.udp); this.set({ protocol: 'ICMP' }, l.icmp);
     },

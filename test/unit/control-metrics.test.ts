@@ -47,7 +47,7 @@ describe('control: Prometheus metrics', () => {
       },
     } as unknown as DataplaneApi;
     const text = await buildRegistry(dp).metrics();
-    assert.ok(asked.includes(TOP_SUBSCRIBERS));
+    assert.deepEqual(asked, [TOP_SUBSCRIBERS], "one read of the subscriber tables per scrape");
     assert.match(text, /^nat64_subscriber_ports\{subscriber="2001:db8::1\/128",protocol="TCP"\} 100$/m);
     assert.equal(text.split('\n').filter((l) => l.startsWith('nat64_subscriber_ports{') && l.includes('protocol="TCP"')).length, TOP_SUBSCRIBERS);
     assert.match(text, /^nat64_subscriber_port_limit\{protocol="UDP"\} 1134$/m);
