@@ -18,6 +18,7 @@ import {
   SU_ANSWERED, SU_COUNT, SU_KEY, SU_LOGGED, SU_NEXT, SU_SEQ, SU_STAMP, SU_STRIDE, SU_TOKENS, subscriberCapacity,
 } from './layout';
 import { finish, mix, word } from './hash';
+import { protoSlot } from './pool4';
 import type { ShardTableBuffers } from './shard-tables';
 import type { EventRing } from '../events';
 import { C } from '../counters';
@@ -40,10 +41,6 @@ export const SUB_ERROR_INTERVAL_MS = 100;
 /** One limit log line per subscriber and shard at most this often (RFC 6888-style event, events.ts). */
 export const SUB_LOG_INTERVAL_S = 60;
 
-/** Protocol number -> counter slot (TCP 0, UDP 1, ICMP 2), as pool4. */
-function slotOf(proto: number): number {
-  return proto === 6 ? 0 : proto === 17 ? 1 : proto === 1 ? 2 : -1;
-}
 
 /** Mask word k (0..3) of an address to a prefix of `len` bits. */
 export function maskWord(w: number, k: number, len: number): number {
@@ -75,9 +72,6 @@ export class Subscribers {
   counters: Float64Array | null = null;
   /** Set by check() on a refusal: may it be answered (false: this subscriber was answered < SUB_ERROR_INTERVAL_MS ago)? */
   answer = true;
-  /** Set by check(): the subscriber's count and limit for the refused protocol (log, tests). */
-  lastCount = 0;
-  lastLimit = 0;
   /** Time of the last check(): a record add() creates right after starts its bucket then. */
   private now = 0;
   // Masked key of the last check()/add(): no allocation per packet.
@@ -136,7 +130,7 @@ export class Subscribers {
    * SUB_OK consumes a token of the rate bucket when one is configured.
    */
   check(proto: number, a6: Uint8Array, o6: number, now: number): number {
-    const slot = slotOf(proto);
+    const slot = protoSlot(proto);
     if (this.len === 0 || slot < 0) return SUB_OK;
     this.now = now;
     this.key6(a6, o6);
@@ -144,8 +138,6 @@ export class Subscribers {
     if (i === NIL) return SUB_OK; // holds nothing yet: below any limit, full token bucket
     const r = this.rec, p = i * SU_STRIDE, limit = this.limits[slot];
     if (limit > 0 && r[p + SU_COUNT + slot] >= limit) {
-      this.lastCount = r[p + SU_COUNT + slot];
-      this.lastLimit = limit;
       this.logLimit(p, proto, SUB_PORT_LIMIT, limit, now);
       this.pace(p, now);
       return SUB_PORT_LIMIT;
@@ -158,8 +150,6 @@ export class Subscribers {
       r[p + SU_STAMP] = t;
       if (tokens < 1000) {
         r[p + SU_TOKENS] = tokens;
-        this.lastCount = r[p + SU_COUNT + slot];
-        this.lastLimit = this.rate;
         this.logLimit(p, proto, SUB_RATE_LIMIT, this.rate, now);
         this.pace(p, now);
         return SUB_RATE_LIMIT;
@@ -174,7 +164,7 @@ export class Subscribers {
    * subscriber record starts with a full bucket less the token this entry took.
    */
   add(proto: number, bibRec: Int32Array, p: number, delta: number): void {
-    const slot = slotOf(proto);
+    const slot = protoSlot(proto);
     if (slot < 0 || this.len === 0) return;
     const len = this.len;
     this.k0 = maskWord(bibRec[p + B_V6], 0, len);
@@ -199,14 +189,14 @@ export class Subscribers {
 
   /** Entries subscriber of (a6, o6) holds for `proto` in this shard (tests, diagnostics). */
   held(proto: number, a6: Uint8Array, o6: number): number {
-    const slot = slotOf(proto);
+    const slot = protoSlot(proto);
     if (this.len === 0 || slot < 0) return 0;
     this.key6(a6, o6);
     const i = this.find();
     return i === NIL ? 0 : this.rec[i * SU_STRIDE + SU_COUNT + slot];
   }
 
-  limit(proto: number): number { const s = slotOf(proto); return s < 0 ? 0 : this.limits[s]; }
+  limit(proto: number): number { const s = protoSlot(proto); return s < 0 ? 0 : this.limits[s]; }
 
   private key6(a6: Uint8Array, o6: number): void {
     const len = this.len;
@@ -285,6 +275,6 @@ export class Subscribers {
     const r = this.rec, sec = (now / 1000) | 0;
     if (r[p + SU_LOGGED] !== 0 && ((sec - r[p + SU_LOGGED]) | 0) < SUB_LOG_INTERVAL_S) return;
     r[p + SU_LOGGED] = sec;
-    this.log.subscriber(reason, proto, r, p + SU_KEY, this.len, r[p + SU_COUNT + slotOf(proto)], limit, now);
+    this.log.subscriber(reason, proto, r, p + SU_KEY, this.len, r[p + SU_COUNT + protoSlot(proto)], limit, now);
   }
 }
