@@ -144,18 +144,22 @@ export class RelNet {
 
 export function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
 
-function runPython(ns: string, script: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A command inside a namespace, bounded by timeoutMs (then killed): its exit status and output. */
+export function runInNs(ns: string, cmd: string[], timeoutMs: number): Promise<{ status: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (b) => { out += b; });
     p.stderr.on('data', (b) => { err += b; });
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out); else reject(new Error(`python in ${ns} exited ${code}: ${err}`));
-    });
+    p.on('close', (status) => { clearTimeout(timer); resolve({ status, out, err }); });
   });
+}
+
+async function runPython(ns: string, script: string, args: string[], timeoutMs: number): Promise<string> {
+  const r = await runInNs(ns, ['python3', '-c', script, ...args], timeoutMs);
+  if (r.status !== 0) throw new Error(`python in ${ns} exited ${r.status}: ${r.err}`);
+  return r.out;
 }
 
 interface RawProbe { t0: number; sent: number; replies: number[]; rtts: number[] }

@@ -8,8 +8,7 @@
  * Then per /64, switched at run time. 2 shards: each shard enforces its share.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { RelNet, sleep } from './reliability-net';
+import { RelNet, runInNs, sleep } from './reliability-net';
 import { mapped } from '../../src/demo/checks';
 import { nsExec } from '../../src/demo/topology';
 import type { SubscriberReport } from '../../src/dataplane/manager-api';
@@ -60,18 +59,6 @@ while time.time() - t0 < secs:
 print(json.dumps({'sent': sent}))
 `;
 
-/** A command in a namespace, asynchronously: its exit status and output. */
-function inNs(ns: string, cmd: string[], timeoutMs = 30000): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (b) => { out += b; });
-    p.stderr.on('data', (b) => { out += b; });
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
-  });
-}
-
 interface Innocent { pings: { sent: number; received: number; errors: number }; fetches: { ok: number; tried: number }; udp: { sent: number; received: number } }
 
 describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, default settings)', function () {
@@ -110,14 +97,14 @@ describe('per-subscriber limits end to end (issue 15, RFC 6888 REQ-4; 2 shards, 
   async function innocent(seconds: number): Promise<Innocent> {
     const ns = innocentNs();
     const udp = net.probe(0, 47123, seconds, 50);
-    const pingRuns: Array<Promise<{ status: number | null; out: string }>> = [];
+    const pingRuns: Array<ReturnType<typeof runInNs>> = [];
     let tried = 0, ok = 0;
     const t0 = Date.now();
     while (Date.now() - t0 < seconds * 1000) {
       // A new ping process every second: a new ICMP identifier, i.e. a new mapping each time.
-      pingRuns.push(inNs(ns, ['ping', '-6', '-n', '-c', '4', '-i', '0.2', '-W', '1', mapped(net.t)]));
+      pingRuns.push(runInNs(ns, ['ping', '-6', '-n', '-c', '4', '-i', '0.2', '-W', '1', mapped(net.t)], 30000));
       tried++;
-      const r = await inNs(ns, ['curl', '-sS', '-g', '-o', '/dev/null', '-w', '%{http_code}', '-m', '3', url()]);
+      const r = await runInNs(ns, ['curl', '-sS', '-g', '-o', '/dev/null', '-w', '%{http_code}', '-m', '3', url()], 30000);
       if (r.status === 0 && r.out.trim() === '200') ok++;
       await sleep(700);
     }
