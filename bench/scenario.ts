@@ -136,6 +136,13 @@ export interface ScenarioResult extends ScenarioSpec {
    * generation has no receive queue to overflow: a slower shard lowers the rate, not this.
    */
   establishedLoss?: number;
+  /**
+   * CPU cost on a shared machine: phase 1's new sessions per second of the shard threads' CPU
+   * time, and phase 2's shard CPU time per packet (the busiest `shards` threads of the process,
+   * /proc/self/task). Unlike the wall-clock rates they do not fall when another job takes the core.
+   */
+  sessionsPerCpuSecond?: number | null;
+  cpuNsPerPacket?: number;
   /** Phase 2 counters of interest, per second (new sessions, expiries, refusals). */
   perSecond?: Record<string, number>;
 }
@@ -173,14 +180,39 @@ async function sendAll(spec: GenSpec, count: number, timeoutMs: number): Promise
   return { seconds: (s.lastRxNs - s.firstTxNs) / 1e9, lost: count - s.received };
 }
 
+/**
+ * CPU time (user + system, in seconds) of each thread of this process, by thread id (Linux
+ * /proc/self/task/<tid>/stat, USER_HZ ticks). The shard threads are the busiest ones: their CPU
+ * time per packet is a cost figure that holds on a shared machine where the wall-clock rate
+ * depends on how much of a core the shard got.
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  const hz = 100;
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) / hz); // fields 14 and 15 (utime, stime)
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+/** CPU seconds of the `n` busiest threads between two threadCpu() snapshots. */
+function busiestCpu(a: Map<string, number>, b: Map<string, number>, n: number): number {
+  const d = [...b.entries()].map(([tid, v]) => v - (a.get(tid) ?? 0)).sort((x, y) => y - x);
+  return d.slice(0, n).reduce((x, y) => x + y, 0);
+}
+
 /** Phase 2 at back-pressure: warm-up, a measured window, then pause and drain for the exact loss. */
-async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<string, number> = () => ({})):
-  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number> }> {
+async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<string, number> = () => ({}), shards = 1):
+  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number>; cpuNsPerPacket: number }> {
   native.genStart({ ...spec, count: 0, random: true, pps: 0 });
   await sleep(500);
-  const a = native.genStats(), ca = counters();
+  const a = native.genStats(), ca = counters(), ta = threadCpu();
   await sleep(seconds * 1000);
-  const b = native.genStats(), cb = counters();
+  const b = native.genStats(), cb = counters(), tb = threadCpu();
   const delta: Record<string, number> = {};
   for (const [k, v] of Object.entries(cb)) delta[k] = v - (ca[k] ?? 0);
   native.genPause();
@@ -189,7 +221,7 @@ async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<st
   native.genStop();
   const windowNs = b.nowNs - a.nowNs;
   return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs,
-    delta };
+    delta, cpuNsPerPacket: (busiestCpu(ta, tb, shards) * 1e9) / Math.max(1, b.received - a.received) };
 }
 
 function percentile(h: Uint32Array, total: number, q: number): number {
@@ -382,12 +414,15 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       await dp.setInstance(null);
       await dp.setInstance(coreConfig());
       before = dp.counters().total;
+      const t1 = threadCpu();
       const p1 = await sendAll(genSpec(p6, t6, f6, {}), n, 120000);
+      const p1Cpu = busiestCpu(t1, threadCpu(), spec.shards);
       const unmapped = (dp.counters().total['pool4-exhausted'] ?? 0) - (before['pool4-exhausted'] ?? 0);
       result.unmappedFlows = unmapped / n;
       // A refused flow's frame never comes out (its ICMPv6 error, rate-limited, may: counted as out).
       result.phase1Lost = unmapped > 0 ? Math.max(0, p1.lost - unmapped) : p1.lost;
       result.sessionsPerSecond = result.phase1Lost === 0 ? (n - unmapped) / p1.seconds : null;
+      result.sessionsPerCpuSecond = result.phase1Lost === 0 && p1Cpu > 0 ? (n - unmapped) / p1Cpu : null;
       let gs: GenSpec;
       if (spec.direction === '6to4') {
         gs = genSpec(p6, template(spec, '6to4', TCP_ACK), f6, {});
@@ -407,9 +442,10 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       }
       if (spec.flood) gs = genSpec(p6, template(spec, '6to4', TCP_ACK), withFlood(f6, spec.flood, spec.shards), {});
       const key = spec.direction === '6to4' ? 'translated-6to4' : 'translated-4to6';
-      const r = await maxRate(gs, spec.seconds, () => dp.counters().total);
+      const r = await maxRate(gs, spec.seconds, () => dp.counters().total, spec.shards);
       const d = r.delta, perNs = 1e9 / r.windowNs;
       result.mpps = r.mpps;
+      result.cpuNsPerPacket = r.cpuNsPerPacket;
       result.translatedMpps = ((d[key] ?? 0) * perNs) / 1e6;
       result.perSecond = {};
       for (const k of ['pool4-exhausted', 'refused-recently', 'session-table-full', 'session-expired', 'bib-expired', 'icmp-error-sent']) {

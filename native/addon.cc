@@ -558,6 +558,39 @@ Napi::Value FlowPrefetch(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// The miss path's tables: (shard, table index, typed array); the array's element size is the unit
+// of the indexes missPrefetch receives.
+Napi::Value MissPrefetchRegister(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    uint32_t shard = argU32(info, 0, "shard");
+    if (shard >= kMaxShards) fail(code::kArg, "shard must be below " + std::to_string(kMaxShards));
+    uint32_t table = argU32(info, 1, "table");
+    if (table >= kMissTables) fail(code::kArg, "table must be below " + std::to_string(kMissTables));
+    TypedArrayArg a = typedArrayArg(info, 2, "missPrefetchRegister: table");
+    missPrefetchRegister(shard, table, a.data, a.length == 0 ? 0 : a.bytes / a.length, a.length);
+    return env.Undefined();
+  });
+}
+
+Napi::Value MissPrefetchList(const Napi::CallbackInfo &info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    uint32_t shard = argU32(info, 0, "shard");
+    if (shard >= kMaxShards) fail(code::kArg, "shard must be below " + std::to_string(kMaxShards));
+    size_t words = 0;
+    const int32_t *list = int32Arg(info, 1, "list", &words);
+    missPrefetchList(shard, list, words / 2);
+    return env.Undefined();
+  });
+}
+
+// Fast path, up to a few times per burst with misses: no validation beyond the plan's bounds.
+Napi::Value MissPrefetch(const Napi::CallbackInfo &info) {
+  uint32_t shard = info[0].As<Napi::Number>().Uint32Value();
+  uint32_t n = info[1].As<Napi::Number>().Uint32Value();
+  missPrefetch(shard, n);
+  return info.Env().Undefined();
+}
+
 // A typed array's memory as transparent huge pages; see memory.h.
 Napi::Value AdviseHugePages(const Napi::CallbackInfo &info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {
@@ -600,6 +633,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fragReassemble", Napi::Function::New(env, FragReassemble, "fragReassemble"));
   exports.Set("flowPrefetchRegister", Napi::Function::New(env, FlowPrefetchRegister, "flowPrefetchRegister"));
   exports.Set("flowPrefetch", Napi::Function::New(env, FlowPrefetch, "flowPrefetch"));
+  exports.Set("missPrefetchRegister", Napi::Function::New(env, MissPrefetchRegister, "missPrefetchRegister"));
+  exports.Set("missPrefetchList", Napi::Function::New(env, MissPrefetchList, "missPrefetchList"));
+  exports.Set("missPrefetch", Napi::Function::New(env, MissPrefetch, "missPrefetch"));
   exports.Set("pageOffset", Napi::Function::New(env, PageOffset, "pageOffset"));
   exports.Set("adviseHugePages", Napi::Function::New(env, AdviseHugePages, "adviseHugePages"));
   exports.Set("fragExpire", Napi::Function::New(env, FragExpire, "fragExpire"));

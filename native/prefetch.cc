@@ -21,6 +21,20 @@ struct Plan {
 
 Plan plans[kMaxShards];
 
+struct MissTable {
+  const uint8_t *base = nullptr;
+  size_t elementBytes = 0;
+  size_t length = 0;
+};
+
+struct MissPlan {
+  MissTable t[kMissTables];
+  const int32_t *list = nullptr;
+  size_t pairs = 0;
+};
+
+MissPlan missPlans[kMaxShards];
+
 }  // namespace
 
 void prefetchRegister(uint32_t shard, const int32_t *t0, size_t words0, const int32_t *t1, size_t words1,
@@ -45,6 +59,35 @@ void prefetchSets(uint32_t shard, unsigned n) {
     size_t w = e >= 0 ? static_cast<size_t>(e) : static_cast<size_t>(-1 - static_cast<int64_t>(e));
     if (w + ways * kLineWords > p.words[k]) continue;
     for (unsigned j = 0; j < ways; j++) rte_prefetch0(p.t[k] + w + j * kLineWords);
+  }
+}
+
+void missPrefetchRegister(uint32_t shard, unsigned table, const void *base, size_t elementBytes, size_t length) {
+  if (shard >= kMaxShards || table >= kMissTables) return;
+  MissTable &t = missPlans[shard].t[table];
+  t.base = static_cast<const uint8_t *>(base);
+  t.elementBytes = elementBytes;
+  t.length = length;
+}
+
+void missPrefetchList(uint32_t shard, const int32_t *list, size_t pairs) {
+  if (shard >= kMaxShards) return;
+  missPlans[shard].list = list;
+  missPlans[shard].pairs = pairs;
+}
+
+void missPrefetch(uint32_t shard, unsigned n) {
+  if (shard >= kMaxShards) return;
+  const MissPlan &p = missPlans[shard];
+  if (p.list == nullptr) return;
+  if (n > p.pairs) n = static_cast<unsigned>(p.pairs);
+  for (unsigned i = 0; i < n; i++) {
+    uint32_t k = static_cast<uint32_t>(p.list[2 * i]);
+    uint32_t e = static_cast<uint32_t>(p.list[2 * i + 1]);
+    if (k >= kMissTables) continue;
+    const MissTable &t = p.t[k];
+    if (e >= t.length) continue;
+    rte_prefetch0(t.base + static_cast<size_t>(e) * t.elementBytes);
   }
 }
 

@@ -19,4 +19,16 @@ void prefetchRegister(uint32_t shard, const int32_t *t0, size_t words0, const in
 // throws, never allocates; nothing registered -> nothing done.
 void prefetchSets(uint32_t shard, unsigned n);
 
+// The miss path's tables (src/dataplane/miss-prefetch.ts: BIB and session hash heads and records,
+// last-use times, flow-cache back pointers), each as a base address, an element size and a length,
+// and a per-burst list of (table index, element index) pairs. Registered once by the shard's
+// worker, like the plan above (the tables live in shared memory or that worker's heap).
+constexpr unsigned kMissTables = 12;
+void missPrefetchRegister(uint32_t shard, unsigned table, const void *base, size_t elementBytes, size_t length);
+void missPrefetchList(uint32_t shard, const int32_t *list, size_t pairs);
+
+// Issues a non-blocking prefetch of the line of each listed element in [0, n) pairs. Fast path:
+// never throws, never allocates; out-of-range pairs are skipped.
+void missPrefetch(uint32_t shard, unsigned n);
+
 }  // namespace nat64

@@ -385,6 +385,9 @@ export class Nat64Core implements TranslationCore {
   ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }
   ownerOf4(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf4(buf, off, len); }
   isPool4Address(addr: number): boolean { return sortedHas(this.pool4Sorted, addr); }
+  /** pool6's prefix length (RFC 6052 §2.2) of the current configuration. */
+  get pool6Length(): number { return this.pool6Len; }
+
   inPool6(buf: Uint8Array, off: number): boolean {
     return this.cfg !== null && inPrefix(buf, off, this.pool6, this.pool6Len);
   }

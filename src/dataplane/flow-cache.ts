@@ -33,7 +33,8 @@
  * a restart (docs/design.md). Four-way set associative (WAYS adjacent lines): a new entry goes to
  * the first way and pushes the others one way down.
  */
-import { BURST } from './abi';
+import { BURST, RX_DATA } from './abi';
+import { ETH_HLEN } from './l2/ethernet';
 import { C } from './counters';
 import type { Nat64Core } from './core';
 import { word } from './tables/hash';
@@ -77,6 +78,8 @@ const STRIDE = 16;
  * through the full path; with four ~3 %.
  */
 const WAYS = 4;
+/** An entry's word offset -> its set's first word (sets are WAYS aligned entries). */
+const SET_MASK = ~(WAYS * 16 - 1);
 const E_TAG = 0;        // epoch << 8 | protocol; 0 = empty
 // 6->4: key, then value.
 const K6_SRC = 1;       // 4 words: IPv6 source
@@ -205,7 +208,7 @@ export class FlowCache implements SessionWatcher {
   /** Next-hop records (NH_STRIDE words each), nhCount in use; valid for the current epoch. */
   private readonly nh = new Int32Array(NH_MAX * NH_STRIDE);
   private nhCount = 0;
-  /** Per session slot: word offset + 1 of its 6->4 / 4->6 entry (0: none), for sessionChanged(). */
+  /** Per session slot: word offset + 1 of the set of its 6->4 / 4->6 entry (0: none), for sessionChanged(). */
   private readonly ent6: Int32Array;
   private readonly ent4: Int32Array;
   /**
@@ -267,8 +270,8 @@ export class FlowCache implements SessionWatcher {
   /** SessionWatcher: session i was removed or changed state; its entries must not hit again. */
   sessionChanged(i: number): void {
     const e6 = this.ent6[i] - 1, e4 = this.ent4[i] - 1;
-    if (e6 >= 0) { if (this.t6[e6 + E6_SESSION] === i) this.t6[e6] = 0; this.ent6[i] = 0; }
-    if (e4 >= 0) { if (this.t4[e4 + E4_SESSION] === i) this.t4[e4] = 0; this.ent4[i] = 0; }
+    if (e6 >= 0) { this.forget(this.t6, e6, E6_SESSION, i, -1); this.ent6[i] = 0; }
+    if (e4 >= 0) { this.forget(this.t4, e4, E4_SESSION, i, -1); this.ent4[i] = 0; }
   }
 
   /** Called before a lookup with the neighbour table's current generation. */
@@ -294,27 +297,36 @@ export class FlowCache implements SessionWatcher {
 
   /**
    * The first way of the set at e takes a new entry: the entries before the first empty (or
-   * cleared) way move one way down, with their sessions' back pointers (most recently filled
-   * first); when every way is taken, the last one's entry is dropped.
+   * cleared) way move one way down (most recently filled first); when every way is taken, the last
+   * one's entry is dropped. Back pointers name the set, not the way, so nothing else changes: a
+   * moved entry's session would otherwise be a random line to update per moved way (three per
+   * fill in a full set: 15 % of the shard at 4 M sessions).
    */
-  private push(t: Int32Array, e: number, sessionWord: number, back: Int32Array): void {
+  private push(t: Int32Array, e: number): void {
     if (t[e] === 0) return; // an empty (or cleared) first way: the others keep their entries
     const last = e + (WAYS - 1) * STRIDE;
     let j = e + STRIDE;
     while (j < last && t[j] !== 0) j += STRIDE;
     t.copyWithin(e + STRIDE, e, j);
-    for (let x = j; x > e; x -= STRIDE) {
-      const s = t[x + sessionWord];
-      if (s >= 0 && back[s] === x - STRIDE + 1) back[s] = x + 1; // a refusal (s < 0) has no back pointer
-    }
   }
 
-  /** Entry e now caches session s: a previous entry of s in this direction is cleared. */
+  /**
+   * Entry e now caches session s: any other entry of s in this direction is cleared. Normally it
+   * can only be in e's own set (a session has one key per direction); with a pool6 prefix shorter
+   * than /96 the suffix bits of the IPv6 destination are part of the key (RFC 6052 §2.2), so the
+   * previous entry may sit in another set, which is then scanned too.
+   */
   private own(t: Int32Array, e: number, sessionWord: number, back: Int32Array, s: number): void {
-    const old = back[s] - 1;
-    if (old >= 0 && old !== e && t[old + sessionWord] === s) t[old] = 0;
+    const set = e & SET_MASK, old = back[s] - 1;
+    if (old >= 0 && old !== set) this.forget(t, old, sessionWord, s, -1);
+    this.forget(t, set, sessionWord, s, e);
     t[e + sessionWord] = s;
-    back[s] = e + 1;
+    back[s] = set + 1;
+  }
+
+  /** Clears the ways of the set at `set` that cache session s, except way `keep`. */
+  private forget(t: Int32Array, set: number, sessionWord: number, s: number, keep: number): void {
+    for (let x = set; x < set + WAYS * STRIDE; x += STRIDE) if (x !== keep && t[x + sessionWord] === s) t[x] = 0;
   }
 
   // ---- burst prefetch --------------------------------------------------------------------------
@@ -385,6 +397,43 @@ export class FlowCache implements SessionWatcher {
       if ((tag & 0xff) === TCP) sink |= rec[s * S_STRIDE + S_MISC];
     }
     return sink + f;
+  }
+
+  /**
+   * After touchSessions (the sets are in cache): the burst indexes of the noted frames whose set
+   * holds no entry for their key, into out; returns how many (miss-prefetch.ts stages their full
+   * path's lookups). The 6->4 compare covers the tag, the ports and the addresses' last words only:
+   * a frame it takes for a hit is just not prefetched.
+   */
+  misses(n: number, rx: Uint32Array, buf: Uint8Array, out: Int32Array): number {
+    const pf = this.pf, t6 = this.t6, t4 = this.t4, v = this.view(buf), epoch = this.epoch << 8;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const e = pf[i];
+      if (e === NO_PREFETCH) continue;
+      const ip = rx[i * 4 + RX_DATA] + ETH_HLEN;
+      let w = 0;
+      if (e >= 0) {
+        const tag = epoch | buf[ip + 6], ports = v.getInt32(ip + 40), s3 = v.getInt32(ip + 20), d3 = v.getInt32(ip + 36);
+        for (; w < WAYS; w++) {
+          const x = e + w * STRIDE;
+          if (t6[x] === tag && t6[x + K6_PORTS] === ports && t6[x + K6_SRC + 3] === s3 && t6[x + K6_DST + 3] === d3) break;
+        }
+      } else {
+        const f = -1 - e, tag = epoch | buf[ip + 9], src = v.getInt32(ip + 12), dst = v.getInt32(ip + 16), ports = v.getInt32(ip + 20);
+        for (; w < WAYS; w++) {
+          const x = f + w * STRIDE;
+          if (t4[x] === tag && t4[x + K4_PORTS] === ports && t4[x + K4_SRC] === src && t4[x + K4_DST] === dst) break;
+        }
+      }
+      if (w === WAYS) out[m++] = i;
+    }
+    return m;
+  }
+
+  /** The per-session back pointers (miss-prefetch.ts prefetches a missing flow's, which fill6/fill4 write). */
+  backPointers(): { ent6: Int32Array; ent4: Int32Array } {
+    return { ent6: this.ent6, ent4: this.ent4 };
   }
 
   /** A DataView over buf (made again only when the caller's buffer changes: tests). */
@@ -491,7 +540,7 @@ export class FlowCache implements SessionWatcher {
     const k = this.key, t = this.t6, e = this.missEntry;
     this.missEntry = -1;
     if (this.missNew) {
-      this.push(t, e, E6_SESSION, this.ent6);
+      this.push(t, e);
       for (let i = 0; i < 10; i++) t[e + i] = k[i];
     } else {
       for (let i = 0; i < 10; i++) k[i] = t[e + i];
@@ -534,10 +583,9 @@ export class FlowCache implements SessionWatcher {
       e = take >= 0 ? take : refusal;
       if (e < 0) return;
       for (let i = 0; i < 10; i++) t[e + i] = k[i];
-    } else {
-      const old = t[e + E6_SESSION]; // the key's own entry, now a refusal: its session forgets it
-      if (old >= 0 && this.ent6[old] === e + 1) this.ent6[old] = 0;
     }
+    // (The key's own entry, now a refusal: its session's back pointer still names this set, where
+    // sessionChanged will find nothing of it. Harmless.)
     t[e + E6_SESSION] = quiet ? REFUSED_QUIET : REFUSED;
     t[e + E6_SLOT] = (now + REFUSAL_MS) | 0;
   }
@@ -625,7 +673,7 @@ export class FlowCache implements SessionWatcher {
     const k = this.key, t = this.t4, e = this.missEntry;
     this.missEntry = -1;
     if (this.missNew) {
-      this.push(t, e, E4_SESSION, this.ent4);
+      this.push(t, e);
       t[e] = k[0]; t[e + K4_SRC] = k[1]; t[e + K4_DST] = k[2]; t[e + K4_PORTS] = k[3];
     } else {
       k[0] = t[e]; k[1] = t[e + K4_SRC]; k[2] = t[e + K4_DST]; k[3] = t[e + K4_PORTS];

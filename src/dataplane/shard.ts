@@ -11,6 +11,7 @@ import { EventRing } from './events';
 import { SyncRing } from './sync/ring';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
 import { EXPIRE_BURST_BUDGET } from './core';
+import { MissPrefetch } from './miss-prefetch';
 
 /** Empty polls before an idle shard sleeps (≈ a few hundred µs of spinning keeps latency low under load). */
 const SPIN_POLLS = 256;
@@ -40,6 +41,8 @@ export class Shard {
   private readonly mailbox: MailboxServer;
   private readonly events: EventRing | null;
   private readonly syncRing: SyncRing | null;
+  /** Staged prefetch of the full path's lookups for frames that miss the flow cache. */
+  private readonly missPrefetch: MissPrefetch;
   /** logging-debug: bursts take traceBurst() instead of the plain loop (one check per burst). */
   private debug = false;
   private readonly debugBefore: Float64Array;
@@ -60,6 +63,7 @@ export class Shard {
     ctx.core.setSink(this.egress.fragmentSink());
     const plan = ctx.flows.prefetchPlan();
     native.flowPrefetchRegister(init.shard, plan.table6, plan.table4, plan.list, plan.ways);
+    this.missPrefetch = new MissPrefetch(init.shard, ctx.core, ctx.flows);
     ctx.core.setHeldSynListener(this.egress);
     this.events = init.events ? new EventRing(init.events) : null;
     this.syncRing = init.syncRing ? new SyncRing(init.syncRing) : null;
@@ -236,5 +240,7 @@ export class Shard {
     // The sets' lines by native prefetch (non-blocking, unlike a JS load), then the sessions' words.
     native.flowPrefetch(this.shard, n);
     this.prefetched = flows.touchSessions(n);
+    // Then, for the frames whose set does not hold their flow, the full path's table lines.
+    this.prefetched += this.missPrefetch.run(n, rx, buf);
   }
 }

@@ -59,6 +59,7 @@ const FUNCTIONS = {
   portSetMtu: 1, portStop: 1, portClose: 1, shardCreate: 1, shardAttach: 1, rx: 1, tx: 1, send: 1,
   alloc: 1, free: 1, shardStats: 1, shutdown: 1, checksumFrame: 1,
   fragConfigure: 1, fragReassemble: 1, fragExpire: 1, adviseHugePages: 1, pageOffset: 1, flowPrefetchRegister: 1, flowPrefetch: 1,
+  missPrefetchRegister: 1, missPrefetchList: 1, missPrefetch: 1,
   genPortCreate: 1, genAttach: 1, genZeroPool: 1, genStart: 1, genStop: 1, genPause: 1, genStats: 1, genHistogram: 1,
 } satisfies Record<keyof NativeAddon, 1>;
 

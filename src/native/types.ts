@@ -212,6 +212,15 @@ export interface NativeAddon {
    * never throws; an unregistered shard or an out-of-range offset is skipped.
    */
   flowPrefetch(shard: number, n: number): void;
+  /**
+   * The miss path's prefetch (src/dataplane/miss-prefetch.ts): table `table` (< 12) of this shard is
+   * `view` (its element size is the unit of the indexes), and the per-burst list of (table, index)
+   * pairs. Worker thread of the shard; again after a restart.
+   */
+  missPrefetchRegister(shard: number, table: number, view: ArrayBufferView): void;
+  missPrefetchList(shard: number, list: Int32Array): void;
+  /** Non-blocking prefetch of the line of each of the first n listed elements. Fast path: never throws. */
+  missPrefetch(shard: number, n: number): void;
   /** Offset of a typed array's first element within its 4 KB page (to align tables on cache lines). */
   pageOffset(view: ArrayBufferView): number;
   /** Stop every port, free rings, rte_eal_cleanup (releases hugepages). Idempotent. */

@@ -91,6 +91,21 @@ describe('native addon (DPDK)', function () {
       native.flowPrefetchRegister(63, t6, t4, new Int32Array(0), 4); // an empty list: flowPrefetch does nothing
       native.flowPrefetch(63, 32);
     });
+
+    it('missPrefetch walks (table, index) pairs of any element size, skips unknown tables and indexes past the end', () => {
+      const heads = new Int32Array(1024), times = new Float64Array(512), list = new Int32Array(16);
+      native.missPrefetch(62, 8); // nothing registered: nothing done
+      native.missPrefetchRegister(62, 0, heads);
+      native.missPrefetchRegister(62, 3, times);
+      native.missPrefetchList(62, list);
+      list.set([0, 1023, 3, 511, 3, 512 /* past the end */, 7 /* unregistered */, 0, 11, 5, -1, 0, 0, -1, 0, 0]);
+      native.missPrefetch(62, 8);
+      native.missPrefetch(62, 1000); // clamped to the list
+      assert.throws(() => native.missPrefetchRegister(62, 12, heads), (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
+      assert.throws(() => native.missPrefetchRegister(64, 0, heads), (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
+      assert.throws(() => native.missPrefetchList(62, new Float64Array(4) as unknown as Int32Array),
+        (e: unknown) => isNativeError(e) && e.code === 'NAT64_E_ARG');
+    });
   });
 
   describe('loopback through net_ring0, rx in a worker thread', () => {

@@ -136,6 +136,31 @@ describe('flow cache: the same outcome as the full path', () => {
     assert.equal(send(5003).hit, false, 'invalidate() empties the cache');
   });
 
+  it('one session under two keys (pool6 /64, RFC 6052 suffix bits): filling the second forgets the first, wherever it is', () => {
+    // The 6->4 key holds the whole IPv6 destination, but a prefix shorter than /96 leaves suffix
+    // bits that do not name the session: two keys, one session, in different sets. The back
+    // pointer names one set; the other entry must go when the second is filled, or it would
+    // outlive the session (a hit on a removed, later reused, session slot).
+    const rig = makeCore(makeConfig({ pool6: a6('64:ff9b:1:2::'), pool6Len: 64, udpTimeout: 1000 }), { capacity: 64 });
+    const fr = new FlowRig(rig.core, rig.c, true, 1500, 64);
+    const send = (dst: string, now: number) => {
+      const p = ipv6({ src: '2001:db8::1', dst: a6(dst), nh: PROTO.UDP, l4: udp(5000, 53) });
+      const w = new Uint8Array(2048);
+      w.set(p, HR);
+      return fr.run6(w, HR, p.length, 1900, now);
+    };
+    const A = '64:ff9b:1:2:c6:3364:100:0', B = '64:ff9b:1:2:c6:3364:100:1';
+    assert.equal(send(A, 10).hit, false);
+    assert.equal(send(A, 11).hit, true);
+    const s = rig.core.flowSession;
+    assert.equal(send(B, 12).hit, false);
+    assert.equal(rig.core.flowSession, s, 'B is the same session');
+    assert.equal(send(B, 13).hit, true);
+    rig.core.expire(5000); // the session goes: neither key may hit
+    assert.equal(send(A, 5001).hit, false);
+    assert.equal(send(B, 5002).hit, false);
+  });
+
   it('the burst prefetch notes the set each flow is cached in (note6/note4 hash like hit6/hit4)', () => {
     const s = side(true, {});
     const plan = s.fr.flows.prefetchPlan();

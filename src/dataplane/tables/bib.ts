@@ -20,8 +20,9 @@ export interface BibOccupancy {
  */
 export class Bib {
   readonly rec: Int32Array;
-  private readonly heads6: Int32Array;
-  private readonly heads4: Int32Array;
+  /** Hash heads by the IPv6 side and by the IPv4 side (read by miss-prefetch.ts as well). */
+  readonly heads6: Int32Array;
+  readonly heads4: Int32Array;
   private readonly mask: number;
   /** RFC 6888 mapping log (logging-bib): set by the shard while the global is on, else null. */
   log: EventRing | null = null;
@@ -147,7 +148,7 @@ export class Bib {
       && r[p + 3] === word(a6, o6 + 12);
   }
 
-  private bucket6(proto: number, a6: Uint8Array, o6: number, port6: number): number {
+  bucket6(proto: number, a6: Uint8Array, o6: number, port6: number): number {
     return finish(mix(hashAddr6(proto, a6, o6), port6)) & this.mask;
   }
 
@@ -161,7 +162,7 @@ export class Bib {
     return finish(mix(h, r[p + B_PORTS] >>> 16)) & this.mask;
   }
 
-  private bucket4(proto: number, addr4: number, port4: number): number {
+  bucket4(proto: number, addr4: number, port4: number): number {
     return finish(mix(mix(proto ^ 0x5bd1e995, addr4), port4)) & this.mask;
   }
 

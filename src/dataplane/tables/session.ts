@@ -23,7 +23,8 @@ export interface SessionWatcher {
  */
 export class Sessions {
   readonly rec: Int32Array;
-  private readonly heads: Int32Array;
+  /** Hash heads by (BIB entry, remote IPv4 transport address) (read by miss-prefetch.ts as well). */
+  readonly heads: Int32Array;
   private readonly addrHeads: Int32Array;
   private readonly mask: number;
   /** RFC 6888 mapping log (logging-session): set by the shard while the global is on, else null. */
@@ -148,7 +149,7 @@ export class Sessions {
     }
   }
 
-  private bucket(bib: number, r4: number, rport: number): number {
+  bucket(bib: number, r4: number, rport: number): number {
     return finish(mix(mix(bib, r4), rport)) & this.mask;
   }
 

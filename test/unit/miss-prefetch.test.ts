@@ -1,0 +1,103 @@
+/**
+ * The staged prefetch of the full path's lookups (src/dataplane/miss-prefetch.ts): for the frames
+ * of a burst that miss the flow cache, it must reach exactly the sessions the full path then
+ * reads (their records, last-use and back-pointer slots), in both directions, through BIB and
+ * session chains several entries long; frames that hit, and new flows, reach none. A wrong hash, embedding or chain walk would prefetch lines
+ * nobody reads and this test would fail (the translation itself would not: prefetches are hints).
+ */
+import { strict as assert } from 'node:assert';
+import { BURST, RX_DATA } from '../../src/dataplane/abi';
+import { Result } from '../../src/dataplane/core-api';
+import { MissPrefetch, T_ENT4, T_ENT6, T_LAST_USE, T_SESSION_REC } from '../../src/dataplane/miss-prefetch';
+import { S_STRIDE } from '../../src/dataplane/tables/layout';
+import { PROTO, a6, ipv4, ipv6, tcp, udp } from '../rfc/vectors/build';
+import { makeConfig, makeCore } from './helpers/core-harness';
+import { FlowRig } from './helpers/flow-rig';
+
+const SLOT = 256;
+const HR = 64;
+const SERVER = '198.51.100.7';
+
+describe('miss prefetch: the full path lines of flow-cache misses, one stage per link', () => {
+  // Small tables (64 slots): chains of several BIB entries and sessions per bucket.
+  const rig = makeCore(makeConfig(), { capacity: 64 });
+  const fr = new FlowRig(rig.core, rig.c, true, 1500, 64);
+  const mp = new MissPrefetch(60, rig.core, fr.flows);
+  const buf = new Uint8Array(BURST * SLOT);
+  const rx = new Uint32Array(BURST * 4);
+  const flows: Array<{ v6: Uint8Array; v4: Uint8Array | null; session: number }> = [];
+
+  before(() => {
+    // 40 flows from 8 hosts (several sessions per BIB entry for TCP/UDP alike), then their replies.
+    for (let k = 0; k < 40; k++) {
+      const tcpFlow = k % 4 === 3;
+      const v6 = ipv6({ src: `2001:db8::${(k % 8) + 1}`, dst: a6(`64:ff9b::c633:64${k % 5 + 1}`), nh: tcpFlow ? PROTO.TCP : PROTO.UDP,
+        l4: tcpFlow ? tcp(5000 + (k >> 3), 80, [], 0x02) : udp(5000 + (k >> 3), 53 + k) });
+      const w = new Uint8Array(2048);
+      w.set(v6, HR);
+      const o = fr.run6(w, HR, v6.length, 1900, 1000 + k);
+      assert.equal(o.r, Result.EMIT4, `flow ${k}`);
+      const s = rig.core.flowSession;
+      let v4: Uint8Array | null = null;
+      if (!tcpFlow) {
+        const out = w.slice(o.off, o.off + o.len);
+        const w32 = (o: number) => ((out[o] << 24) | (out[o + 1] << 16) | (out[o + 2] << 8) | out[o + 3]) >>> 0;
+        v4 = ipv4({ src: w32(16), dst: w32(12), proto: PROTO.UDP, l4: udp((out[22] << 8) | out[23], (out[20] << 8) | out[21]) });
+        const r = new Uint8Array(2048);
+        r.set(v4, HR);
+        assert.equal(fr.run4(r, HR, v4.length, 1900, 1000 + k).r, Result.EMIT6, `reply ${k}`);
+      }
+      flows.push({ v6, v4, session: s });
+    }
+  });
+
+  /**
+   * Lays frames out as a received burst and runs the shard's prefetch pass; returns, per frame,
+   * the session whose last use was prefetched (-1: none), checking its record and back pointer
+   * were prefetched too.
+   */
+  function burst(frames: Uint8Array[]): number[] {
+    frames.forEach((f, i) => {
+      const at = i * SLOT;
+      buf.fill(0, at, at + SLOT);
+      buf[at + 12] = f[0] >>> 4 === 6 ? 0x86 : 0x08; buf[at + 13] = f[0] >>> 4 === 6 ? 0xdd : 0x00;
+      buf.set(f, at + 14);
+      rx[i * 4 + RX_DATA] = at;
+      if (f[0] >>> 4 === 6) fr.flows.note6(i, buf, at + 14); else fr.flows.note4(i, buf, at + 14);
+    });
+    fr.flows.touchSessions(frames.length);
+    mp.trace = [];
+    mp.run(frames.length, rx, buf);
+    const trace = mp.trace;
+    mp.trace = null;
+    const lastUse = trace.filter(([t]) => t === T_LAST_USE).map(([, s]) => s);
+    for (const s of lastUse) {
+      assert.ok(trace.some(([t, x]) => t === T_SESSION_REC && x === s * S_STRIDE), `session ${s}: record not prefetched`);
+      assert.ok(trace.some(([t, x]) => (t === T_ENT6 || t === T_ENT4) && x === s), `session ${s}: back pointer not prefetched`);
+    }
+    return lastUse;
+  }
+
+  it('6->4 misses: each one\'s session record, last use and 6->4 back pointer', () => {
+    fr.flows.invalidate(); // every flow misses now
+    const pick = flows.slice(0, BURST);
+    assert.deepEqual(burst(pick.map((f) => f.v6)).sort((x, y) => x - y), pick.map((f) => f.session).sort((x, y) => x - y));
+  });
+
+  it('4->6 misses: found by the IPv4 side', () => {
+    fr.flows.invalidate();
+    const pick = flows.filter((f) => f.v4 !== null).slice(0, BURST);
+    assert.ok(pick.length >= 20);
+    assert.deepEqual(burst(pick.map((f) => f.v4!)).sort((x, y) => x - y), pick.map((f) => f.session).sort((x, y) => x - y));
+  });
+
+  it('hits and new flows name nothing', () => {
+    fr.flows.invalidate();
+    const f = flows[0];
+    const w = new Uint8Array(2048);
+    w.set(f.v6, HR);
+    assert.equal(fr.run6(w, HR, f.v6.length, 1900, 5000).hit, false); // fills the cache again
+    const fresh = ipv6({ src: '2001:db8::99', dst: a6(`64:ff9b::${SERVER}`), nh: PROTO.UDP, l4: udp(7, 7) });
+    assert.deepEqual(burst([f.v6, fresh]), []);
+  });
+});
