@@ -436,6 +436,25 @@ export class FlowCache implements SessionWatcher {
     return { ent6: this.ent6, ent4: this.ent4 };
   }
 
+  /**
+   * touchSessions' job for the shard, without blocking: the (table, index) pairs (miss-prefetch.ts
+   * T_LAST_USE, T_SESSION_REC) of what a hit in each noted set's first way will touch, written to
+   * list; returns how many. Reads the entry lines: run after they were prefetched.
+   */
+  sessionPairs(n: number, list: Int32Array, lastUseTable: number, recordTable: number): number {
+    const pf = this.pf, t6 = this.t6, t4 = this.t4, epoch = this.epoch;
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const e = pf[i];
+      let s: number, tag: number;
+      if (e >= 0) { s = t6[e + E6_SESSION]; tag = t6[e]; } else if (e !== NO_PREFETCH) { s = t4[-1 - e + E4_SESSION]; tag = t4[-1 - e]; } else continue;
+      if (s < 0 || (tag >>> 8) !== epoch) continue; // a refusal, or nothing cached
+      list[2 * k] = lastUseTable; list[2 * k + 1] = s; k++;
+      if ((tag & 0xff) === TCP) { list[2 * k] = recordTable; list[2 * k + 1] = s * S_STRIDE; k++; }
+    }
+    return k;
+  }
+
   /** A DataView over buf (made again only when the caller's buffer changes: tests). */
   private view(buf: Uint8Array): DataView<ArrayBufferLike> {
     if (buf !== this.viewOf) {

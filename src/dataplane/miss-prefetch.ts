@@ -34,7 +34,7 @@ export const T_ENT4 = 7;
 const MAX_LINKS = 3;
 
 export class MissPrefetch {
-  /** (table, element) pairs for native.missPrefetch: up to 2 per missing frame and stage. */
+  /** (table, element) pairs for native.missPrefetch: up to 2 per frame and stage. */
   private readonly list = new Int32Array(BURST * 4);
   /** Tests: every pair issued, in order (null: not kept). */
   trace: Array<[number, number]> | null = null;
@@ -70,12 +70,15 @@ export class MissPrefetch {
   }
 
   /**
-   * Frames 0..n-1 of the burst whose flow-cache sets were noted and loaded (FlowCache.touchSessions
-   * ran): the missing ones' BIB heads, BIB records (following chains), session heads, then the
-   * session's record, last use and back pointers, one stage per link. Returns a value that keeps
-   * the loads alive (it means nothing).
+   * Frames 0..n-1 of the burst whose flow-cache sets were noted and prefetched (native
+   * flowPrefetch): first what their hits will touch, then for the frames whose set does not hold
+   * their flow, the BIB heads, BIB records (following chains), session heads, then the session's
+   * record, last use and back pointers, one stage per link. Returns a value that keeps the loads
+   * alive (it means nothing).
    */
   run(n: number, rx: Uint32Array, buf: Uint8Array): number {
+    // What hits will touch: each noted set's first-way session (last use; record for TCP).
+    this.issue(this.flows.sessionPairs(n, this.list, T_LAST_USE, T_SESSION_REC));
     const m = this.flows.misses(n, rx, buf, this.miss);
     if (m === 0) return 0;
     this.rx = rx;

@@ -237,10 +237,9 @@ export class Shard {
         if (proto === 17 || proto === 6) flows.note4(i, buf, ip);
       }
     }
-    // The sets' lines by native prefetch (non-blocking, unlike a JS load), then the sessions' words.
+    // The sets' lines by native prefetch (non-blocking, unlike a JS load), then the sessions' words
+    // hits touch, then for the frames whose set does not hold their flow, the full path's lines.
     native.flowPrefetch(this.shard, n);
-    this.prefetched = flows.touchSessions(n);
-    // Then, for the frames whose set does not hold their flow, the full path's table lines.
-    this.prefetched += this.missPrefetch.run(n, rx, buf);
+    this.prefetched = this.missPrefetch.run(n, rx, buf);
   }
 }
