@@ -19,7 +19,9 @@ import type { Nat64Core } from './core';
 import type { FlowCache } from './flow-cache';
 import { extract } from './rfc6052';
 import { word } from './tables/hash';
-import { B_FLAGS, B_NEXT4, B_NEXT6, B_PORTS, B_STRIDE, B_V4, B_V6, NIL, S_BIB, S_HNEXT, S_MISC, S_R4, S_STRIDE } from './tables/layout';
+import {
+  B_FLAGS, B_NEXT4, B_NEXT6, B_PORTS, B_STRIDE, B_V4, B_V6, H_B_FREE, H_S_FREE, NIL, S_BIB, S_HNEXT, S_MISC, S_NEXT, S_R4, S_STRIDE,
+} from './tables/layout';
 
 /** Table indexes of the native plan (native/prefetch.h missPrefetchRegister). */
 export const T_BIB_HEADS6 = 0;
@@ -30,12 +32,13 @@ export const T_SESSION_REC = 4;
 export const T_LAST_USE = 5;
 export const T_ENT6 = 6;
 export const T_ENT4 = 7;
+export const T_SESSION_ADDR_HEADS = 8;
 /** Chain links followed per frame before giving up (chains average < 1 entry at the tables' load). */
 const MAX_LINKS = 3;
 
 export class MissPrefetch {
-  /** (table, element) pairs for native.missPrefetch: up to 2 per frame and stage. */
-  private readonly list = new Int32Array(BURST * 4);
+  /** (table, element) pairs for native.missPrefetch: up to 4 per frame and stage. */
+  private readonly list = new Int32Array(BURST * 8);
   /** Tests: every pair issued, in order (null: not kept). */
   trace: Array<[number, number]> | null = null;
   /**
@@ -53,6 +56,10 @@ export class MissPrefetch {
   /** Per missing frame: its BIB entry once found (NIL: none), then its session chain's current entry. */
   private readonly bibOf = new Int32Array(BURST);
   private readonly sess = new Int32Array(BURST);
+  /** Per missing frame: its session was found (1) or is to be created (0). */
+  private readonly found = new Uint8Array(BURST);
+  /** Per missing frame: a 6->4 TCP packet without SYN (creates nothing: RFC 6146 §3.5.2.2). */
+  private readonly noSyn = new Uint8Array(BURST);
   private rx: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   constructor(private readonly shard: number, private readonly core: Nat64Core, private readonly flows: FlowCache) {
@@ -62,6 +69,7 @@ export class MissPrefetch {
     native.missPrefetchRegister(shard, T_BIB_REC, t.bib.rec);
     native.missPrefetchRegister(shard, T_SESSION_HEADS, t.sessions.heads);
     native.missPrefetchRegister(shard, T_SESSION_REC, t.sessions.rec);
+    native.missPrefetchRegister(shard, T_SESSION_ADDR_HEADS, t.sessions.addrHeads);
     native.missPrefetchRegister(shard, T_LAST_USE, t.expiry.lastUse);
     const back = flows.backPointers();
     native.missPrefetchRegister(shard, T_ENT6, back.ent6);
@@ -93,6 +101,8 @@ export class MissPrefetch {
         this.remote4[j] = extract(buf, ip + 24, pool6Len) | 0;
         this.remotePort[j] = (buf[ip + 42] << 8) | buf[ip + 43];
         this.bibOf[j] = NIL;
+        this.found[j] = 0;
+        this.noSyn[j] = proto === 6 && (buf[ip + 53] & 0x02) === 0 ? 1 : 0;
         this.entry[j] = bib.bucket6(proto, buf, ip + 8, sport);
         list[2 * j] = T_BIB_HEADS6; list[2 * j + 1] = this.entry[j];
       } else {
@@ -102,6 +112,7 @@ export class MissPrefetch {
         this.remote4[j] = word(buf, ip + 12);
         this.remotePort[j] = (buf[ip + 20] << 8) | buf[ip + 21];
         this.bibOf[j] = NIL;
+        this.found[j] = 0;
         this.entry[j] = bib.bucket4(proto, dst, dport);
         list[2 * j] = T_BIB_HEADS4; list[2 * j + 1] = this.entry[j];
       }
@@ -160,6 +171,7 @@ export class MissPrefetch {
           list[2 * k] = T_LAST_USE; list[2 * k + 1] = s; k++;
           list[2 * k] = this.family[j] === 6 ? T_ENT6 : T_ENT4; list[2 * k + 1] = s; k++;
           this.sess[j] = NIL;
+          this.found[j] = 1;
           sink += s;
         } else {
           const next = rec[p + S_HNEXT];
@@ -169,7 +181,37 @@ export class MissPrefetch {
       }
       this.issue(k);
     }
-    return sink;
+    return sink + this.creations(m);
+  }
+
+  /**
+   * New state: a 6->4 frame with no BIB entry (a new mapping) or a frame with a BIB entry but no
+   * session will take the next free BIB record and/or session record, in burst order (the free
+   * lists' heads, then their links): their records, the session hash heads they will be linked
+   * into (by 5-tuple, and by address for address-dependent filtering), last use and back pointer.
+   * A guess: a refused frame (pool4 exhausted, a limit) shifts the rest by one, which costs only
+   * prefetches. The walk reads the free records, which the inserts would read anyway.
+   */
+  private creations(m: number): number {
+    const t = this.core.tables, h = t.header, bibRec = t.bib.rec, rec = t.sessions.rec, sessions = t.sessions, list = this.list;
+    let freeB = h[H_B_FREE], freeS = h[H_S_FREE], k = 0;
+    for (let j = 0; j < m && freeS !== NIL; j++) {
+      if (this.found[j] === 1) continue;
+      let b = this.bibOf[j];
+      if (b === NIL) {
+        if (this.family[j] !== 6 || this.noSyn[j] === 1 || freeB === NIL) continue;
+        b = freeB;
+        freeB = bibRec[b * B_STRIDE + B_NEXT6];
+      } else if (this.noSyn[j] === 1) continue;
+      const s = freeS;
+      freeS = rec[s * S_STRIDE + S_NEXT];
+      list[2 * k] = T_SESSION_HEADS; list[2 * k + 1] = sessions.bucket(b, this.remote4[j], this.remotePort[j]); k++;
+      list[2 * k] = T_SESSION_ADDR_HEADS; list[2 * k + 1] = sessions.addrBucket(b, this.remote4[j]); k++;
+      list[2 * k] = T_LAST_USE; list[2 * k + 1] = s; k++;
+      list[2 * k] = this.family[j] === 6 ? T_ENT6 : T_ENT4; list[2 * k + 1] = s; k++;
+    }
+    this.issue(k);
+    return freeB + freeS;
   }
 
   /** Prefetches the first k pairs of the list (and shows them to a test's trace). */

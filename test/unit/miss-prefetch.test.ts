@@ -8,7 +8,9 @@
 import { strict as assert } from 'node:assert';
 import { BURST, RX_DATA } from '../../src/dataplane/abi';
 import { Result } from '../../src/dataplane/core-api';
-import { MissPrefetch, T_ENT4, T_ENT6, T_LAST_USE, T_SESSION_REC } from '../../src/dataplane/miss-prefetch';
+import {
+  MissPrefetch, T_ENT4, T_ENT6, T_LAST_USE, T_SESSION_ADDR_HEADS, T_SESSION_HEADS, T_SESSION_REC,
+} from '../../src/dataplane/miss-prefetch';
 import { S_STRIDE } from '../../src/dataplane/tables/layout';
 import { PROTO, a6, ipv4, ipv6, tcp, udp } from '../rfc/vectors/build';
 import { makeConfig, makeCore } from './helpers/core-harness';
@@ -56,6 +58,7 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
    * whose last use was prefetched. `misses`: every frame misses the cache, so each of those
    * sessions' record and back pointer must have been prefetched too (a hit needs neither).
    */
+  let trace: Array<[number, number]> = [];
   function burst(frames: Uint8Array[], misses = true): number[] {
     frames.forEach((f, i) => {
       const at = i * SLOT;
@@ -68,9 +71,10 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
     fr.flows.touchSessions(frames.length);
     mp.trace = [];
     mp.run(frames.length, rx, buf);
-    const trace = mp.trace;
+    trace = mp.trace;
     mp.trace = null;
-    const lastUse = trace.filter(([t]) => t === T_LAST_USE).map(([, s]) => s);
+    // (A new session's, named after its address hash head, is checked by the test of new state.)
+    const lastUse = trace.filter(([t], i) => t === T_LAST_USE && (i === 0 || trace[i - 1][0] !== T_SESSION_ADDR_HEADS)).map(([, s]) => s);
     for (const s of misses ? lastUse : []) {
       assert.ok(trace.some(([t, x]) => t === T_SESSION_REC && x === s * S_STRIDE), `session ${s}: record not prefetched`);
       assert.ok(trace.some(([t, x]) => (t === T_ENT6 || t === T_ENT4) && x === s), `session ${s}: back pointer not prefetched`);
@@ -91,7 +95,7 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
     assert.deepEqual(burst(pick.map((f) => f.v4!)).sort((x, y) => x - y), pick.map((f) => f.session).sort((x, y) => x - y));
   });
 
-  it('a hit names the session its first way caches; a new flow names nothing', () => {
+  it('a hit names the session its first way caches; a new flow names no existing session', () => {
     fr.flows.invalidate();
     const f = flows[0];
     const w = new Uint8Array(2048);
@@ -99,5 +103,31 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
     assert.equal(fr.run6(w, HR, f.v6.length, 1900, 5000).hit, false); // fills the cache again
     const fresh = ipv6({ src: '2001:db8::99', dst: a6(`64:ff9b::${SERVER}`), nh: PROTO.UDP, l4: udp(7, 7) });
     assert.deepEqual(burst([f.v6, fresh], false), [f.session]);
+  });
+
+  it('new flows: the session records, hash heads and back pointers the inserts will take, in burst order', () => {
+    fr.flows.invalidate();
+    const fresh = [1, 2, 3, 4, 5].map((k) => ipv6({ src: `2001:db8:77::${k}`, dst: a6(`64:ff9b::c633:64${k}`), nh: PROTO.UDP,
+      l4: udp(9000 + k, 4000 + k) }));
+    // One new session on an existing mapping too (host 1's port 5000 talks to a new server).
+    fresh.push(ipv6({ src: '2001:db8::1', dst: a6('64:ff9b::c633:6499'), nh: PROTO.UDP, l4: udp(5000, 53) }));
+    burst(fresh, false);
+    const predicted: Array<{ s: number; heads: number; addr: number }> = [];
+    trace.forEach(([t, x], i) => {
+      if (t === T_SESSION_ADDR_HEADS) predicted.push({ s: trace[i + 1][1], heads: trace[i - 1][1], addr: x });
+      if (t === T_SESSION_ADDR_HEADS) assert.equal(trace[i - 1][0], T_SESSION_HEADS);
+    });
+    assert.equal(predicted.length, fresh.length);
+    const sessions = rig.core.tables.sessions;
+    fresh.forEach((v6, k) => {
+      const w = new Uint8Array(2048);
+      w.set(v6, HR);
+      assert.equal(fr.run6(w, HR, v6.length, 1900, 9000 + k).r, Result.EMIT4);
+      const s = rig.core.flowSession;
+      assert.equal(s, predicted[k].s, `frame ${k}: session slot`);
+      const bib = sessions.bibOf(s), r4 = sessions.remote4(s) | 0;
+      assert.equal(sessions.bucket(bib, r4, sessions.remotePort(s)), predicted[k].heads, `frame ${k}: session head`);
+      assert.equal(sessions.addrBucket(bib, r4), predicted[k].addr, `frame ${k}: address head`);
+    });
   });
 });

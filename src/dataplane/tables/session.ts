@@ -25,7 +25,8 @@ export class Sessions {
   readonly rec: Int32Array;
   /** Hash heads by (BIB entry, remote IPv4 transport address) (read by miss-prefetch.ts as well). */
   readonly heads: Int32Array;
-  private readonly addrHeads: Int32Array;
+  /** Hash heads by (BIB entry, remote IPv4 address), for address-dependent filtering (read by miss-prefetch.ts as well). */
+  readonly addrHeads: Int32Array;
   private readonly mask: number;
   /** RFC 6888 mapping log (logging-session): set by the shard while the global is on, else null. */
   log: EventRing | null = null;
@@ -153,7 +154,7 @@ export class Sessions {
     return finish(mix(mix(bib, r4), rport)) & this.mask;
   }
 
-  private addrBucket(bib: number, r4: number): number {
+  addrBucket(bib: number, r4: number): number {
     return finish(mix(mix(0x2545f491, bib), r4)) & this.mask;
   }
 
