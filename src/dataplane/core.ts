@@ -385,6 +385,9 @@ export class Nat64Core implements TranslationCore {
   ownerOf6(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf6(buf, off, len); }
   ownerOf4(buf: Uint8Array, off: number, len: number): number { return this.classifier.ownerOf4(buf, off, len); }
   isPool4Address(addr: number): boolean { return sortedHas(this.pool4Sorted, addr); }
+  /** pool4 of the current configuration (null: none). */
+  get pool4(): Pool4 | null { return this.filtering.pool4; }
+
   /** pool6's prefix length (RFC 6052 §2.2) of the current configuration. */
   get pool6Length(): number { return this.pool6Len; }
 

@@ -37,8 +37,8 @@ export const T_SESSION_ADDR_HEADS = 8;
 const MAX_LINKS = 3;
 
 export class MissPrefetch {
-  /** (table, element) pairs for native.missPrefetch: up to 4 per frame and stage. */
-  private readonly list = new Int32Array(BURST * 8);
+  /** (table, element) pairs for native.missPrefetch: up to 5 per frame and stage. */
+  private readonly list = new Int32Array(BURST * 10);
   /** Tests: every pair issued, in order (null: not kept). */
   trace: Array<[number, number]> | null = null;
   /**
@@ -181,19 +181,22 @@ export class MissPrefetch {
       }
       this.issue(k);
     }
-    return sink + this.creations(m);
+    return sink + this.creations(m, buf);
   }
 
   /**
    * New state: a 6->4 frame with no BIB entry (a new mapping) or a frame with a BIB entry but no
    * session will take the next free BIB record and/or session record, in burst order (the free
    * lists' heads, then their links): their records, the session hash heads they will be linked
-   * into (by 5-tuple, and by address for address-dependent filtering), last use and back pointer.
-   * A guess: a refused frame (pool4 exhausted, a limit) shifts the rest by one, which costs only
+   * into (by 5-tuple, and by address for address-dependent filtering), last use and back pointer;
+   * for a new mapping also the BIB's IPv4-side head of pool4's first candidate (the paired address
+   * and the source port: port preservation). A guess: a refused frame (pool4 exhausted, a limit)
+   * shifts the rest by one, another port than the source's misses its head; that costs only
    * prefetches. The walk reads the free records, which the inserts would read anyway.
    */
-  private creations(m: number): number {
+  private creations(m: number, buf: Uint8Array): number {
     const t = this.core.tables, h = t.header, bibRec = t.bib.rec, rec = t.sessions.rec, sessions = t.sessions, list = this.list;
+    const pool4 = this.core.pool4;
     let freeB = h[H_B_FREE], freeS = h[H_S_FREE], k = 0;
     for (let j = 0; j < m && freeS !== NIL; j++) {
       if (this.found[j] === 1) continue;
@@ -202,6 +205,8 @@ export class MissPrefetch {
         if (this.family[j] !== 6 || this.noSyn[j] === 1 || freeB === NIL) continue;
         b = freeB;
         freeB = bibRec[b * B_STRIDE + B_NEXT6];
+        const a4 = pool4 === null ? -1 : pool4.pairedAddress(this.proto[j], buf, this.srcOff(j));
+        if (a4 !== -1) { list[2 * k] = T_BIB_HEADS4; list[2 * k + 1] = t.bib.bucket4(this.proto[j], a4 | 0, this.port[j]); k++; }
       } else if (this.noSyn[j] === 1) continue;
       const s = freeS;
       freeS = rec[s * S_STRIDE + S_NEXT];

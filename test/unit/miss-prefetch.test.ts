@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import { BURST, RX_DATA } from '../../src/dataplane/abi';
 import { Result } from '../../src/dataplane/core-api';
 import {
-  MissPrefetch, T_ENT4, T_ENT6, T_LAST_USE, T_SESSION_ADDR_HEADS, T_SESSION_HEADS, T_SESSION_REC,
+  MissPrefetch, T_BIB_HEADS4, T_ENT4, T_ENT6, T_LAST_USE, T_SESSION_ADDR_HEADS, T_SESSION_HEADS, T_SESSION_REC,
 } from '../../src/dataplane/miss-prefetch';
 import { S_STRIDE } from '../../src/dataplane/tables/layout';
 import { PROTO, a6, ipv4, ipv6, tcp, udp } from '../rfc/vectors/build';
@@ -108,14 +108,15 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
   it('new flows: the session records, hash heads and back pointers the inserts will take, in burst order', () => {
     fr.flows.invalidate();
     const fresh = [1, 2, 3, 4, 5].map((k) => ipv6({ src: `2001:db8:77::${k}`, dst: a6(`64:ff9b::c633:64${k}`), nh: PROTO.UDP,
-      l4: udp(9000 + k, 4000 + k) }));
+      l4: udp(61000 + k, 4000 + k) })); // source ports inside pool4 (61001-65535): preserved
     // One new session on an existing mapping too (host 1's port 5000 talks to a new server).
     fresh.push(ipv6({ src: '2001:db8::1', dst: a6('64:ff9b::c633:6499'), nh: PROTO.UDP, l4: udp(5000, 53) }));
     burst(fresh, false);
-    const predicted: Array<{ s: number; heads: number; addr: number }> = [];
+    const predicted: Array<{ s: number; heads: number; addr: number; heads4: number }> = [];
     trace.forEach(([t, x], i) => {
-      if (t === T_SESSION_ADDR_HEADS) predicted.push({ s: trace[i + 1][1], heads: trace[i - 1][1], addr: x });
-      if (t === T_SESSION_ADDR_HEADS) assert.equal(trace[i - 1][0], T_SESSION_HEADS);
+      if (t !== T_SESSION_ADDR_HEADS) return;
+      assert.equal(trace[i - 1][0], T_SESSION_HEADS);
+      predicted.push({ s: trace[i + 1][1], heads: trace[i - 1][1], addr: x, heads4: trace[i - 2][0] === T_BIB_HEADS4 ? trace[i - 2][1] : -1 });
     });
     assert.equal(predicted.length, fresh.length);
     const sessions = rig.core.tables.sessions;
@@ -128,6 +129,9 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
       const bib = sessions.bibOf(s), r4 = sessions.remote4(s) | 0;
       assert.equal(sessions.bucket(bib, r4, sessions.remotePort(s)), predicted[k].heads, `frame ${k}: session head`);
       assert.equal(sessions.addrBucket(bib, r4), predicted[k].addr, `frame ${k}: address head`);
+      const bibs = rig.core.tables.bib;
+      // New mappings: the IPv4-side head of the entry pool4 chose; the existing mapping: none.
+      assert.equal(predicted[k].heads4, k < 5 ? bibs.bucket4(PROTO.UDP, bibs.addr4(bib) | 0, bibs.port4(bib)) : -1, `frame ${k}: BIB IPv4 head`);
     });
   });
 });
