@@ -43,7 +43,7 @@ export class MissPrefetch {
   trace: Array<[number, number]> | null = null;
   /**
    * Per missing frame: burst index, family (6 or 4), its key, and `entry`: the BIB bucket (stage
-   * 1), then the BIB chain entry reached (NIL: none), then -2 - its session bucket once found.
+   * 1), then the BIB chain entry being checked (NIL once found or at the chain's end).
    */
   private readonly miss = new Int32Array(BURST);
   private readonly family = new Int8Array(BURST);
@@ -53,7 +53,7 @@ export class MissPrefetch {
   private readonly remote4 = new Int32Array(BURST);
   private readonly remotePort = new Int32Array(BURST);
   private readonly addr4 = new Int32Array(BURST);
-  /** Per missing frame: its BIB entry once found (NIL: none), then its session chain's current entry. */
+  /** Per missing frame: its BIB entry once found (NIL: none); its session bucket, then the session chain entry being checked. */
   private readonly bibOf = new Int32Array(BURST);
   private readonly sess = new Int32Array(BURST);
   /** Per missing frame: its session was found (1) or is to be created (0). */
