@@ -400,59 +400,57 @@ export class FlowCache implements SessionWatcher {
   }
 
   /**
-   * After touchSessions (the sets are in cache): the burst indexes of the noted frames whose set
-   * holds no entry for their key, into out; returns how many (miss-prefetch.ts stages their full
-   * path's lookups). The 6->4 compare covers the tag, the ports and the addresses' last words only:
-   * a frame it takes for a hit is just not prefetched.
+   * The shard's pass over a burst whose noted sets were prefetched (native flowPrefetch): for each
+   * noted frame, the way of its set that holds its key, if any. A hit's session is named in list
+   * as (lastUseTable, s) and, for TCP, (recordTable, s's record): what hit6/hit4 will touch
+   * (miss-prefetch.ts prefetches them: a JS load here would hold the reorder window at 1 M+
+   * flows). A miss's burst index goes to misses (count in this.missCount): miss-prefetch.ts stages
+   * its full path's lookups. Returns the pairs written. The 6->4 compare covers the tag, the ports
+   * and the addresses' last words only: a frame it takes for a hit is just not prefetched as a miss.
    */
-  misses(n: number, rx: Uint32Array, buf: Uint8Array, out: Int32Array): number {
+  scan(n: number, rx: Uint32Array, buf: Uint8Array, list: Int32Array, lastUseTable: number, recordTable: number,
+    misses: Int32Array): number {
     const pf = this.pf, t6 = this.t6, t4 = this.t4, v = this.view(buf), epoch = this.epoch << 8;
-    let m = 0;
+    let m = 0, k = 0;
     for (let i = 0; i < n; i++) {
       const e = pf[i];
       if (e === NO_PREFETCH) continue;
       const ip = rx[i * 4 + RX_DATA] + ETH_HLEN;
-      let w = 0;
+      let s = -1, tcp = false;
       if (e >= 0) {
-        const tag = epoch | buf[ip + 6], ports = v.getInt32(ip + 40), s3 = v.getInt32(ip + 20), d3 = v.getInt32(ip + 36);
-        for (; w < WAYS; w++) {
-          const x = e + w * STRIDE;
+        const proto = buf[ip + 6], tag = epoch | proto, ports = v.getInt32(ip + 40), s3 = v.getInt32(ip + 20), d3 = v.getInt32(ip + 36);
+        let x = e;
+        for (; x < e + WAYS * STRIDE; x += STRIDE) {
           if (t6[x] === tag && t6[x + K6_PORTS] === ports && t6[x + K6_SRC + 3] === s3 && t6[x + K6_DST + 3] === d3) break;
         }
+        if (x === e + WAYS * STRIDE) { misses[m++] = i; continue; }
+        s = t6[x + E6_SESSION];
+        tcp = proto === TCP;
       } else {
-        const f = -1 - e, tag = epoch | buf[ip + 9], src = v.getInt32(ip + 12), dst = v.getInt32(ip + 16), ports = v.getInt32(ip + 20);
-        for (; w < WAYS; w++) {
-          const x = f + w * STRIDE;
+        const f = -1 - e, proto = buf[ip + 9], tag = epoch | proto, src = v.getInt32(ip + 12), dst = v.getInt32(ip + 16),
+          ports = v.getInt32(ip + 20);
+        let x = f;
+        for (; x < f + WAYS * STRIDE; x += STRIDE) {
           if (t4[x] === tag && t4[x + K4_PORTS] === ports && t4[x + K4_SRC] === src && t4[x + K4_DST] === dst) break;
         }
+        if (x === f + WAYS * STRIDE) { misses[m++] = i; continue; }
+        s = t4[x + E4_SESSION];
+        tcp = proto === TCP;
       }
-      if (w === WAYS) out[m++] = i;
+      if (s < 0) continue; // a remembered refusal: nothing to touch
+      list[2 * k] = lastUseTable; list[2 * k + 1] = s; k++;
+      if (tcp) { list[2 * k] = recordTable; list[2 * k + 1] = s * S_STRIDE; k++; }
     }
-    return m;
+    this.missCount = m;
+    return k;
   }
+
+  /** Set by scan(): how many burst indexes it wrote to misses. */
+  missCount = 0;
 
   /** The per-session back pointers (miss-prefetch.ts prefetches a missing flow's, which fill6/fill4 write). */
   backPointers(): { ent6: Int32Array; ent4: Int32Array } {
     return { ent6: this.ent6, ent4: this.ent4 };
-  }
-
-  /**
-   * touchSessions' job for the shard, without blocking: the (table, index) pairs (miss-prefetch.ts
-   * T_LAST_USE, T_SESSION_REC) of what a hit in each noted set's first way will touch, written to
-   * list; returns how many. Reads the entry lines: run after they were prefetched.
-   */
-  sessionPairs(n: number, list: Int32Array, lastUseTable: number, recordTable: number): number {
-    const pf = this.pf, t6 = this.t6, t4 = this.t4, epoch = this.epoch;
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const e = pf[i];
-      let s: number, tag: number;
-      if (e >= 0) { s = t6[e + E6_SESSION]; tag = t6[e]; } else if (e !== NO_PREFETCH) { s = t4[-1 - e + E4_SESSION]; tag = t4[-1 - e]; } else continue;
-      if (s < 0 || (tag >>> 8) !== epoch) continue; // a refusal, or nothing cached
-      list[2 * k] = lastUseTable; list[2 * k + 1] = s; k++;
-      if ((tag & 0xff) === TCP) { list[2 * k] = recordTable; list[2 * k + 1] = s * S_STRIDE; k++; }
-    }
-    return k;
   }
 
   /** A DataView over buf (made again only when the caller's buffer changes: tests). */

@@ -85,9 +85,9 @@ export class MissPrefetch {
    * alive (it means nothing).
    */
   run(n: number, rx: Uint32Array, buf: Uint8Array): number {
-    // What hits will touch: each noted set's first-way session (last use; record for TCP).
-    this.issue(this.flows.sessionPairs(n, this.list, T_LAST_USE, T_SESSION_REC));
-    const m = this.flows.misses(n, rx, buf, this.miss);
+    // What hits will touch (their session's last use; record for TCP), and which frames miss.
+    this.issue(this.flows.scan(n, rx, buf, this.list, T_LAST_USE, T_SESSION_REC, this.miss));
+    const m = this.flows.missCount;
     if (m === 0) return 0;
     this.rx = rx;
     const bib = this.core.tables.bib, list = this.list, pool6Len = this.core.pool6Length;

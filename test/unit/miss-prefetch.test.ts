@@ -68,7 +68,6 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
       rx[i * 4 + RX_DATA] = at;
       if (f[0] >>> 4 === 6) fr.flows.note6(i, buf, at + 14); else fr.flows.note4(i, buf, at + 14);
     });
-    fr.flows.touchSessions(frames.length);
     mp.trace = [];
     mp.run(frames.length, rx, buf);
     trace = mp.trace;
@@ -95,7 +94,7 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
     assert.deepEqual(burst(pick.map((f) => f.v4!)).sort((x, y) => x - y), pick.map((f) => f.session).sort((x, y) => x - y));
   });
 
-  it('a hit names the session its first way caches; a new flow names no existing session', () => {
+  it('a hit names its session (the way that holds its key); a new flow names no existing session', () => {
     fr.flows.invalidate();
     const f = flows[0];
     const w = new Uint8Array(2048);
