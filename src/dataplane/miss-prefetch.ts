@@ -202,10 +202,11 @@ export class MissPrefetch {
       if (this.found[j] === 1) continue;
       let b = this.bibOf[j];
       if (b === NIL) {
-        if (this.family[j] !== 6 || this.noSyn[j] === 1 || freeB === NIL) continue;
+        // (Not when pool4 has no port left: a flood of new flows against a full pool is refused.)
+        if (this.family[j] !== 6 || this.noSyn[j] === 1 || freeB === NIL || pool4 === null || !pool4.anyFree(this.proto[j])) continue;
         b = freeB;
         freeB = bibRec[b * B_STRIDE + B_NEXT6];
-        const a4 = pool4 === null ? -1 : pool4.pairedAddress(this.proto[j], buf, this.srcOff(j));
+        const a4 = pool4.pairedAddress(this.proto[j], buf, this.srcOff(j));
         if (a4 !== -1) { list[2 * k] = T_BIB_HEADS4; list[2 * k + 1] = t.bib.bucket4(this.proto[j], a4 | 0, this.port[j]); k++; }
       } else if (this.noSyn[j] === 1) continue;
       const s = freeS;

@@ -13,7 +13,7 @@ import {
 } from '../../src/dataplane/miss-prefetch';
 import { S_STRIDE } from '../../src/dataplane/tables/layout';
 import { PROTO, a6, ipv4, ipv6, tcp, udp } from '../rfc/vectors/build';
-import { makeConfig, makeCore } from './helpers/core-harness';
+import { makeConfig, makeCore, range } from './helpers/core-harness';
 import { FlowRig } from './helpers/flow-rig';
 
 const SLOT = 256;
@@ -132,5 +132,32 @@ describe('miss prefetch: the full path lines of flow-cache misses, one stage per
       // New mappings: the IPv4-side head of the entry pool4 chose; the existing mapping: none.
       assert.equal(predicted[k].heads4, k < 5 ? bibs.bucket4(PROTO.UDP, bibs.addr4(bib) | 0, bibs.port4(bib)) : -1, `frame ${k}: BIB IPv4 head`);
     });
+  });
+});
+
+describe('miss prefetch: nothing predicted for new mappings while pool4 is exhausted', () => {
+  it('a flood of new flows against a full pool4 walks no free lists (pool4.anyFree is O(1))', () => {
+    const one = [range('203.0.113.1', 61001, 61001)];
+    const rig = makeCore(makeConfig({}, [], { TCP: one, UDP: one, ICMP: one }), { capacity: 64 });
+    const fr = new FlowRig(rig.core, rig.c, true, 1500, 64);
+    const mp = new MissPrefetch(59, rig.core, fr.flows);
+    const flow = (k: number) => ipv6({ src: `2001:db8:5::${k}`, dst: a6('64:ff9b::c633:6401'), nh: PROTO.UDP, l4: udp(61001, 53) });
+    const creations = (v6: Uint8Array): number => {
+      const buf = new Uint8Array(SLOT), rx = new Uint32Array(BURST * 4);
+      buf[12] = 0x86; buf[13] = 0xdd; buf.set(v6, 14);
+      fr.flows.note6(0, buf, 14);
+      mp.trace = [];
+      mp.run(1, rx, buf);
+      const n = mp.trace.filter(([t]) => t === T_SESSION_ADDR_HEADS).length;
+      mp.trace = null;
+      return n;
+    };
+    assert.equal(rig.core.pool4!.anyFree(PROTO.UDP), true);
+    assert.equal(creations(flow(1)), 1, 'room in pool4: the new mapping is predicted');
+    const w = new Uint8Array(2048);
+    w.set(flow(1), HR);
+    assert.equal(fr.run6(w, HR, flow(1).length, 1900, 10).r, Result.EMIT4); // takes the only port
+    assert.equal(rig.core.pool4!.anyFree(PROTO.UDP), false);
+    assert.equal(creations(flow(2)), 0, 'pool4 exhausted: nothing predicted');
   });
 });

@@ -125,6 +125,8 @@ export class Pool4 implements BibOccupancy {
    * cost O(1) each, not thousands of probes, or it starves the flows that already have mappings).
    */
   private readonly free: Int32Array[];
+  /** Per protocol slot: the sum of `free` over its addresses. */
+  private readonly freeTotal = new Int32Array(3);
   /** Per protocol slot: the slice's addresses as int32, ascending as unsigned (binary search). */
   private readonly addrIndex: Uint32Array[];
   private tracking: Bib | null = null;
@@ -148,6 +150,7 @@ export class Pool4 implements BibOccupancy {
     this.full = this.slices.map((s) => new Int32Array(s.addrs.length * 64));
     for (let b = 0; b < 32; b++) for (let x = b; x < 32; x += shards) this.strideMask[b] |= 1 << x;
     this.free = this.slices.map((s) => Int32Array.from(s.total[ALL]));
+    this.free.forEach((f, slot) => { this.freeTotal[slot] = f.reduce((x, y) => x + y, 0); });
     this.addrIndex = this.slices.map((s) => Uint32Array.from(s.addrs));
   }
 
@@ -159,6 +162,7 @@ export class Pool4 implements BibOccupancy {
     for (const u of this.used) u.fill(0);
     for (const f of this.full) f.fill(0);
     this.slices.forEach((sl, slot) => this.free[slot].set(sl.total[ALL]));
+    this.free.forEach((f, slot) => { this.freeTotal[slot] = f.reduce((x, y) => x + y, 0); });
     this.tracking = bib;
     bib.occupancy = this;
     for (let b = 0; b < bib.capacity; b++) if (bib.inUse(b)) this.mark(bib.proto(b), bib.addr4(b), bib.port4(b), true);
@@ -174,7 +178,13 @@ export class Pool4 implements BibOccupancy {
     u[w] = inUse ? u[w] | bit : u[w] & ~bit;
     const f = this.full[slot], fw = a * 64 + ((port4 >>> 5) >>> 5), fb = 1 << ((port4 >>> 5) & 31);
     f[fw] = (u[w] | ~this.sliceBits(port4 >>> 5)) === -1 ? f[fw] | fb : f[fw] & ~fb;
-    if (this.inSlice(slot, a, port4)) this.free[slot][a] += inUse ? -1 : 1;
+    if (this.inSlice(slot, a, port4)) { this.free[slot][a] += inUse ? -1 : 1; this.freeTotal[slot] += inUse ? -1 : 1; }
+  }
+
+  /** Is any port of this shard's slice free for `proto` (while tracking a BIB; else assumed so)? O(1). */
+  anyFree(proto: number): boolean {
+    const slot = protoSlot(proto);
+    return slot >= 0 && (this.tracking === null || this.freeTotal[slot] > 0);
   }
 
   /** The bits of bitmap word `w` whose ports are this shard's (p % shards === shard). */
