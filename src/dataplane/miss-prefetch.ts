@@ -33,6 +33,8 @@ export const T_LAST_USE = 5;
 export const T_ENT6 = 6;
 export const T_ENT4 = 7;
 export const T_SESSION_ADDR_HEADS = 8;
+export const T_FLOW6 = 9;
+export const T_FLOW4 = 10;
 /** Chain links followed per frame before giving up (chains average < 1 entry at the tables' load). */
 const MAX_LINKS = 3;
 
@@ -46,6 +48,8 @@ export class MissPrefetch {
    * 1), then the BIB chain entry being checked (NIL once found or at the chain's end).
    */
   private readonly miss = new Int32Array(BURST);
+  /** Frames whose key is not in their set's first ways (FlowCache.scan). */
+  private readonly later = new Int32Array(BURST);
   private readonly family = new Int8Array(BURST);
   private readonly entry = new Int32Array(BURST);
   private readonly proto = new Int32Array(BURST);
@@ -74,6 +78,9 @@ export class MissPrefetch {
     const back = flows.backPointers();
     native.missPrefetchRegister(shard, T_ENT6, back.ent6);
     native.missPrefetchRegister(shard, T_ENT4, back.ent4);
+    const plan = flows.prefetchPlan();
+    native.missPrefetchRegister(shard, T_FLOW6, plan.table6);
+    native.missPrefetchRegister(shard, T_FLOW4, plan.table4);
     native.missPrefetchList(shard, this.list);
   }
 
@@ -85,9 +92,13 @@ export class MissPrefetch {
    * alive (it means nothing).
    */
   run(n: number, rx: Uint32Array, buf: Uint8Array): number {
-    // What hits will touch (their session's last use; record for TCP), and which frames miss.
-    this.issue(this.flows.scan(n, rx, buf, this.list, T_LAST_USE, T_SESSION_REC, this.miss));
-    const m = this.flows.missCount;
+    // What hits will touch (their session's last use; record for TCP), found in the sets' first
+    // ways, and the other ways of the rest; then what those hit, and which frames miss.
+    const flows = this.flows;
+    this.issue(flows.scan(n, rx, buf, this.list, T_LAST_USE, T_SESSION_REC, T_FLOW6, T_FLOW4, this.later));
+    if (flows.laterCount === 0) return 0;
+    this.issue(flows.scanLater(rx, buf, this.list, T_LAST_USE, T_SESSION_REC, this.later, this.miss));
+    const m = flows.missCount;
     if (m === 0) return 0;
     this.rx = rx;
     const bib = this.core.tables.bib, list = this.list, pool6Len = this.core.pool6Length;
