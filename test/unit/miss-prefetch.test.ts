@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import { BURST, RX_DATA } from '../../src/dataplane/abi';
 import { Result } from '../../src/dataplane/core-api';
 import {
-  MissPrefetch, T_BIB_HEADS4, T_ENT4, T_ENT6, T_LAST_USE, T_SESSION_ADDR_HEADS, T_SESSION_HEADS, T_SESSION_REC,
+  MissPrefetch, T_BIB_HEADS4, T_ENT4, T_FLOW6, T_ENT6, T_LAST_USE, T_SESSION_ADDR_HEADS, T_SESSION_HEADS, T_SESSION_REC,
 } from '../../src/dataplane/miss-prefetch';
 import { S_STRIDE } from '../../src/dataplane/tables/layout';
 import { PROTO, a6, ipv4, ipv6, tcp, udp } from '../rfc/vectors/build';
@@ -159,5 +159,35 @@ describe('miss prefetch: nothing predicted for new mappings while pool4 is exhau
     assert.equal(fr.run6(w, HR, flow(1).length, 1900, 10).r, Result.EMIT4); // takes the only port
     assert.equal(rig.core.pool4!.anyFree(PROTO.UDP), false);
     assert.equal(creations(flow(2)), 0, 'pool4 exhausted: nothing predicted');
+  });
+});
+
+describe('miss prefetch: the sets\' first two ways first, the other two only when needed', () => {
+  it('a flow in the third or fourth way is found after its other ways are prefetched, not taken for a miss', () => {
+    const rig = makeCore(makeConfig(), { capacity: 64 });
+    const fr = new FlowRig(rig.core, rig.c, true, 1500, 64, 4); // four entries: one set of four ways
+    const mp = new MissPrefetch(58, rig.core, fr.flows);
+    const flow = (k: number) => ipv6({ src: `2001:db8:6::${k}`, dst: a6('64:ff9b::c633:6401'), nh: PROTO.UDP, l4: udp(7000 + k, 53) });
+    const session: number[] = [];
+    for (let k = 1; k <= 4; k++) { // flow 1 ends in the last way (each new entry goes first)
+      const w = new Uint8Array(2048);
+      w.set(flow(k), HR);
+      assert.equal(fr.run6(w, HR, flow(k).length, 1900, k).r, Result.EMIT4);
+      session[k] = rig.core.flowSession;
+    }
+    const buf = new Uint8Array(2 * SLOT), rx = new Uint32Array(BURST * 4);
+    [flow(1), flow(5)].forEach((f, i) => {
+      buf[i * SLOT + 12] = 0x86; buf[i * SLOT + 13] = 0xdd; buf.set(f, i * SLOT + 14);
+      rx[i * 4 + RX_DATA] = i * SLOT;
+      fr.flows.note6(i, buf, i * SLOT + 14);
+    });
+    mp.trace = [];
+    mp.run(2, rx, buf);
+    const trace = mp.trace;
+    const set = fr.flows.prefetchPlan().list[0];
+    // Both frames' other ways (the same set), then flow 1's session as a hit; flow 5 a new flow.
+    assert.deepEqual(trace.filter(([t]) => t === T_FLOW6).map(([, x]) => x), [set + 32, set + 48, set + 32, set + 48]);
+    assert.ok(trace.some(([t, x]) => t === T_LAST_USE && x === session[1]), 'the fourth way\'s session is named');
+    assert.equal(trace.filter(([t]) => t === T_SESSION_ADDR_HEADS).length, 1, 'only flow 5 is a miss (a new flow)');
   });
 });
