@@ -13,6 +13,7 @@
         "native/kernel-iface.cc",
         "native/memory.cc",
         "native/mempool.cc",
+        "native/packet-rings.cc",
         "native/port.cc",
         "native/prefetch.cc",
         "native/shard.cc"

@@ -219,6 +219,7 @@ void portStart(uint32_t portId, const PortStartOptions &o) {
   if (driver == "net_af_packet" && !o.iface.empty()) {
     p.kernel.name = o.iface;
     kernelIfacePrepare(p.kernel);
+    packetRingsFind(p.rings, o.iface);
   }
 }
 
@@ -260,10 +261,12 @@ PortInfoNative portInfo(uint32_t portId) {
 }
 
 rte_eth_stats portStats(uint32_t portId) {
-  requirePort(portId);
+  Port &p = requirePort(portId);
   rte_eth_stats st{};
   int ret = rte_eth_stats_get(static_cast<uint16_t>(portId), &st);
   if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_stats_get", ret, portLabel(portId));
+  // net_af_packet: frames its kernel rings dropped, which the PMD does not count (packet-rings.h).
+  st.imissed += packetRingsDrops(p.rings);
   return st;
 }
 
@@ -288,6 +291,7 @@ void portStop(uint32_t portId) {
   // Shards check `started` before every rx/tx burst; clear it first so they leave the port alone.
   p.started.store(false);
   refreshMinMtu();
+  packetRingsForget(p.rings);  // the PMD closes its sockets on stop; their drops stay counted
   int ret = rte_eth_dev_stop(static_cast<uint16_t>(portId));
   if (ret != 0) failDpdk(code::kPortConfig, "rte_eth_dev_stop", ret, portLabel(portId));
 }
@@ -316,6 +320,7 @@ void portsShutdown() {
     Port &p = s.ports[id];
     if (!rte_eth_dev_is_valid_port(id)) continue;
     p.started.store(false);
+    packetRingsForget(p.rings);
     rte_eth_dev_stop(id);
     rte_eth_dev_info info{};
     rte_device *dev = rte_eth_dev_info_get(id, &info) == 0 ? info.device : nullptr;

@@ -18,6 +18,7 @@
 #include <rte_spinlock.h>
 
 #include "kernel-iface.h"
+#include "packet-rings.h"
 
 namespace nat64 {
 
@@ -63,6 +64,7 @@ struct Port {
   bool txL4Offload = false;
   uint64_t rxOffloads = 0, txOffloads = 0;  // enabled in rte_eth_conf (port display)
   KernelIface kernel;  // net_af_packet: the Linux interface behind it (kernel-iface.h)
+  PacketRings rings;   // net_af_packet: its sockets' ring drops, added to imissed (packet-rings.h)
   // One lock per tx queue, taken only when more shards than tx queues share them.
   std::unique_ptr<rte_spinlock_t[]> txLocks;
 };

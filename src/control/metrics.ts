@@ -96,7 +96,7 @@ export function buildRegistry(dp: DataplaneApi, extra?: { defs: ReadonlyArray<{ 
     ['nat64_port_tx_packets_total', 'Packets transmitted by the DPDK port.', 'opackets'],
     ['nat64_port_rx_bytes_total', 'Bytes received by the DPDK port.', 'ibytes'],
     ['nat64_port_tx_bytes_total', 'Bytes transmitted by the DPDK port.', 'obytes'],
-    ['nat64_port_rx_missed_total', 'Packets the NIC dropped because the rx queues were full (imissed).', 'imissed'],
+    ['nat64_port_rx_missed_total', 'Packets dropped because the rx queues were full (imissed; net_af_packet: its kernel rings, PACKET_STATISTICS tp_drops).', 'imissed'],
     ['nat64_port_rx_errors_total', 'Erroneous received packets (ierrors).', 'ierrors'],
     ['nat64_port_tx_errors_total', 'Failed transmissions (oerrors).', 'oerrors'],
     ['nat64_port_rx_nombuf_total', 'Receive failures for want of a packet buffer (rx_nombuf).', 'rxNombuf'],

@@ -34,7 +34,7 @@ const EXPLAIN: ReadonlyMap<string, string> = new Map(ALL_COUNTER_DEFS.map((c) =>
 const PORT_STATS: ReadonlyArray<[string, keyof PortRow['stats'], string]> = [
   ['rx-packets', 'ipackets', 'Packets received by the DPDK port.'],
   ['tx-packets', 'opackets', 'Packets transmitted by the DPDK port.'],
-  ['rx-missed', 'imissed', 'Packets the NIC dropped because the rx queues were full.'],
+  ['rx-missed', 'imissed', 'Packets dropped because the rx queues were full: by the NIC, or for net_af_packet by the kernel at the packet socket\'s ring (tp_drops) while the shard did not empty it in time.'],
   ['rx-errors', 'ierrors', 'Erroneous packets received by the DPDK port.'],
   ['tx-errors', 'oerrors', 'Packets the DPDK port failed to transmit.'],
   ['rx-nombuf', 'rxNombuf', 'Receive failures for want of a packet buffer.'],

@@ -44,8 +44,8 @@ describe('reliability: exhaustion end to end (1 shard)', function () {
     const c1 = net.counters();
     const p = await probe;
     const exhausted = (c1['pool4-exhausted'] ?? 0) - (c0['pool4-exhausted'] ?? 0);
-    // A burst this fast overruns the packet socket's ring before DPDK sees it (af_packet reports no
-    // rx-missed): count what reached the IPv6 port. Every flood packet that arrived must be dropped
+    // A burst this fast overruns the packet socket's ring before DPDK sees it (counted as
+    // port-v6-rx-missed, test/e2e/port-ring-drops.test.ts): count what reached the IPv6 port. Every flood packet that arrived must be dropped
     // as pool4-exhausted (the probe's requests and the first 8 flows are the rest).
     const arrived = (c1['port-v6-rx-packets'] ?? 0) - (c0['port-v6-rx-packets'] ?? 0);
     assert.ok(arrived >= f.sent * 0.5, `only ${arrived} of ${f.sent} flood packets reached the translator`);
