@@ -15,7 +15,7 @@ describe('port counters: net_af_packet ring drops are rx-missed', function () {
   const net = new RelNet({
     prefix: 'n64prd', shards: 1,
     // 4 blocks of 4 frames: the translator configures its own port's ring (framecnt).
-    config: (c) => { c.dataplane.ports[0].device += ',framecnt=16'; },
+    config: (c) => { c.dataplane.ports[0].device = `${c.dataplane.ports[0].device.replace(/,framecnt=\d+/, '')},framecnt=16`; },
   });
   before(async () => {
     await net.up();
