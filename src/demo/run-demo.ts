@@ -19,9 +19,12 @@ const BIN = path.resolve(__dirname, '../../../bin/nat64');
 /**
  * The kernel reassembles IPv4 fragments for a packet socket in a fanout group, so a frame can be as
  * large as a reassembled datagram: ring frames as large as our packet buffers (5 KB; the default
- * 2 KB would cut them short).
+ * 2 KB would cut them short). 4096 frames per queue (the default 512 is 10-25 ms of a 20-50 k/s
+ * flood): on shared cores a shard can wait that long for a CPU, and the kernel then drops at the
+ * ring whatever arrives, established flows included (rx-missed; docs/reliability.md "Floods").
+ * Memory: 1024 blocks of 20 KB, each in 32 KB of kernel pages = 32 MB per queue.
  */
-const AF_PACKET_RING = 'framesz=5120,blocksz=20480';
+const AF_PACKET_RING = 'framesz=5120,blocksz=20480,framecnt=4096';
 
 /** The daemon configuration for the sample network (same shape as config/nat64.example.json). */
 export function demoConfig(t: Topology, shards: number): object {

@@ -51,7 +51,7 @@ describe('reliability: floods do not starve established sessions (2 shards)', fu
     console.log(line('SYN flood', p, f));
     const d = (k: string) => (c1[k] ?? 0) - (c0[k] ?? 0);
     // eslint-disable-next-line no-console
-    console.log(`        daemon: received ${d('received')}, tcp-v4-syn-stored ${d('tcp-v4-syn-stored')}, tcp-so-full ${d('tcp-so-full')}, bib4-not-found ${d('bib4-not-found')}`);
+    console.log(`        daemon: received ${d('received')}, tcp-v4-syn-stored ${d('tcp-v4-syn-stored')}, tcp-so-full ${d('tcp-so-full')}, bib4-not-found ${d('bib4-not-found')}, port-v4-rx-missed ${d('port-v4-rx-missed')}`);
     assert.ok(d('tcp-so-full') + d('tcp-v4-syn-stored') + d('bib4-not-found') > 0);
     assert.ok(p.received >= p.sent * 0.9, `established ${p.received}/${p.sent}`);
     assert.ok(p.maxGapMs < 1000, `gap ${p.maxGapMs} ms`);
@@ -65,7 +65,7 @@ describe('reliability: floods do not starve established sessions (2 shards)', fu
     console.log(line('UDP 5-tuple flood', p, f));
     const d = (k: string) => (c1[k] ?? 0) - (c0[k] ?? 0);
     // eslint-disable-next-line no-console
-    console.log(`        daemon: received ${d('received')}, translated-6to4 ${d('translated-6to4')}, pool4-exhausted ${d('pool4-exhausted')}, session-table-full ${d('session-table-full')}, bib-table-full ${d('bib-table-full')}`);
+    console.log(`        daemon: received ${d('received')}, translated-6to4 ${d('translated-6to4')}, pool4-exhausted ${d('pool4-exhausted')}, session-table-full ${d('session-table-full')}, bib-table-full ${d('bib-table-full')}, port-v6-rx-missed ${d('port-v6-rx-missed')}`);
     // An exhausted pool4 fails a new 5-tuple in O(1) (tables/pool4.ts free-port counts), so the flood
     // cannot starve the shard that carries the established flow.
     assert.ok(p.received >= p.sent * 0.9, `established ${p.received}/${p.sent}`);
