@@ -25,6 +25,17 @@ interface Row extends ScenarioResult {
   /** mpps / the 1 k-session rate of the same direction, frame, protocol and shards */
   shareOf1k: number | null;
   runs: number[];
+  /**
+   * Refusal rows: ns of shard time per refused packet, from this row's translated and refused rates
+   * and the translated rate of the all-mapped row (same direction, protocol, size, sessions,
+   * shards) of this invocation: (1 s - translated x ns per translation) / refused.
+   */
+  nsPerRefused?: number;
+  /** nsPerRefused / ns per translated packet of that row (issue 11's target: at most 2). */
+  refusedCost?: number;
+  /** The same from the shard threads' CPU time (cpuNsPerProcessed), which holds on a shared machine. */
+  cpuNsPerRefused?: number;
+  cpuRefusedCost?: number;
 }
 
 const quick = process.argv.includes('--quick');
@@ -32,6 +43,9 @@ const quick = process.argv.includes('--quick');
 const pressureOnly = process.argv.includes('--pressure');
 const repeatArg = process.argv.indexOf('--repeat');
 const repeat = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : quick ? 1 : 3;
+/** `--only TEXT`: only the scenarios whose name contains TEXT (their all-mapped rows too, for refusal rows). */
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : null;
 const seconds = quick ? 2 : 4;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -45,13 +59,50 @@ function runChild(spec: ScenarioSpec): ScenarioResult {
 function measure(spec: ScenarioSpec): ScenarioResult & { runs: number[] } {
   const rs: ScenarioResult[] = [];
   for (let i = 0; i < repeat; i++) rs.push(runChild(spec));
-  rs.sort((a, b) => a.mpps - b.mpps);
-  return { ...rs[Math.floor(rs.length / 2)], runs: rs.map((r) => +r.mpps.toFixed(3)) };
+  // Refusal rows send little or nothing out: their figure is what the translator got through.
+  const rate = (r: ScenarioResult) => (spec.refusal ? r.processedMpps ?? 0 : r.mpps);
+  rs.sort((a, b) => rate(a) - rate(b));
+  return { ...rs[Math.floor(rs.length / 2)], runs: rs.map((r) => +rate(r).toFixed(3)) };
 }
 
 /** A row of issue 11's adversity (not a point of the rate-vs-sessions chart). */
 function adverse(s: ScenarioSpec): boolean {
-  return s.unmappableRatio !== undefined || s.flood !== undefined || s.udpTimeoutMs !== undefined || s.hosts !== undefined || s.pool4Ports !== undefined;
+  return s.unmappableRatio !== undefined || s.flood !== undefined || s.udpTimeoutMs !== undefined || s.hosts !== undefined || s.pool4Ports !== undefined
+    || s.refusal !== undefined || s.icmpAdminProhibited !== undefined;
+}
+
+/** The all-mapped row a refusal row is compared with (same invocation). */
+function sameLayout(x: ScenarioSpec, s: ScenarioSpec): boolean {
+  return x.stage === 'nat64' && x.device === s.device && x.direction === s.direction && x.proto === s.proto && x.frameBytes === s.frameBytes
+    && x.shards === s.shards && x.sessions === s.sessions && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum && !adverse(x);
+}
+
+/**
+ * Issue 11, every refusal path against a translated packet of the same size: all-mapped rows of
+ * each direction and protocol (64 k flows, 84-byte IPv6 / 64-byte IPv4 frames), then one row per
+ * refusal path with every flow refused by it (bench/scenario.ts `refusal`), 3 s each.
+ */
+function refusalSpecs(withBaselines: boolean): ScenarioSpec[] {
+  const base = { device: 'null', stage: 'nat64', seconds: 3, frameBytes: 84, sessions: 65536, shards: 1 } as const;
+  const out: ScenarioSpec[] = [];
+  if (withBaselines) {
+    for (const proto of ['UDP', 'TCP'] as const) for (const direction of ['6to4', '4to6'] as const) out.push({ ...base, proto, direction });
+  }
+  const row = (direction: '6to4' | '4to6', proto: 'UDP' | 'TCP', refusal: ScenarioSpec['refusal'], icmp = false) =>
+    out.push({ ...base, direction, proto, refusal, ...(icmp ? { icmpAdminProhibited: true } : {}) });
+  row('6to4', 'UDP', 'pool4-exhausted');
+  row('6to4', 'TCP', 'tcp-syn-needed');
+  row('6to4', 'TCP', 'tcp-syn-needed', true);
+  row('6to4', 'UDP', 'pool6-mismatch');
+  row('6to4', 'UDP', 'no-instance');
+  row('4to6', 'UDP', 'bib4-not-found');
+  row('4to6', 'UDP', 'bib4-not-found', true);
+  row('4to6', 'UDP', 'adf');
+  row('4to6', 'TCP', 'drop-externally-initiated-tcp');
+  row('4to6', 'TCP', 'tcp-syn-needed');
+  row('4to6', 'UDP', 'pool4-mismatch');
+  row('4to6', 'UDP', 'no-instance');
+  return out;
 }
 
 /**
@@ -83,13 +134,16 @@ function pressureSpecs(): ScenarioSpec[] {
   }
   out.push({ ...base, sessions: 65536, shards: 1, udpTimeoutMs: 50 });
   out.push({ ...base, sessions: 1 << 20, shards: 1, udpTimeoutMs: 1000 });
+  // The full run has the all-mapped rows already (earlier in its list).
+  out.push(...refusalSpecs(pressureOnly));
   return out;
 }
 
 function specs(): ScenarioSpec[] {
   const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds } as const;
   const out: ScenarioSpec[] = [];
-  if (pressureOnly) return pressureSpecs();
+  if (pressureOnly) return pressureSpecs().filter((x, _, all) => !only || name(x).includes(only)
+    || (!adverse(x) && all.some((y) => y.refusal && name(y).includes(only) && sameLayout(x, y))));
   const stage = (stage: ScenarioSpec['stage'], frameBytes: number) =>
     out.push({ ...base, stage, direction: '6to4', frameBytes, sessions: 1024, shards: 1 });
   if (quick) {
@@ -141,7 +195,9 @@ function name(s: ScenarioSpec): string {
     (s.pool4MaxIterations === 'auto' ? ' max-iter auto' : '') +
     (s.flood ? ` flood ${s.flood.flows >>> 10}k/${s.flood.hosts}h` : '') +
     (s.udpTimeoutMs !== undefined ? ` udp-timeout ${s.udpTimeoutMs}ms` : '') +
-    (s.subscriberPortLimit !== undefined ? ` subscriber-port-limit ${s.subscriberPortLimit}` : '');
+    (s.subscriberPortLimit !== undefined ? ` subscriber-port-limit ${s.subscriberPortLimit}` : '') +
+    (s.refusal ? ` refuse ${s.refusal}${s.refusedRatio !== undefined && s.refusedRatio !== 1 ? ` ${+(s.refusedRatio * 100).toFixed(1)}%` : ''}` : '') +
+    (s.icmpAdminProhibited ? ' icmp-admin-prohibited' : '');
 }
 
 /** Session sync under load (bench/sync.ts): printed, and kept in the results file. */
@@ -193,6 +249,18 @@ async function main(): Promise<void> {
         x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum && !adverse(x));
       const row: Row = { ...r, scenario: name(spec), baseline, baselineMpps, ratio: r.mpps / baselineMpps,
         shareOf1k: k1 && spec.stage === 'nat64' ? r.mpps / k1.mpps : null };
+      const mapped = spec.refusal ? rows.find((x) => sameLayout(x, spec)) : undefined;
+      if (mapped && mapped.translatedMpps && r.refusedMpps) {
+        const nsHit = (1e3 / mapped.translatedMpps) * spec.shards;
+        row.nsPerRefused = ((1e3 * spec.shards - (r.translatedMpps ?? 0) * nsHit) / r.refusedMpps);
+        row.refusedCost = row.nsPerRefused / nsHit;
+        if (mapped.cpuNsPerProcessed && r.cpuNsPerProcessed && r.processedMpps) {
+          // CPU ns in the window per second of it = processed x ns per processed; minus the translations'.
+          const cpuHit = mapped.cpuNsPerProcessed;
+          row.cpuNsPerRefused = (r.processedMpps * r.cpuNsPerProcessed - (r.translatedMpps ?? 0) * cpuHit) / r.refusedMpps;
+          row.cpuRefusedCost = row.cpuNsPerRefused / cpuHit;
+        }
+      }
       rows.push(row);
       const lat = row.latency.map((l) => `${l.p50us.toFixed(1)}/${l.p99us.toFixed(1)}`).join(' ');
       process.stdout.write(`${row.scenario.padEnd(34)} ${row.mpps.toFixed(2).padStart(7)} ${baselineMpps.toFixed(2).padStart(6)} ` +
@@ -202,6 +270,9 @@ async function main(): Promise<void> {
         `${row.flowCacheBytesPerSession !== null ? row.flowCacheBytesPerSession.toFixed(0).padStart(7) : '    n/a'} ${lat}` +
         (adverse(row) ? ` translated ${(row.translatedMpps ?? 0).toFixed(2)} Mpps, unmapped ${((row.unmappedFlows ?? 0) * 100).toFixed(2)} %` +
           (row.establishedLoss !== undefined ? `, established loss ${(row.establishedLoss * 100).toFixed(3)} %` : '') +
+          (row.refusal ? `, processed ${(row.processedMpps ?? 0).toFixed(2)} Mpps` +
+            (row.nsPerRefused !== undefined ? `, ${row.nsPerRefused.toFixed(0)} ns/refused = ${row.refusedCost!.toFixed(2)}x a translation` : '') +
+            (row.cpuNsPerRefused !== undefined ? ` (CPU time: ${row.cpuNsPerRefused.toFixed(0)} ns = ${row.cpuRefusedCost!.toFixed(2)}x)` : '') : '') +
           (row.perSecond ? ` ${JSON.stringify(row.perSecond)}` : '') : '') + '\n');
     }
   } finally {

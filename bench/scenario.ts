@@ -35,7 +35,7 @@ import { flows4, flows6, type Flows, type Steer } from './gen-flows';
 import { writePcap } from './pcap';
 import type { StageJob, StageMode } from './stage-worker';
 import {
-  CLIENT_PREFIX, CLIENT_ROUTER, flowOf, frame4, frame6, PORTS_PER_HOST, SERVER4, TCP_ACK, TCP_SYN, TCP_SYNACK,
+  CLIENT_PREFIX, CLIENT_ROUTER, DST6, flowOf, frame4, frame6, PORTS_PER_HOST, SERVER4, SERVER4B, TCP_ACK, TCP_SYN, TCP_SYNACK,
   type Proto, type Template,
 } from './traffic';
 
@@ -102,7 +102,30 @@ export interface ScenarioSpec {
    * whether that host takes the rest of the pool (0) or stops at its share (the default).
    */
   subscriberPortLimit?: number | string;
+  /**
+   * Refusal rows (issue 11: every refusal path at most 2x a translated packet of the same size):
+   * `refusedRatio` of the N flows (the last ones; default all) are refused in phase 2 by this path,
+   * the others translated. Phase 1 sets the state up so that exactly that path refuses them:
+   *   6to4 pool4-exhausted: pool4 has ports for the others only;
+   *   6to4 tcp-syn-needed: they never sent a SYN (TCP ACKs without a session);
+   *   6to4 pool6-mismatch: to an IPv6 destination outside pool6 (refusedRatio 1 only);
+   *   no-instance (both directions): the instance is removed before phase 2 (refusedRatio 1 only);
+   *   4to6 bib4-not-found: to pool4 transport addresses no BIB entry holds (they made no mapping);
+   *   4to6 adf: address-dependent-filtering on, their IPv6 nodes only talked to SERVER4B (UDP);
+   *   4to6 drop-externally-initiated-tcp: the global on, IPv4 SYNs to their mappings (TCP);
+   *   4to6 tcp-syn-needed: TCP ACKs from SERVER4 to mappings that only talked to SERVER4B;
+   *   4to6 pool4-mismatch: to IPv4 addresses outside pool4.
+   * Compare processedMpps with the translated rate of the all-mapped row of the same direction,
+   * protocol and size (bench/run.ts derives nsPerRefused and refusedCost).
+   */
+  refusal?: RefusalPath;
+  refusedRatio?: number;
+  /** The icmp-admin-prohibited global (refusals answered, rate-limited; default off, the daemon's). */
+  icmpAdminProhibited?: boolean;
 }
+
+export type RefusalPath = 'pool4-exhausted' | 'tcp-syn-needed' | 'pool6-mismatch' | 'no-instance' | 'bib4-not-found' | 'adf'
+  | 'drop-externally-initiated-tcp' | 'pool4-mismatch';
 
 export interface Latency { load: number; pps: number; p50us: number; p90us: number; p99us: number; maxus: number; lossRatio: number }
 
@@ -145,6 +168,12 @@ export interface ScenarioResult extends ScenarioSpec {
   cpuNsPerPacket?: number;
   /** Phase 2 counters of interest, per second (new sessions, expiries, refusals). */
   perSecond?: Record<string, number>;
+  /** Phase 2: packets the translator received per second (Mpps: translated + refused + anything else). */
+  processedMpps?: number;
+  /** Phase 2: received but not translated, per second (Mpps): the refusal rows' refused packets. */
+  refusedMpps?: number;
+  /** Phase 2: the shard threads' CPU time per packet received (cpuNsPerPacket counts frames out, which refusals have none of). */
+  cpuNsPerProcessed?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -207,7 +236,7 @@ function busiestCpu(a: Map<string, number>, b: Map<string, number>, n: number): 
 
 /** Phase 2 at back-pressure: warm-up, a measured window, then pause and drain for the exact loss. */
 async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<string, number> = () => ({}), shards = 1):
-  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number>; cpuNsPerPacket: number }> {
+  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number>; cpuNsPerPacket: number; cpuSeconds: number }> {
   native.genStart({ ...spec, count: 0, random: true, pps: 0 });
   await sleep(500);
   const a = native.genStats(), ca = counters(), ta = threadCpu();
@@ -219,9 +248,9 @@ async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<st
   await sleep(200);
   const c = native.genStats();
   native.genStop();
-  const windowNs = b.nowNs - a.nowNs;
+  const windowNs = b.nowNs - a.nowNs, cpuSeconds = busiestCpu(ta, tb, shards);
   return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs,
-    delta, cpuNsPerPacket: (busiestCpu(ta, tb, shards) * 1e9) / Math.max(1, b.received - a.received) };
+    delta, cpuNsPerPacket: (cpuSeconds * 1e9) / Math.max(1, b.received - a.received), cpuSeconds };
 }
 
 function percentile(h: Uint32Array, total: number, q: number): number {
@@ -332,8 +361,42 @@ function withFlood(f: Flows, flood: { flows: number; hosts: number }, shards: nu
   return out;
 }
 
+/** Flows f[from, to) (views, no copy). */
+function slice(f: Flows, from: number, to: number): Flows {
+  return { addr: f.addr.subarray(from, to), port: f.port.subarray(from, to), queue: f.queue.subarray(from, to) };
+}
+
+/** The refusal row's refused fraction (0: not a refusal row). */
+function refusedShare(spec: ScenarioSpec): number {
+  if (!spec.refusal) return 0;
+  const r = spec.refusedRatio ?? 1;
+  if (r !== 1 && (spec.refusal === 'no-instance' || spec.refusal === 'pool6-mismatch' || (spec.refusal === 'tcp-syn-needed' && spec.direction === '6to4'))) {
+    throw new Error(`refusal ${spec.refusal}: refusedRatio 1 only (one template, one instance)`);
+  }
+  return r;
+}
+
+/**
+ * bib4-not-found rows: for each refused flow (from `from` on) a pool4 transport address (of the
+ * pool4 prefix, ports 1024-65535) that no BIB entry holds, all distinct (as many flow-cache keys as
+ * flows; the BIB still holds every flow's mapping, as full as in the all-mapped row).
+ */
+function freeTransportAddresses(back: { a4: Uint32Array; p4: Uint16Array }, n: number, from: number, prefix: string): void {
+  const held = new Set<number>();
+  for (let k = 0; k < n; k++) if (back.a4[k] !== 0) held.add(back.a4[k] * 65536 + back.p4[k]);
+  const [base, len] = prefix.split('/');
+  const b = base.split('.').reduce((a, x) => a * 256 + Number(x), 0);
+  let a = 0, port = 1024;
+  for (let k = from; k < n; k++) {
+    while (held.has((b + a) * 65536 + port)) if (++port > 65535) { port = 1024; a = (a + 1) % 2 ** (32 - Number(len)); }
+    back.a4[k] = b + a; back.p4[k] = port;
+    if (++port > 65535) { port = 1024; a = (a + 1) % 2 ** (32 - Number(len)); }
+  }
+}
+
 function pool4Of(spec: ScenarioSpec): Array<Record<string, string>> {
-  const ports = spec.pool4Ports ?? (spec.unmappableRatio ? spec.sessions * (1 - spec.unmappableRatio) : 0);
+  const unmappable = spec.refusal === 'pool4-exhausted' ? refusedShare(spec) : spec.unmappableRatio;
+  const ports = spec.pool4Ports ?? (unmappable ? Math.max(1, spec.sessions * (1 - unmappable)) : 0);
   return ports > 0 ? pool4OfPorts(spec.proto, ports, spec.pool4MaxIterations) : [{ protocol: spec.proto, prefix: pool4Prefix(spec.sessions), 'port range': '1024-65535' }];
 }
 
@@ -377,14 +440,17 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
           addresses: ['2001:db8::1/64'], routes: [{ prefix: CLIENT_PREFIX, via: CLIENT_ROUTER }], mtu: 1500,
           neighbors: spec.neighbor6 === 'unresolved' ? [] : [{ address: CLIENT_ROUTER, mac: '02:00:00:00:00:99' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
         { name: 'v4', device: devices[1], addresses: ['198.18.0.1/24'], routes: [], mtu: 1500,
-          neighbors: [{ address: SERVER4, mac: '02:00:00:00:00:10' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
+          neighbors: [{ address: SERVER4, mac: '02:00:00:00:00:10' }, { address: SERVER4B, mac: '02:00:00:00:00:11' }], rxChecksum: spec.rxChecksum ?? 'auto', txChecksum: 'auto' },
       ],
     });
     // The one-host layout is one subscriber using the whole pool (RFC 9693 testers): the daemon's
     // default per-subscriber limit (25 % of an address, issue 15) would refuse three quarters of it.
     const inst = parseInstance({ instance: 'bench', framework: 'netfilter',
       global: { pool6: '64:ff9b::/96', ...(spec.hosts !== undefined ? { 'subscriber-port-limit': 0 } : {}),
-        ...(spec.subscriberPortLimit !== undefined ? { 'subscriber-port-limit': spec.subscriberPortLimit } : {}) },
+        ...(spec.subscriberPortLimit !== undefined ? { 'subscriber-port-limit': spec.subscriberPortLimit } : {}),
+        ...(spec.refusal === 'adf' ? { 'address-dependent-filtering': true } : {}),
+        ...(spec.refusal === 'drop-externally-initiated-tcp' ? { 'drop-externally-initiated-tcp': true } : {}),
+        ...(spec.icmpAdminProhibited ? { 'icmp-admin-prohibited': true } : {}) },
       pool4: pool4Of(spec) }, 'bench');
     const coreConfig = () => {
       const cfg = toCoreConfig(inst);
@@ -415,22 +481,38 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       await dp.setInstance(coreConfig());
       before = dp.counters().total;
       const t1 = threadCpu();
-      const p1 = await sendAll(genSpec(p6, t6, f6, {}), n, 120000);
+      // Refusal rows: the refused flows (the last ones) talk to SERVER4B only in phase 1 (adf,
+      // drop-externally-initiated-tcp, 4to6 tcp-syn-needed). Every flow has its mapping, so the
+      // tables are as full as in the all-mapped row (bib4-not-found goes to other ports of pool4;
+      // 6to4 tcp-syn-needed sends ACKs to SERVER4B, with which no flow has a session).
+      const share = refusedShare(spec), keep = n - Math.round(share * n);
+      const viaB = spec.refusal === 'adf' || spec.refusal === 'drop-externally-initiated-tcp' || (spec.refusal === 'tcp-syn-needed' && spec.direction === '4to6');
+      const count1 = viaB ? keep : n;
+      const p1 = count1 === 0 ? { seconds: 0, lost: 0 } : await sendAll(genSpec(p6, t6, viaB ? slice(f6, 0, keep) : f6, {}), count1, 120000);
+      if (viaB && keep < n) {
+        const tB = frame6(spec.frameBytes, spec.proto, undefined, spec.proto === 'TCP' ? TCP_SYN : TCP_ACK, PORTS_PER_HOST, DST6.serverB);
+        const pB = await sendAll(genSpec(p6, tB, slice(f6, keep, n), {}), n - keep, 120000);
+        p1.lost += pB.lost; p1.seconds += pB.seconds;
+      }
       const p1Cpu = busiestCpu(t1, threadCpu(), spec.shards);
       const unmapped = (dp.counters().total['pool4-exhausted'] ?? 0) - (before['pool4-exhausted'] ?? 0);
       result.unmappedFlows = unmapped / n;
       // A refused flow's frame never comes out (its ICMPv6 error, rate-limited, may: counted as out).
       result.phase1Lost = unmapped > 0 ? Math.max(0, p1.lost - unmapped) : p1.lost;
-      result.sessionsPerSecond = result.phase1Lost === 0 ? (n - unmapped) / p1.seconds : null;
+      result.sessionsPerSecond = result.phase1Lost === 0 && p1.seconds > 0 ? (n - unmapped) / p1.seconds : null;
       result.sessionsPerCpuSecond = result.phase1Lost === 0 && p1Cpu > 0 ? (n - unmapped) / p1Cpu : null;
       let gs: GenSpec;
       if (spec.direction === '6to4') {
-        gs = genSpec(p6, template(spec, '6to4', TCP_ACK), f6, {});
+        const dst6 = spec.refusal === 'pool6-mismatch' ? DST6.notPool6 : spec.refusal === 'tcp-syn-needed' ? DST6.serverB : DST6.server;
+        gs = genSpec(p6, frame6(spec.frameBytes, spec.proto, undefined, TCP_ACK, PORTS_PER_HOST, dst6), f6, {});
       } else {
         const back = readBack(dp, n, pph);
         if (back.found < n && !spec.unmappableRatio && !spec.pool4Ports) process.stderr.write(`4to6: only ${back.found} of ${n} BIB entries read back\n`);
         // A flow without a mapping still sends to pool4 (198.19.0.1), to a port below the pool4
         // range that no BIB entry holds: every packet of it is refused (no BIB entry for IPv4).
+        if (spec.refusal === 'bib4-not-found') freeTransportAddresses(back, n, keep, pool4Prefix(n));
+        // pool4-mismatch: TEST-NET-3 (203.0.113.0/24), one address per 256 flows.
+        if (spec.refusal === 'pool4-mismatch') for (let k = keep; k < n; k++) { back.a4[k] = 0xcb007100 + ((k >>> 8) & 0xff); back.p4[k] = 1024 + (k & 0xff); }
         for (let k = 0; k < n; k++) if (back.a4[k] === 0) { back.a4[k] = 0xc6130001; back.p4[k] = 1 + (k % 1000); }
         const f4 = flows4(back.a4, back.p4, spec.shards, steer);
         // Every flow once in the 4->6 direction before the rate is measured, as phase 1 did for 6->4:
@@ -438,8 +520,9 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         // and fills the 4->6 flow cache, which a 0.5 s warm-up of random flows would leave half
         // empty at 1 M flows (first-time misses inside the measured window).
         await sendAll(genSpec(p4, template(spec, '4to6', spec.proto === 'TCP' ? TCP_SYNACK : TCP_ACK), f4, {}), n, 120000);
-        gs = genSpec(p4, template(spec, '4to6', TCP_ACK), f4, {});
+        gs = genSpec(p4, template(spec, '4to6', spec.refusal === 'drop-externally-initiated-tcp' ? TCP_SYN : TCP_ACK), f4, {});
       }
+      if (spec.refusal === 'no-instance') await dp.setInstance(null);
       if (spec.flood) gs = genSpec(p6, template(spec, '6to4', TCP_ACK), withFlood(f6, spec.flood, spec.shards), {});
       const key = spec.direction === '6to4' ? 'translated-6to4' : 'translated-4to6';
       const r = await maxRate(gs, spec.seconds, () => dp.counters().total, spec.shards);
@@ -447,8 +530,13 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       result.mpps = r.mpps;
       result.cpuNsPerPacket = r.cpuNsPerPacket;
       result.translatedMpps = ((d[key] ?? 0) * perNs) / 1e6;
+      result.processedMpps = ((d['received'] ?? 0) * perNs) / 1e6;
+      result.refusedMpps = (((d['received'] ?? 0) - (d[key] ?? 0)) * perNs) / 1e6;
+      result.cpuNsPerProcessed = (r.cpuSeconds * 1e9) / Math.max(1, d['received'] ?? 0);
       result.perSecond = {};
-      for (const k of ['pool4-exhausted', 'refused-recently', 'session-table-full', 'session-expired', 'bib-expired', 'icmp-error-sent']) {
+      for (const k of ['pool4-exhausted', 'refused-recently', 'session-table-full', 'session-expired', 'bib-expired', 'icmp-error-sent',
+        'icmp-error-rate-limited', 'bib4-not-found', 'adf-filtered', 'tcp-v4-syn-dropped', 'tcp-syn-needed', 'no-instance', 'pool6-mismatch',
+        'pool4-mismatch', 'refusal-remembered']) {
         if (d[k]) result.perSecond[k] = Math.round(d[k] * perNs);
       }
       if (spec.flood) {

@@ -13,6 +13,13 @@ import { ETH, ipv4Frame, ipv6Frame, TCP_ACK, type Proto } from '../src/tester/fr
 export const SERVER4 = '198.18.0.16';
 export const SERVER4_NUM = 0xc6120010;
 export const SERVER6 = `64:ff9b::${SERVER4}`;
+/**
+ * A second IPv4 server (refusal rows): flows whose IPv6 node only ever talked to it have a BIB
+ * entry but no session with SERVER4, which address-dependent filtering, drop-externally-initiated-tcp
+ * and the TCP state machine (no SYN) then refuse.
+ */
+export const SERVER4B = '198.18.0.17';
+export const SERVER4B_NUM = 0xc6120011;
 export const SERVER_PORT = { UDP: 5353, TCP: 80 } as const;
 export const CLIENT_PREFIX = '2001:db8:1::/64';
 export const CLIENT_ROUTER = '2001:db8::2';
@@ -42,6 +49,12 @@ export function clientAddress6(k: number, pph = PORTS_PER_HOST): Uint8Array {
 }
 
 const SERVER6_BYTES = Uint8Array.from([0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 198, 18, 0, 16]);
+/** IPv6 destinations of frame6: the server (default), the second server, and one outside pool6 (pool6-mismatch). */
+export const DST6 = {
+  server: SERVER6_BYTES,
+  serverB: Uint8Array.from([0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 198, 18, 0, 17]),
+  notPool6: Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 0xff, 0, 0, 0, 0, 0, 0, 198, 18, 0, 16]),
+} as const;
 const BROADCAST = new Uint8Array(6).fill(0xff);
 const ROUTER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x99);
 const SERVER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x10);
@@ -57,10 +70,11 @@ export interface Template {
  * filled (pcap files); without, they are zero (the generator's template) and the checksum is the
  * one of those zeros.
  */
-export function frame6(frameBytes: number, proto: Proto, k?: number, flags = TCP_ACK, pph = PORTS_PER_HOST): Template {
+export function frame6(frameBytes: number, proto: Proto, k?: number, flags = TCP_ACK, pph = PORTS_PER_HOST,
+  dst: Uint8Array = SERVER6_BYTES): Template {
   const src = k !== undefined ? clientAddress6(k, pph) : Uint8Array.from([...clientAddress6(0).subarray(0, 12), 0, 0, 0, 0]);
   const { frame, l4CsumOff } = ipv6Frame(frameBytes, proto, {
-    dstMac: BROADCAST, srcMac: ROUTER_MAC, src, dst: SERVER6_BYTES, sport: k !== undefined ? clientPort(k, pph) : 0, dport: SERVER_PORT[proto],
+    dstMac: BROADCAST, srcMac: ROUTER_MAC, src, dst, sport: k !== undefined ? clientPort(k, pph) : 0, dport: SERVER_PORT[proto],
   }, flags);
   return { frame, addrOff: ETH + 20, portOff: ETH + 40, l4CsumOff, ipCsumOff: 0, udp: proto === 'UDP' };
 }
