@@ -52,6 +52,7 @@ const ICMP4_ECHO_REQUEST = 8;
 const IPPROTO_ICMPV6 = 58;
 
 const K_NO_INSTANCE = C['no-instance'];
+const K_ERROR_SUPPRESSED = C['icmp-error-suppressed'];
 const K_POOL4_MISMATCH = C['pool4-mismatch'];
 const K_SESSION_EXPIRED = C['session-expired'];
 const K_BIB_EXPIRED = C['bib-expired'];
@@ -102,6 +103,14 @@ export class Nat64Core implements TranslationCore {
    * that bucket has a token (it always would: the subscriber's refusals do not spend it).
    */
   refusedBySubscriber = false;
+  /**
+   * After process6/process4: the counter of a filtering refusal of a packet with no session
+   * (steps/filtering-and-updating.ts `refusal`), which the shard remembers until state opens on
+   * the packet's transport address (flow-cache.ts filtered4/filtered6); -1 otherwise.
+   */
+  refusedFilter = -1;
+  /** ...and its ICMP error (icmp-admin-prohibited) went to the rate limiter: sent or rate-limited, not suppressed. */
+  refusalPaced = false;
   get flowTuple(): Tuple { return this.tuple; }
   get globals(): CoreConfig['globals'] | null { return this.cfg === null ? null : this.cfg.globals; }
   private cfg: CoreConfig | null = null;
@@ -163,7 +172,10 @@ export class Nat64Core implements TranslationCore {
    */
   private prohibited6(buf: Uint8Array, off: number, len: number, g: CoreConfig['globals']): Result {
     if (!g.icmpAdminProhibited || this.parsed.proto === IPPROTO_ICMPV6) return Result.DROP;
-    return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADMIN_PROHIBITED, 0);
+    const suppressed = this.counters[K_ERROR_SUPPRESSED];
+    const r = this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADMIN_PROHIBITED, 0);
+    this.refusalPaced = this.counters[K_ERROR_SUPPRESSED] === suppressed;
+    return r;
   }
 
   /**
@@ -180,7 +192,10 @@ export class Nat64Core implements TranslationCore {
         (p.proto === PROTO_ICMP && p.icmpType === ICMP4_ECHO_REQUEST && sortedHas(this.ownSorted, p.dst4))) {
       return Result.DROP;
     }
-    return this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_ADMIN_PROHIBITED, 0);
+    const suppressed = this.counters[K_ERROR_SUPPRESSED];
+    const r = this.answer4(buf, off, len, ICMP4_DEST_UNREACH, ICMP4_ADMIN_PROHIBITED, 0);
+    this.refusalPaced = this.counters[K_ERROR_SUPPRESSED] === suppressed;
+    return r;
   }
 
   /**
@@ -309,6 +324,8 @@ export class Nat64Core implements TranslationCore {
     this.flowSession = -1;
     this.refusedNoState = false;
     this.refusedBySubscriber = false;
+    this.refusedFilter = -1;
+    this.refusalPaced = false;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse6(buf, off, len, p, c)) {
@@ -330,7 +347,9 @@ export class Nat64Core implements TranslationCore {
         this.refusedNoState = true;
         return this.answer6(buf, off, len, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0);
       }
-      return t.refused ? this.prohibited6(buf, off, len, g) : Result.DROP;
+      if (!t.refused) return Result.DROP;
+      this.refusedFilter = this.filtering.refusal;
+      return this.prohibited6(buf, off, len, g);
     }
     outgoing6to4(this.tables, s, t, tuple);
     const r = handlingHairpinning(translatingThePacket6(buf, off, len, cap, p, tuple, g, this.self, this.out, c,
@@ -344,6 +363,8 @@ export class Nat64Core implements TranslationCore {
   process4(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {
     const c = this.counters;
     this.flowSession = -1;
+    this.refusedFilter = -1;
+    this.refusalPaced = false;
     if (!this.enabled) { c[K_NO_INSTANCE]++; return Result.DROP; }
     const p = this.parsed, t = this.incoming, tuple = this.tuple, g = this.cfg!.globals;
     if (!parse4(buf, off, len, p, c)) return p.sourceRoute ? this.sourceRouteFailed4(buf, off, len) : Result.DROP;
@@ -351,7 +372,11 @@ export class Nat64Core implements TranslationCore {
     if (!this.isPool4Address(t.local4)) { c[K_POOL4_MISMATCH]++; return Result.DROP; }
     const s = this.filtering.filter4(t, now);
     if (s === NIL) {
-      if (this.filtering.stored < 0) return t.refused ? this.prohibited4(buf, off, len, g) : Result.DROP;
+      if (this.filtering.stored < 0) {
+        if (!t.refused) return Result.DROP;
+        this.refusedFilter = this.filtering.refusal;
+        return this.prohibited4(buf, off, len, g);
+      }
       this.storedSlot = this.filtering.stored;
       this.storedOff = off;
       return Result.STORE;

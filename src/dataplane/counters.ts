@@ -93,6 +93,7 @@ export const COUNTERS = [
   { name: 'hairpin-error-lost', explain: 'A hairpinned IPv6 SYN stored 6 s got its Port Unreachable, but the IPv6 node\'s mapping belongs to another shard, which an error built outside a burst cannot reach: not sent (one shard never loses it).' },
   // Refusals remembered (flow-cache.ts refused6, issue 11)
   { name: 'refused-recently', explain: 'Dropped: IPv6 TCP/UDP packet of a flow refused less than a second ago for want of state (pool4-exhausted, bib-table-full, session-table-full, subscriber-port-limit or subscriber-rate-limit, counted there the first time), while the ICMP error rate limit had no token: not tried again. Once a second, or when a token is free, the flow takes the full path again.' },
+  { name: 'refusal-remembered', explain: 'Of the refusals counted under bib4-not-found, adf-filtered, tcp-v4-syn-dropped and tcp-syn-needed (a TCP/UDP packet without a session, and its icmp-error-rate-limited): those of a flow refused the same way less than a second ago, with no BIB entry or session created on its transport address since, dropped from the flow cache without the full path (counted as the full path would). Not a drop of its own.' },
 ] as const satisfies readonly CounterDef[];
 
 export type CounterName = (typeof COUNTERS)[number]['name'];

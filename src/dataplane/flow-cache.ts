@@ -29,6 +29,20 @@
  * most of a shard from the flows that have mappings. A refused flow is tried again on the full
  * path after REFUSAL_MS, and whenever the ICMP error limiter has a token.
  *
+ * Filtering refusals (issue 11, refusal paths): a TCP/UDP packet refused with no session of its
+ * own (4->6: bib4-not-found, adf-filtered, tcp-v4-syn-dropped, tcp-syn-needed; 6->4:
+ * tcp-syn-needed) leaves an entry too (REFUSED_FILTER) that remembers its reason counter, whether
+ * its ICMP error went to the rate limiter (icmp-admin-prohibited) and the TCP SYN bit it was
+ * refused with. A hit bumps exactly the counters the full path would (the reason, and
+ * icmp-error-rate-limited when no token is free; with a token the full path runs and answers), so
+ * it stays invisible but for its cost. It stops applying at once when state appears that could let
+ * the packet through: every BIB entry and session created (dynamic, static, synchronised), and
+ * every BIB entry removed (the reason would change: tcp-syn-needed -> bib4-not-found), bumps a
+ * stamp of its IPv4 and of its IPv6 transport address (transportChanged()), and the entry is
+ * valid only while the stamp of its own is the one it was made under. The SYN bit keeps a refused ACK's
+ * entry from swallowing a SYN of the same 4-tuple (stored for a simultaneous open, RFC 6146
+ * §3.5.2.2, or opening the session from IPv6).
+ *
  * Per shard, in the worker's own memory (not shared): it is derived state, rebuilt by misses after
  * a restart (docs/design.md). Four-way set associative (WAYS adjacent lines): a new entry goes to
  * the first way and pushes the others one way down.
@@ -38,7 +52,9 @@ import { ETH_HLEN } from './l2/ethernet';
 import { C } from './counters';
 import type { Nat64Core } from './core';
 import { word } from './tables/hash';
-import { S_MISC, S_STRIDE } from './tables/layout';
+import { B_FLAGS, B_PORTS, B_STRIDE, B_V4, B_V6, S_MISC, S_STRIDE } from './tables/layout';
+import type { BibWatcher } from './tables/bib';
+import { icmpErrorBucket } from './translate/icmp-rate-limit';
 import { TimerClass } from './tables/expiry';
 import type { SessionWatcher } from './tables/session';
 import { TCP_KEEP, TCP_NO_SESSION, nextState, nextTimer, tcpTransition } from './tables/tcp-state';
@@ -61,6 +77,21 @@ const K_4TO6 = C['translated-4to6'];
  */
 export const REFUSED = -1;
 export const REFUSED_QUIET = -2;
+/**
+ * hit6/hit4's answer for a remembered filtering refusal (its entry's E*_SESSION): the packet was
+ * dropped and counted as the full path would have (see the header comment); nothing written.
+ */
+export const REFUSED_FILTER = -3;
+const K_RATE_LIMITED = C['icmp-error-rate-limited'];
+/** A filtering refusal's word (E6_SRC4 / E4_SRC6): reason counter | PACED | SYN bit. */
+const F_REASON = 0xffff;
+const F_PACED = 1 << 16;
+const F_SYN = 1 << 17;
+/** Stamps of changed transport addresses (transportChanged()): 2^16 int32 words, 256 KB. */
+const STAMP_BITS = 16;
+/** TCP flags that make a packet a SYN for the filtering step (SYN without RST). */
+const SYN_RST = 0x06;
+const SYN = 0x02;
 
 /**
  * How long a refusal is remembered. Deadlines are int32 milliseconds compared modulo 2^32 (valid
@@ -167,6 +198,22 @@ function set4(src: number, dst: number, ports: number, proto: number): number {
   return h & ~(WAYS - 1);
 }
 
+/** Stamp of an IPv4 transport address (proto, address, port) of pool4. */
+function stamp4(proto: number, a4: number, p4: number): number {
+  let h = Math.imul(a4, 0x9e3779b1) + Math.imul(p4 | (proto << 16), 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x27d4eb2f);
+  return (h ^ (h >>> 13)) >>> (32 - STAMP_BITS);
+}
+
+/** Stamp of an IPv6 transport address (proto, address words, port). */
+function stamp6(proto: number, w0: number, w1: number, w2: number, w3: number, p6: number): number {
+  let h = Math.imul(w3, 0x9e3779b1) + Math.imul(w2, 0xc2b2ae35) + Math.imul(w1 ^ w0, 0x165667b1) + Math.imul(p6 | (proto << 16), 0x27d4eb2f);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> (32 - STAMP_BITS);
+}
+
 /** Entries per direction of a shard's cache for `sessions` slots and dataplane.flowCacheEntries. */
 export function flowCacheEntries(sessions: number, configured?: number): number {
   const want = configured ?? Math.min(4 * sessions, MAX_ENTRIES);
@@ -198,7 +245,7 @@ export function entryTable(words: number, memory?: TableMemory): Int32Array {
 /** Sum of the two 16-bit halves of a 32-bit word. */
 function sum32(w: number): number { return (w >>> 16) + (w & 0xffff); }
 
-export class FlowCache implements SessionWatcher {
+export class FlowCache implements SessionWatcher, BibWatcher {
   private readonly t6: Int32Array;
   private readonly t4: Int32Array;
   private readonly mask: number;
@@ -222,6 +269,8 @@ export class FlowCache implements SessionWatcher {
   private missNew = false;
   private missFamily = 0;
   private readonly key = new Int32Array(10);
+  /** Per transport address (hashed): bumped whenever a BIB entry or session is created on it, or the entry removed. */
+  private readonly stamps = new Int32Array(1 << STAMP_BITS);
   /** Output of a hit: port index and frame offset. */
   port = 0;
   frame = 0;
@@ -258,6 +307,19 @@ export class FlowCache implements SessionWatcher {
       this.srcMac[2 * i + 1] = (m[2] << 24) | (m[3] << 16) | (m[4] << 8) | m[5];
     });
     core.tables.sessions.watcher = this;
+    core.tables.bib.watcher = this;
+  }
+
+  /**
+   * SessionWatcher / BibWatcher: BIB entry `bib` was created, got a session or is being removed
+   * (its record still readable). Filtering refusals of its transport addresses may no longer
+   * hold (a packet may pass now, or be refused for another reason): their entries stop hitting.
+   */
+  transportChanged(bib: number): void {
+    const r = this.core.tables.bib.rec, p = bib * B_STRIDE;
+    const proto = r[p + B_FLAGS] & 0xff, ports = r[p + B_PORTS];
+    this.stamps[stamp4(proto, r[p + B_V4], ports & 0xffff)]++;
+    this.stamps[stamp6(proto, r[p + B_V6], r[p + B_V6 + 1], r[p + B_V6 + 2], r[p + B_V6 + 3], ports >>> 16)]++;
   }
 
   /** Every entry becomes a miss (configure(), MTU change, neighbour change). */
@@ -531,9 +593,10 @@ export class FlowCache implements SessionWatcher {
     this.missNew = false;
     this.missFamily = 6;
     const s = t[e + E6_SESSION];
+    const l4 = ip + 40;
+    if (s === REFUSED_FILTER) return payload < 20 ? 0 : this.filtered(t, e, E6_SLOT, E6_PORTS, E6_DELTA_NH, E6_SRC4, proto, buf[l4 + 13], now);
     if (s < 0) return ((t[e + E6_SLOT] - (now | 0)) | 0) > 0 ? s : 0; // a refusal (REFUSED / REFUSED_QUIET): still valid?
     // Conditions under which the full path would not take its plain exit.
-    const l4 = ip + 40;
     if (payload < (proto === TCP ? 20 : 8)) return 0;             // l4-hdr-truncated
     if (proto === UDP && v.getUint16(l4 + 6) === 0) return 0;      // udp6-zero-checksum (RFC 8200 §8.1)
     const ttl = buf[ip + 7];
@@ -611,31 +674,96 @@ export class FlowCache implements SessionWatcher {
    */
   refused6(now: number, quiet = false): void {
     if (this.missEntry < 0 || this.missFamily !== 6) return;
-    const t = this.t6, k = this.key;
+    const e = this.refusalEntry(this.t6, 10, E6_SESSION, E6_SLOT, now);
+    if (e < 0) return;
+    this.t6[e + E6_SESSION] = quiet ? REFUSED_QUIET : REFUSED;
+    this.t6[e + E6_SLOT] = (now + REFUSAL_MS) | 0;
+  }
+
+  /**
+   * After the full path refused the packet of the last 6->4 miss in filtering, with no session
+   * of its own (core.refusedFilter: tcp-syn-needed): remembered as REFUSED_FILTER until
+   * now + REFUSAL_MS or until a BIB entry or session is created on its IPv6 transport address.
+   * `reason`: the counter the full path bumped; `paced`: its ICMP error went to the rate limiter;
+   * `flags`: the packet's TCP flags byte (ignored for UDP).
+   */
+  filtered6(now: number, reason: number, paced: boolean, flags: number): void {
+    if (this.missEntry < 0 || this.missFamily !== 6) return;
+    const t = this.t6;
+    const e = this.refusalEntry(t, 10, E6_SESSION, E6_SLOT, now);
+    if (e < 0) return;
+    const proto = t[e] & 0xff;
+    const st = stamp6(proto, t[e + K6_SRC], t[e + K6_SRC + 1], t[e + K6_SRC + 2], t[e + K6_SRC + 3], t[e + K6_PORTS] >>> 16);
+    this.filterEntry(t, e, E6_SESSION, E6_SLOT, E6_PORTS, E6_DELTA_NH, E6_SRC4, st, reason, paced, proto === TCP ? flags : 0, now);
+  }
+
+  /** The same for the last 4->6 miss (bib4-not-found, adf-filtered, tcp-v4-syn-dropped, tcp-syn-needed): its pool4 transport address. */
+  filtered4(now: number, reason: number, paced: boolean, flags: number): void {
+    if (this.missEntry < 0 || this.missFamily !== 4) return;
+    const t = this.t4;
+    const e = this.refusalEntry(t, 4, E4_SESSION, E4_SLOT, now);
+    if (e < 0) return;
+    const proto = t[e] & 0xff;
+    const st = stamp4(proto, t[e + K4_DST], t[e + K4_PORTS] & 0xffff);
+    this.filterEntry(t, e, E4_SESSION, E4_SLOT, E4_PORTS, E4_DELTA_NH, E4_SRC6, st, reason, paced, proto === TCP ? flags : 0, now);
+  }
+
+  private filterEntry(t: Int32Array, e: number, sw: number, dw: number, vw: number, iw: number, fw: number, st: number,
+    reason: number, paced: boolean, flags: number, now: number): void {
+    t[e + sw] = REFUSED_FILTER;
+    t[e + dw] = (now + REFUSAL_MS) | 0;
+    t[e + vw] = this.stamps[st];
+    t[e + iw] = st;
+    t[e + fw] = reason | (paced ? F_PACED : 0) | ((flags & SYN_RST) === SYN ? F_SYN : 0);
+  }
+
+  /**
+   * A remembered filtering refusal met again (entry e): the counters the full path would bump,
+   * REFUSED_FILTER; or 0 (full path) when it expired, its transport address opened state since,
+   * the packet's SYN bit differs, or its ICMP error could go out now.
+   */
+  private filtered(t: Int32Array, e: number, dw: number, vw: number, iw: number, fw: number, proto: number, flags: number,
+    now: number): number {
+    if (((t[e + dw] - (now | 0)) | 0) <= 0 || this.stamps[t[e + iw]] !== t[e + vw]) return 0;
+    const w = t[e + fw];
+    if (proto === TCP && ((flags & SYN_RST) === SYN) !== ((w & F_SYN) !== 0)) return 0;
+    if ((w & F_PACED) !== 0) {
+      if (icmpErrorBucket.ready()) return 0;
+      this.counters[K_RATE_LIMITED]++;
+    }
+    this.counters[w & F_REASON]++;
+    this.missEntry = -1;
+    return REFUSED_FILTER;
+  }
+
+  /**
+   * The entry the refusal of the last miss goes to (its key written), or -1. A new refusal never
+   * evicts a live translation: a flood of refused new 5-tuples must not push the translations of
+   * established flows out (measured: pushed into the first way, a 94 % flood cut the established
+   * flows' rate by 2-3x). It takes, from the last way up, a free or stale way or an expired
+   * refusal, else the live refusal nearest the end, else nothing. (Only the last way: two refused
+   * flows of one set evicted each other, a quarter of the refused packets at 50 % refused flows
+   * took the full path.)
+   */
+  private refusalEntry(t: Int32Array, keyWords: number, sw: number, dw: number, now: number): number {
+    const k = this.key;
     let e = this.missEntry;
     this.missEntry = -1;
-    // A new refusal never evicts a live translation: a flood of refused new 5-tuples must not push
-    // the translations of established flows out (measured: pushed into the first way, a 94 %
-    // flood cut the established flows' rate by 2-3x). It takes, from the last way up, a free or
-    // stale way or an expired refusal, else the live refusal nearest the end, else nothing.
-    // (Only the last way: two refused flows of one set evicted each other, a quarter of the
-    // refused packets at 50 % refused flows took the full path.)
     if (this.missNew) {
       let take = -1, refusal = -1;
       for (let q = e + (WAYS - 1) * STRIDE; q >= e; q -= STRIDE) {
         if (t[q] === 0 || (t[q] >>> 8) !== this.epoch) { take = q; break; }
-        if (t[q + E6_SESSION] >= 0) continue;
-        if (((t[q + E6_SLOT] - (now | 0)) | 0) <= 0) { take = q; break; }
+        if (t[q + sw] >= 0) continue;
+        if (((t[q + dw] - (now | 0)) | 0) <= 0) { take = q; break; }
         if (refusal < 0) refusal = q;
       }
       e = take >= 0 ? take : refusal;
-      if (e < 0) return;
-      for (let i = 0; i < 10; i++) t[e + i] = k[i];
+      if (e < 0) return -1;
+      for (let i = 0; i < keyWords; i++) t[e + i] = k[i];
     }
     // (The key's own entry, now a refusal: its session's back pointer still names this set, where
     // sessionChanged will find nothing of it. Harmless.)
-    t[e + E6_SESSION] = quiet ? REFUSED_QUIET : REFUSED;
-    t[e + E6_SLOT] = (now + REFUSAL_MS) | 0;
+    return e;
   }
 
   // ---- IPv4 -> IPv6 --------------------------------------------------------------------------
@@ -643,7 +771,8 @@ export class FlowCache implements SessionWatcher {
   /**
    * Option-less IPv4 packet at buf[ip] (checked by the shard: version 4, IHL 5, Total Length
    * present) with protocol TCP or UDP. Hit: translated in place and framed; returns the frame
-   * length. Miss: 0, nothing written.
+   * length. Miss: 0, nothing written. REFUSED_FILTER: a remembered refusal, dropped and counted
+   * (filtered4), nothing written.
    */
   hit4(buf: Uint8Array, ip: number, total: number, now: number, neighGen: number): number {
     this.checkNeighbors(neighGen);
@@ -676,6 +805,8 @@ export class FlowCache implements SessionWatcher {
     const l4Len = total - 20;
     const l4 = ip + 20;
     if (l4Len < (proto === TCP ? 20 : 8)) return 0;                 // l4-hdr-truncated
+    const s = t[e + E4_SESSION];
+    if (s < 0) return this.filtered(t, e, E4_SLOT, E4_PORTS, E4_DELTA_NH, E4_SRC6, proto, buf[l4 + 13], now); // REFUSED_FILTER
     if (proto === UDP && v.getUint16(l4 + 6) === 0) return 0;      // checksum to compute
     const ttl = w2 >>> 24;
     if (ttl <= 1) return 0;
@@ -685,7 +816,6 @@ export class FlowCache implements SessionWatcher {
     if (len6 > nh[n + ((fragWord & IPV4_DF) !== 0 ? NH_MAXLEN : NH_MAXNODF)]) return 0;
     const upd = nh[n + NH_UPDATED];
     if (upd >= 0 && now / 1000 - upd > REACHABLE_SEC) return 0;
-    const s = t[e + E4_SESSION];
     if (proto === TCP) {
       const timer = this.tcpRefresh(s, false, buf[l4 + 13]);
       if (timer < 0) return 0;

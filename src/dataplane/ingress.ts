@@ -13,10 +13,11 @@ import { get32 } from './packet/bytes';
 import { fragCounter, fragmentOwner4, fragmentOwner6, isFragment4, isFragment6 } from './packet/fragments';
 import type { Egress } from './egress';
 import { icmpErrorBucket } from './translate/icmp-rate-limit';
-import { REFUSED_QUIET } from './flow-cache';
+import { REFUSED_FILTER, REFUSED_QUIET } from './flow-cache';
 import type { ShardContext } from './shard-context';
 
 const K_REFUSED_RECENTLY = C['refused-recently'];
+const K_REFUSAL_REMEMBERED = C['refusal-remembered'];
 
 /**
  * The way into a shard, one received frame at a time: the L2 checks and EtherType demux, ARP and
@@ -70,6 +71,7 @@ export class Ingress {
     if (tried) {
       const flen = ctx.flows.hit6(buf, ip, payload, now, ctx.neigh.generation());
       if (flen > 0) { this.egress.txHere(b, ctx.flows.port, ctx.flows.frame, flen); return; }
+      if (flen === REFUSED_FILTER) { c[K_REFUSAL_REMEMBERED]++; return; } // counted by the cache as the full path would
       // Refused for want of state less than a second ago: not tried again unless its ICMPv6 error
       // could go out now (then the full path answers it, or maps the flow if it now can).
       if (flen === REFUSED_QUIET || (flen < 0 && !icmpErrorBucket.ready())) { c[K_REFUSED_RECENTLY]++; return; }
@@ -83,6 +85,7 @@ export class Ingress {
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
       const r = core.process6(buf, ip, l3len, ctx.cap(b, ip), now);
       if (tried && core.refusedNoState) ctx.flows.refused6(now, core.refusedBySubscriber);
+      else if (tried && core.refusedFilter >= 0) ctx.flows.filtered6(now, core.refusedFilter, core.refusalPaced, buf[ip + 53]);
       this.egress.emit(b, r, now, 0);
       if (tried && r === Result.EMIT4) this.egress.remember(b, 6);
       return;
@@ -134,6 +137,9 @@ export class Ingress {
     if (tried) {
       const flen = ctx.flows.hit4(buf, ip, total, now, ctx.neigh.generation());
       if (flen > 0) { this.egress.txHere(b, ctx.flows.port, ctx.flows.frame, flen); return; }
+      // A flow refused in filtering less than a second ago, nothing opened since: dropped and
+      // counted by the cache as the full path would (flow-cache.ts filtered4).
+      if (flen === REFUSED_FILTER) { c[K_REFUSAL_REMEMBERED]++; return; }
     }
     const ownPort = ctx.own.port4(dst);
     if (ctx.enabled && core.isPool4Address(dst)) {
@@ -142,6 +148,8 @@ export class Ingress {
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
       const missesBefore = c[C['bib4-not-found']];
       const r = core.process4(buf, ip, total, ctx.cap(b, ip), now);
+      // buf[ip + 33]: the TCP flags (IHL 5 when tried; ignored for UDP).
+      if (tried && core.refusedFilter >= 0) ctx.flows.filtered4(now, core.refusedFilter, core.refusalPaced, buf[ip + 33]);
       // Like Jool, a packet for our own address that matches no mapping is the host's: answer pings.
       if (r === Result.DROP && ownPort >= 0 && c[C['bib4-not-found']] !== missesBefore && answerEcho4(buf, frame, total)) {
         c[C['bib4-not-found']]--;

@@ -17,6 +17,8 @@ import { FlowRig } from './helpers/flow-rig';
 const HR = 128;
 const SLOT = 4096;
 const SERVER = '198.51.100.7';
+/** A second IPv4 host that no IPv6 node talks to first: address-dependent filtering refuses it. */
+const SERVER2 = '198.51.100.9';
 const ACK = 0x10, PSH = 0x08, SYN = 0x02, FIN = 0x01, RST = 0x04;
 
 interface Side { rig: CoreRig; fr: FlowRig; buf: Uint8Array }
@@ -41,10 +43,16 @@ function tables(s: Side): Buffer[] {
 
 describe('flow cache: the same outcome as the full path', () => {
   // Default size, then dataplane.flowCacheEntries 8 (two sets: 24 flows keep evicting each other).
-  for (const [seed, entries] of [[1], [2], [3], [4], [5], [6], [7, 8], [8, 8]]) {
-    it(`random sequence ${seed}${entries ? `, ${entries} entries` : ''}: bytes, verdicts, counters and tables identical; ${entries ? 'some' : 'most'} packets hit`, () => {
+  // Seeds 9-12: filtering refusals remembered (flow-cache.ts filtered4/filtered6): address-
+  // dependent filtering, drop-externally-initiated-tcp and icmp-admin-prohibited switched on and
+  // off, a quarter of the IPv4 packets from a host no IPv6 node talked to.
+  const cases: Array<[number, number?, Partial<CoreGlobals>?]> = [[1], [2], [3], [4], [5], [6], [7, 8], [8, 8],
+    [9, undefined, { addressDependentFiltering: true }], [10, undefined, { addressDependentFiltering: true, dropExternallyInitiatedTcp: true }],
+    [11, undefined, { dropExternallyInitiatedTcp: true, icmpAdminProhibited: true }], [12, 8, { addressDependentFiltering: true }]];
+  for (const [seed, entries, filtering] of cases) {
+    it(`random sequence ${seed}${entries ? `, ${entries} entries` : ''}${filtering ? `, ${Object.keys(filtering).join(', ')}` : ''}: bytes, verdicts, counters and tables identical; ${entries ? 'some' : 'most'} packets hit`, () => {
       const r = new Prng(seed);
-      const g: Partial<CoreGlobals> = { udpTimeout: 2000, tcpEstTimeout: 4000, tcpTransTimeout: 1500, icmpTimeout: 1000 };
+      const g: Partial<CoreGlobals> = { udpTimeout: 2000, tcpEstTimeout: 4000, tcpTransTimeout: 1500, icmpTimeout: 1000, ...filtering };
       const slow = side(false, g), fast = side(true, g, entries);
       const nFlows = 24;
       const proto = (k: number) => (k % 3 === 0 ? PROTO.TCP : PROTO.UDP);
@@ -65,7 +73,8 @@ describe('flow cache: the same outcome as the full path', () => {
         if (r.chance(0.0005)) { fast.fr.gen++; slow.fr.gen++; }
         if (r.chance(0.0005)) {
           const g2 = { ...g, overrideTos: r.chance(0.5), tos: r.byte(), zeroizeTrafficClass: r.chance(0.5),
-            lowestIpv6Mtu: r.chance(0.5) ? 1280 : 1400, handleRstDuringFinRcv: r.chance(0.5) };
+            lowestIpv6Mtu: r.chance(0.5) ? 1280 : 1400, handleRstDuringFinRcv: r.chance(0.5),
+            ...(filtering ? { addressDependentFiltering: r.chance(0.5), dropExternallyInitiatedTcp: r.chance(0.5), icmpAdminProhibited: r.chance(0.5) } : {}) };
           const rr = [range('203.0.113.1', 1024, 65535), range('203.0.113.2', 1024, 65535)];
           for (const s of [slow, fast]) { s.rig.core.configure(makeConfig(g2, [], { TCP: rr, UDP: rr, ICMP: rr }), [a4('192.0.2.1')]); s.fr.flows.invalidate(); }
         }
@@ -83,7 +92,7 @@ describe('flow cache: the same outcome as the full path', () => {
             ext: r.chance(0.02) ? [[PROTO.DSTOPTS, [1, 4, 0, 0, 0, 0]]] : undefined });
         } else {
           const l4b = p === PROTO.TCP ? tcp(80, p4of[k], data, flags) : udp(53, p4of[k], data);
-          pkt = ipv4({ src: SERVER, dst: a4of[k], proto: p, l4: l4b, ttl, tos: r.chance(0.1) ? r.byte() : 0, df: r.chance(0.7),
+          pkt = ipv4({ src: filtering && r.chance(0.25) ? SERVER2 : SERVER, dst: a4of[k], proto: p, l4: l4b, ttl, tos: r.chance(0.1) ? r.byte() : 0, df: r.chance(0.7),
             options: r.chance(0.02) ? [1, 1, 1, 0] : undefined, l4sum: p === PROTO.UDP && r.chance(0.03) ? 'keep' : 'fill' });
           if (r.chance(0.01)) pkt[10] ^= 0x40; // bad header checksum
           if (r.chance(0.01)) pkt[6] |= 0x20; // MF: a fragment (the shard reassembles; here the core drops it)
@@ -115,6 +124,7 @@ describe('flow cache: the same outcome as the full path', () => {
         if (i % 500 === 0) assert.deepEqual(tables(fast), tables(slow), `${ctx}: tables differ`);
       }
       assert.deepEqual(tables(fast), tables(slow), 'tables differ at the end');
+      if (filtering && !filtering.icmpAdminProhibited) assert.ok(fast.fr.refusalRemembered > 20, `${fast.fr.refusalRemembered} refusals remembered`);
       assert.ok(hits > total / (entries ? 50 : 3), `only ${hits} of ${total} packets hit the cache`);
       if (entries) assert.ok(hits < total / 3, `${hits} of ${total} packets hit ${entries} entries`);
     });
@@ -175,7 +185,7 @@ describe('flow cache: the same outcome as the full path', () => {
         l4: k % 2 ? tcp(3000 + k, 80, [], ACK) : udp(3000 + k, 53) });
       s.buf.fill(0); s.buf.set(pkt, HR);
       const o = s.fr.run6(s.buf, HR, pkt.length, 2048, 100 + k);
-      if (k % 2 === 0) assert.equal(o.r, Result.EMIT4); // TCP without SYN is dropped (no session): nothing cached
+      if (k % 2 === 0) assert.equal(o.r, Result.EMIT4); // TCP without SYN is refused (no session): only a remembered refusal
       const out = s.buf.slice(o.off, o.off + o.len);
       s.buf.fill(0); s.buf.set(pkt, HR);
       s.fr.flows.note6(0, s.buf, HR);

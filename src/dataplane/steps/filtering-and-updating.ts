@@ -53,6 +53,14 @@ export class FilteringAndUpdating {
   addressUnreachable = false;
   /** Set by filter6: refused by a per-subscriber limit, answered or not (the shard remembers the flow). */
   subscriberLimited = false;
+  /**
+   * Set by filter6/filter4: the counter of a refusal (t.refused) of a packet that had no session
+   * (4->6: bib4-not-found, adf-filtered, tcp-v4-syn-dropped, tcp-syn-needed; 6->4:
+   * tcp-syn-needed), else -1. Such a refusal holds until a BIB entry or session is created on
+   * the packet's transport address (or the configuration changes): the shard remembers the flow
+   * (flow-cache.ts filtered4/filtered6). Not a refusal of an existing session's TCP state machine.
+   */
+  refusal = -1;
 
   constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
 
@@ -60,6 +68,7 @@ export class FilteringAndUpdating {
   filter6(buf: Uint8Array, t: IncomingTuple, now: number): number {
     this.addressUnreachable = false;
     this.subscriberLimited = false;
+    this.refusal = -1;
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
     const proto = t.proto;
     // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop". Not
@@ -72,7 +81,7 @@ export class FilteringAndUpdating {
     if (s !== NIL) return this.update(s, proto, true, t, now) ? s : NIL;
     // No session. TCP opens one only with a SYN (§3.5.2.2 CLOSED state).
     const syn = (t.tcpFlags & (TCP_SYN | TCP_RST)) === TCP_SYN;
-    if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; t.refused = true; return NIL; }
+    if (proto === PROTO_TCP && !syn) { c[K_SYN_NEEDED]++; t.refused = true; this.refusal = K_SYN_NEEDED; return NIL; }
     let created = false;
     if (bib === NIL) {
       // RFC 6888 REQ-4: the subscriber's share of pool4 (and its rate of new mappings) first, so a
@@ -140,6 +149,7 @@ export class FilteringAndUpdating {
   filter4(t: IncomingTuple, now: number): number {
     const g = this.globals!, c = this.counters, bibs = this.tables.bib, sessions = this.tables.sessions;
     this.stored = -1;
+    this.refusal = -1;
     const proto = t.proto;
     const bib = bibs.lookup4(proto, t.local4, t.localPort);
     if (t.isError) return this.errorSession(bib, t, K_BIB4);
@@ -152,8 +162,8 @@ export class FilteringAndUpdating {
     // maximum-simultaneous-opens: RFC 6146 §3.5.2.2 / RFC 5382 REQ-4, nothing answers an unsolicited
     // SYN within 6 s. Not a full table either: nothing was refused.
     if (proto === PROTO_TCP) {
-      if (!syn) { c[bib === NIL ? K_BIB4 : K_SYN_NEEDED]++; t.refused = true; return NIL; }
-      if (g.dropExternallyInitiatedTcp) { c[K_V4_SYN_DROPPED]++; t.refused = true; return NIL; }
+      if (!syn) { return this.refuse4(bib === NIL ? K_BIB4 : K_SYN_NEEDED, t); }
+      if (g.dropExternallyInitiatedTcp) return this.refuse4(K_V4_SYN_DROPPED, t);
       // §3.5.2.2 CLOSED: no BIB entry, or filtered by ADF: the SYN "is stored" for 6 s.
       if (bib === NIL || (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4))) {
         const slot = this.tables.held.hold(t.local4, t.localPort, t.remote4, t.remotePort, now, g.maximumSimultaneousOpens);
@@ -163,12 +173,20 @@ export class FilteringAndUpdating {
       s = sessions.insert(bib, t.remote4, rport, TcpState.V4_INIT, TimerClass.TCP_SYN4, now);
     } else {
       // §3.5.1 / §3.5.3: no BIB entry -> drop; ADF: only hosts the IPv6 node already talked to.
-      if (bib === NIL) { c[K_BIB4]++; t.refused = true; return NIL; }
-      if (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4)) { c[K_ADF]++; t.refused = true; return NIL; }
+      if (bib === NIL) return this.refuse4(K_BIB4, t);
+      if (g.addressDependentFiltering && !sessions.anyWithAddress(bib, t.remote4)) return this.refuse4(K_ADF, t);
       s = sessions.insert(bib, t.remote4, rport, 0, proto === PROTO_ICMP ? TimerClass.ICMP : TimerClass.UDP, now);
     }
     if (s === NIL) c[K_SESSION_FULL]++;
     return s;
+  }
+
+  /** filter4's refusal of a packet without a session: counted, answerable, remembered (this.refusal). */
+  private refuse4(counter: number, t: IncomingTuple): number {
+    this.counters[counter]++;
+    t.refused = true;
+    this.refusal = counter;
+    return NIL;
   }
 
   /**

@@ -13,6 +13,14 @@ export interface BibOccupancy {
 }
 
 /**
+ * Told of every BIB entry created (dynamic, static or synchronised) or removed: remembered
+ * refusals of its transport addresses may no longer hold (flow-cache.ts).
+ */
+export interface BibWatcher {
+  transportChanged(bib: number): void;
+}
+
+/**
  * The Binding Information Base (RFC 6146 §3.1): (protocol, IPv6 transport address, IPv4
  * transport address, static flag), indexed both by the IPv6 side (6 -> 4 packets) and by the IPv4
  * side (4 -> 6 packets). Chained hashing over power-of-two bucket arrays; records and chains in
@@ -28,6 +36,8 @@ export class Bib {
   log: EventRing | null = null;
   /** pool4 of the current configuration (its per-port bitmap follows inserts and removals), or null. */
   occupancy: BibOccupancy | null = null;
+  /** The shard worker's flow cache (told of every entry created or removed), or null. */
+  watcher: BibWatcher | null = null;
   /** Per-subscriber counts (RFC 6888 REQ-4) of dynamic entries, while accounting is on; else null. */
   subscribers: Subscribers | null = null;
 
@@ -96,6 +106,7 @@ export class Bib {
     if (this.occupancy !== null) this.occupancy.mark(proto, addr4, port4, true);
     if (this.subscribers !== null && !isStatic) this.subscribers.add(proto, r, p, 1);
     if (this.log !== null) this.log.bib(MappingEvent.BIB_CREATE, r, p);
+    if (this.watcher !== null) this.watcher.transportChanged(i);
     return i;
   }
 
@@ -108,6 +119,7 @@ export class Bib {
     if (this.subscribers !== null && (r[p + B_FLAGS] & BF_STATIC) === 0) this.subscribers.add(proto, r, p, -1);
     // Logged before the flags are cleared: the record still says what the mapping was.
     if (this.log !== null) this.log.bib(MappingEvent.BIB_REMOVE, r, p);
+    if (this.watcher !== null) this.watcher.transportChanged(i);
     this.unlink(this.heads6, B_NEXT6, this.bucket6w(proto, p), i);
     this.unlink(this.heads4, B_NEXT4, this.bucket4(proto, r[p + B_V4], r[p + B_PORTS] & 0xffff), i);
     Atomics.add(r, p + B_SEQ, 1);

@@ -10,9 +10,14 @@ import { B_STRIDE } from './layout';
 import { SyncKind } from '../sync/record';
 import type { SyncRing } from '../sync/ring';
 
-/** Told when a session is removed or its TCP state changes (the shard's flow cache drops its entries). */
+/**
+ * Told when a session is removed or its TCP state changes (the shard's flow cache drops its
+ * entries), and when one is created on a BIB entry (transportChanged: remembered refusals of its
+ * transport addresses stop applying, flow-cache.ts).
+ */
 export interface SessionWatcher {
   sessionChanged(i: number): void;
+  transportChanged(bib: number): void;
 }
 
 /**
@@ -98,6 +103,7 @@ export class Sessions {
     this.flags[i] = 0;
     this.bib.addSession(bib, 1);
     h[H_S_COUNT]++;
+    if (this.watcher !== null) this.watcher.transportChanged(bib);
     if (this.log !== null) this.log.session(MappingEvent.SESSION_CREATE, this.bib.rec, bib * B_STRIDE, r4, rport);
     if (this.sync !== null) this.sync.session(SyncKind.UPSERT, this.bib.rec, bib * B_STRIDE, this.bib.proto(bib), r4, rport, state, now);
     return i;

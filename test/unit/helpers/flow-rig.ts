@@ -6,7 +6,7 @@
  */
 import { Result } from '../../../src/dataplane/core-api';
 import type { Nat64Core } from '../../../src/dataplane/core';
-import { FlowCache, REFUSED_QUIET } from '../../../src/dataplane/flow-cache';
+import { FlowCache, REFUSED_FILTER, REFUSED_QUIET } from '../../../src/dataplane/flow-cache';
 import { icmpErrorBucket } from '../../../src/dataplane/translate/icmp-rate-limit';
 
 export const PORT_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
@@ -22,6 +22,8 @@ export class FlowRig {
   forwardTooBig = 0;
   /** The shard's refused-recently counter (a remembered refusal dropped without the full path). */
   refusedRecently = 0;
+  /** The shard's refusal-remembered counter (a filtering refusal dropped and counted by the cache). */
+  refusalRemembered = 0;
 
   constructor(readonly core: Nat64Core, counters: Float64Array, readonly cache: boolean, public portMtu = 1500,
     capacity = 1024, entries?: number) {
@@ -38,10 +40,12 @@ export class FlowRig {
     if (tried) {
       const flen = this.flows.hit6(buf, off, payload, now, this.gen);
       if (flen > 0) return { r: Result.EMIT4, off: this.flows.frame + 14, len: flen - 14, hit: true, tooBig: false };
+      if (flen === REFUSED_FILTER) { this.refusalRemembered++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
       if (flen === REFUSED_QUIET || (flen < 0 && !icmpErrorBucket.ready())) { this.refusedRecently++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
     }
     const r = this.core.process6(buf, off, len, cap, now);
     if (tried && this.core.refusedNoState) this.flows.refused6(now, this.core.refusedBySubscriber);
+    else if (tried && this.core.refusedFilter >= 0) this.flows.filtered6(now, this.core.refusedFilter, this.core.refusalPaced, buf[off + 53]);
     const o = this.forward(buf, r);
     if (tried && r === Result.EMIT4 && !o.tooBig) this.flows.fill6(o.off - 14, buf, 0, this.portMtu, -1, this.gen);
     return o;
@@ -55,8 +59,10 @@ export class FlowRig {
     if (tried) {
       const flen = this.flows.hit4(buf, off, total, now, this.gen);
       if (flen > 0) return { r: Result.EMIT6, off: this.flows.frame + 14, len: flen - 14, hit: true, tooBig: false };
+      if (flen === REFUSED_FILTER) { this.refusalRemembered++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
     }
     const r = this.core.process4(buf, off, len, cap, now);
+    if (tried && this.core.refusedFilter >= 0) this.flows.filtered4(now, this.core.refusedFilter, this.core.refusalPaced, buf[off + 33]);
     const o = this.forward(buf, r);
     if (tried && r === Result.EMIT6 && !o.tooBig) this.flows.fill4(o.off - 14, buf, 0, this.portMtu, -1, this.gen);
     return o;
