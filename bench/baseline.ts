@@ -10,16 +10,24 @@ import { memoryArgs } from '../src/native/eal-args';
  *         callbacks; their cost is the "pass" stage row)
  */
 export async function testpmdMpps(vdevs: [string, string], seconds: number, mode: 'io' | '5tswap' = 'io'): Promise<number> {
-  const args = ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0,1', '--log-level=error', ...memoryArgs(),
-    `--vdev=${vdevs[0]}`, `--vdev=${vdevs[1]}`, '--',
+  const mem = memoryArgs();
+  // Without hugepages EAL's default 64 MB cannot hold testpmd's mbuf pools (as scenario.ts does).
+  const args = ['--no-pci', '--iova-mode=va', '--no-telemetry', '-l', '0,1', '--log-level=error', ...mem,
+    ...(mem.includes('--no-huge') ? ['-m', '1024'] : []), `--vdev=${vdevs[0]}`, `--vdev=${vdevs[1]}`, '--',
     `--forward-mode=${mode}`, '--port-topology=chained', '--stats-period=1', '--auto-start'];
   const p = spawn('dpdk-testpmd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
   p.stderr.on('data', (b: Buffer) => { out += b.toString(); });
-  await new Promise((r) => setTimeout(r, (seconds + 2) * 1000));
+  // Listened for from the start: a testpmd that fails at once (no memory, a bad vdev) exits before
+  // the measurement ends, and a listener added afterwards would wait forever (the bench then ended
+  // silently with status 0 when nothing else was pending).
+  let exited = false;
+  const exit = new Promise((r) => p.on('exit', () => { exited = true; r(undefined); }));
+  await Promise.race([exit, new Promise((r) => setTimeout(r, (seconds + 2) * 1000))]);
+  if (exited) throw new Error(`dpdk-testpmd exited early (status ${p.exitCode}):\n${out.slice(-2000)}`);
   p.kill('SIGINT');
-  await new Promise((r) => p.on('exit', r));
+  await exit;
   const samples: number[] = [];
   const re = /NIC statistics for port 1[\s\S]*?Tx-pps:\s+(\d+)/g;
   for (let m = re.exec(out); m; m = re.exec(out)) samples.push(Number(m[1]));
