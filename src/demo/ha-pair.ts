@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { memoryArgs } from '../native/eal-args';
+import { waitListening } from './listening';
 import {
   addNamespaces, background, BIN, ns, PACED_HTTP, removeNamespaces, REPO, Translator, UDP_ECHO_PEER, until, veth,
 } from './ha-tools';
@@ -122,6 +123,7 @@ export class HaPair {
     }
     this.tr.j.start(); this.tr.k.start();
     await Promise.all([this.tr.j.ready(), this.tr.k.ready()]);
+    await Promise.all([waitListening(N.h4, 8080, 'tcp', { server: this.services[0].proc }), waitListening(N.h4, 5353, 'udp', { server: this.services[1].proc })]);
   }
 
   /** Keepalived in the node's namespace, on the shipped configuration with this node's values. */

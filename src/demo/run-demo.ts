@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { memoryArgs } from '../native/eal-args';
 import { httpCheck, pingCheck, udpCheck, type CheckResult } from './checks';
-import { createTopology, destroyTopology, startIpv4Services, type Topology } from './topology';
+import { createTopology, destroyTopology, ipv4ServicesListening, startIpv4Services, type Topology } from './topology';
 
 export interface DemoOptions {
   prefix: string;
@@ -67,6 +67,7 @@ export class DemoNetwork {
     d.stderr!.on('data', (b: Buffer) => { this.daemonOutput += b.toString(); });
     this.daemonExit = new Promise((resolve) => d.on('exit', (code) => resolve(code)));
     await this.waitForSocket(30000);
+    await ipv4ServicesListening(t, this.services);
   }
 
   private async waitForSocket(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { waitListening } from './listening';
 
 /**
  * The sample network of Jool's "Stateful NAT64 Run", built from network namespaces and veth pairs
@@ -96,6 +97,14 @@ export function startIpv4Services(t: Topology): ChildProcess[] {
   const udp = spawn('ip', ['netns', 'exec', t.v4Node.ns, 'python3', '-c', UDP_ECHO, t.v4Node.addr, '5353'],
     { stdio: 'ignore', detached: false });
   return [http, udp];
+}
+
+/** Resolves once startIpv4Services' servers have their sockets (spawned is not listening yet). */
+export async function ipv4ServicesListening(t: Topology, services: ChildProcess[]): Promise<void> {
+  await Promise.all([
+    waitListening(t.v4Node.ns, 8080, 'tcp', { server: services[0] }),
+    waitListening(t.v4Node.ns, 5353, 'udp', { server: services[1] }),
+  ]);
 }
 
 /** A UDP echo server: answers every datagram with "echo:" + its payload. */

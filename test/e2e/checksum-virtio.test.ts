@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { memoryArgs } from '../../src/native/eal-args';
+import { waitListening } from '../../src/demo/listening';
 
 /**
  * Issue 10, checksum offloads through a virtio path: partial TCP/UDP checksums (CHECKSUM_PARTIAL,
@@ -300,11 +301,15 @@ describe('checksum offloads through virtio (net_virtio_user in the translator, t
     fs.mkdirSync(www6);
     fs.writeFileSync(path.join(www4, 'big.bin'), big);
     fs.writeFileSync(path.join(www6, 'small.txt'), small);
-    background(inNs(NS.h4, ['python3', '-m', 'http.server', '8080', '--bind', V4.node, '--directory', www4]));
-    background(inNs(NS.h4, ['python3', '-c', UDP_ECHO, V4.node, '5353']));
-    background(inNs(NS.h6, ['python3', '-m', 'http.server', '8081', '--bind', V6.node, '--directory', www6]));
-    background(inNs(NS.h6, ['python3', '-c', UDP_ECHO, V6.node, '8081']));
+    const servers = Promise.all([
+      waitListening(NS.h4, 8080, 'tcp', { server: background(inNs(NS.h4, ['python3', '-m', 'http.server', '8080', '--bind', V4.node, '--directory', www4])) }),
+      waitListening(NS.h4, 5353, 'udp', { server: background(inNs(NS.h4, ['python3', '-c', UDP_ECHO, V4.node, '5353'])) }),
+      waitListening(NS.h6, 8081, 'tcp', { server: background(inNs(NS.h6, ['python3', '-m', 'http.server', '8081', '--bind', V6.node, '--directory', www6])) }),
+      waitListening(NS.h6, 8081, 'udp', { server: background(inNs(NS.h6, ['python3', '-c', UDP_ECHO, V6.node, '8081'])) }),
+    ]);
+    servers.catch(() => { /* reported by the await below, unless testpmd failed first */ });
     await startTestpmd();
+    await servers; // listening, not merely spawned (they start while testpmd does)
   });
 
   after(async () => {

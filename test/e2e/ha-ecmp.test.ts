@@ -6,6 +6,7 @@ import { memoryArgs } from '../../src/native/eal-args';
 import {
   addNamespaces, background, BIN, ns, REPO, removeNamespaces, sleep, Translator, UDP_ECHO_PEER, until, veth,
 } from './helpers/ha-tools';
+import { waitListening } from '../../src/demo/listening';
 
 /**
  * Active/active scale-out (issue #13, docs/ha.md): three translators behind a router namespace.
@@ -193,6 +194,7 @@ describe('HA active/active: three translators behind ECMP, routes from BIRD 2 ov
     N.t.forEach((t, k) => tr.push(new Translator(`t${k + 1}`, t, path.join(dir, `t${k + 1}`), translatorConfig(k + 1))));
     for (const t of tr) t.start();
     await Promise.all(tr.map((t) => t.ready()));
+    await Promise.all([waitListening(N.s4, 5353, 'udp', { server: procs[0].proc }), waitListening(N.s4, 8080, 'tcp', { server: procs[1].proc })]);
 
     const routerConf = path.join(dir, 'router.conf');
     fs.writeFileSync(routerConf, birdConfig('router.conf', []));

@@ -16,7 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RelNet, sleep } from './reliability-net';
+import { RelNet } from './reliability-net';
+import { waitListening } from '../../src/demo/listening';
 import { mapped } from '../../src/demo/checks';
 import { tapIpv4Config, wireTapIpv4 } from './helpers/tap-port';
 
@@ -113,10 +114,15 @@ class OffloadNet {
     this.ok(['-i', 'example', 'bib', 'add', `${t.v6Nodes[0].addr}#${UDP_FWD}`, `${t.translator.v4}#${UDP_FWD}`, '--udp']);
     this.ok(['-i', 'example', 'bib', 'add', `${t.v6Nodes[0].addr}#${TCP_FWD}`, `${t.translator.v4}#${TCP_FWD}`, '--tcp']);
     const h6 = t.v6Nodes[0];
-    this.spawn(t.v4Node.ns, ['python3', '-m', 'http.server', String(HTTP4), '--bind', t.v4Node.addr, '--directory', this.www]);
-    this.spawn(h6.ns, ['python3', '-m', 'http.server', String(TCP_FWD), '--bind', h6.addr, '--directory', this.www]);
-    this.spawn(h6.ns, ['python3', '-c', UDP_ECHO, h6.addr, String(UDP_FWD)]);
-    await sleep(500);
+    const http4 = this.spawn(t.v4Node.ns, ['python3', '-m', 'http.server', String(HTTP4), '--bind', t.v4Node.addr, '--directory', this.www]);
+    const http6 = this.spawn(h6.ns, ['python3', '-m', 'http.server', String(TCP_FWD), '--bind', h6.addr, '--directory', this.www]);
+    const echo6 = this.spawn(h6.ns, ['python3', '-c', UDP_ECHO, h6.addr, String(UDP_FWD)]);
+    // Listening, not merely spawned: a loaded machine can take over a second to start Python.
+    await Promise.all([
+      waitListening(t.v4Node.ns, HTTP4, 'tcp', { server: http4 }),
+      waitListening(h6.ns, TCP_FWD, 'tcp', { server: http6 }),
+      waitListening(h6.ns, UDP_FWD, 'udp', { server: echo6 }),
+    ]);
   }
 
   async down(): Promise<void> {
@@ -130,8 +136,10 @@ class OffloadNet {
     assert.equal(r.status, 0, `nat64 ${args.join(' ')}: ${r.stderr}${r.stdout}`);
   }
 
-  spawn(ns: string, cmd: string[]): void {
-    this.procs.push(spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'ignore' }));
+  spawn(ns: string, cmd: string[]): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'ignore' });
+    this.procs.push(p);
+    return p;
   }
 
   /** curl's output piped through sha256 inside the namespace: the hash, or what went wrong. */

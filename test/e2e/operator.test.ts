@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DemoNetwork } from '../../src/demo/run-demo';
+import { waitListening } from '../../src/demo/listening';
 import { httpCheck } from '../../src/demo/checks';
 
 /**
@@ -32,6 +33,7 @@ describe('operator workflow (Jool stateful NAT64 run, CLI against the daemon)', 
     webServer = spawn('ip', ['netns', 'exec', t.v6Nodes[0].ns, 'python3', '-m', 'http.server', '80', '--bind', t.v6Nodes[0].addr], { stdio: 'ignore' });
     const r = net.cli(['instance', 'add', 'example', '--pool6', '64:ff9b::/96']);
     assert.equal(r.status, 0, r.stderr);
+    await waitListening(t.v6Nodes[0].ns, 80, 'tcp', { server: webServer });
   });
   after(async () => { webServer?.kill('SIGKILL'); await net.down(); });
 

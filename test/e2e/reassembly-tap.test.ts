@@ -13,6 +13,7 @@ import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { RelNet, sleep } from './reliability-net';
 import { mapped } from '../../src/demo/checks';
+import { waitListening } from '../../src/demo/listening';
 import { tapIpv4Config, wireTapIpv4 } from './helpers/tap-port';
 
 /** The TAP interface's name (created inside the translator's namespace, never in the host's). */
@@ -126,7 +127,7 @@ for (const shards of [1, 2]) {
       ok(['bib', 'add', `${t.v6Nodes[0].addr}#${SERVICE_PORT}`, `${t.translator.v4}#${SERVICE_PORT}`, '--udp']);
       server = spawn('ip', ['netns', 'exec', t.v6Nodes[0].ns, 'python3', '-c', HASH_SERVER, t.v6Nodes[0].addr, String(SERVICE_PORT)],
         { stdio: 'ignore' });
-      await sleep(300);
+      await waitListening(t.v6Nodes[0].ns, SERVICE_PORT, 'udp', { server });
     });
     after(async () => {
       server?.kill('SIGKILL');

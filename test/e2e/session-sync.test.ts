@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BIN, RelNet, sleep } from './reliability-net';
 import { nsExec } from '../../src/demo/topology';
+import { waitListening } from '../../src/demo/listening';
 import { mapped } from '../../src/demo/checks';
 
 const KEY = 'e2e shared sync key, 32+ chars long';
@@ -126,6 +127,7 @@ def serve(c):
     c.sendall(b'echo:'+d)
 while True:
   c,_=s.accept();threading.Thread(target=serve,args=(c,),daemon=True).start()`], { stdio: 'ignore' }));
+      await waitListening(net.t.v4Node.ns, TCP_PORT, 'tcp', { server: services[services.length - 1] });
     });
 
     function sh(a: string[]): void {
