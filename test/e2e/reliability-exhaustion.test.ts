@@ -37,7 +37,9 @@ describe('reliability: exhaustion end to end (1 shard)', function () {
   it('pool4 of 8 UDP ports: new flows dropped with pool4-exhausted, the established one keeps working; remove/add recovers', async () => {
     addInstance(true);
     const probe = net.probe(0, 48000, 5);
-    await sleep(500);
+    // The established flow must hold its port before the flood takes the other 7 (a fixed sleep
+    // here lost that race on a loaded machine: the probe started late and got 0 of 250 replies).
+    await net.udpMapping(0, 48000, 'example');
     const c0 = net.counters();
     const f = await flood(net, net.t.v6Nodes[1].ns, 'udp6-tuples', dst, 2000, 3, ['--pps=5000']);
     await sleep(300);
@@ -65,7 +67,7 @@ describe('reliability: exhaustion end to end (1 shard)', function () {
   it('session table of 1024: new sessions dropped with session-table-full, the established flow keeps working', async () => {
     addInstance(false);
     const probe = net.probe(0, 48002, 5);
-    await sleep(500);
+    await net.udpMapping(0, 48002, 'example'); // its session exists before the flood fills the table
     const c0 = net.counters();
     const f = await flood(net, net.t.v6Nodes[1].ns, 'udp6-dports', dst, 3000, 3, ['--pps=5000']);
     await sleep(300);

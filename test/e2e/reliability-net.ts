@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { demoConfig } from '../../src/demo/run-demo';
-import { createTopology, destroyTopology, startIpv4Services, type Topology } from '../../src/demo/topology';
+import { createTopology, destroyTopology, ipv4ServicesListening, startIpv4Services, type Topology } from '../../src/demo/topology';
 import { mapped } from '../../src/demo/checks';
 import { parseIPv6 } from '../../src/control/inet';
 import { hashOwner6 } from '../../src/dataplane/classify';
@@ -47,6 +47,7 @@ export class RelNet {
     fs.writeFileSync(this.configPath, JSON.stringify(cfg, null, 2));
     this.opts.beforeDaemon?.(this.t);
     await this.startDaemon();
+    await ipv4ServicesListening(this.t, this.services); // they started before the daemon: usually at once
   }
 
   /** Start the daemon (again) with the current configuration file. */
@@ -134,6 +135,25 @@ export class RelNet {
     const n = this.t.v6Nodes[node];
     return runPython(n.ns, PROBE, [mapped(this.t), '5353', String(sport), String(seconds), String(intervalMs / 1000)], seconds * 1000 + 15000)
       .then((out) => summarize(JSON.parse(out) as RawProbe));
+  }
+
+  /**
+   * Wait (bounded) until the UDP flow from IPv6 node `node`, source port `sport`, has its BIB entry
+   * in `instance`: the probe's process starts when the machine gets round to it, so a test that
+   * needs its mapping to exist before something else happens (a flood taking every pool4 port or
+   * session) must wait for the mapping, not for a fixed time. Resolves with the ms it took.
+   */
+  async udpMapping(node: number, sport: number, instance: string, timeoutMs = 15000): Promise<number> {
+    const addr = this.t.v6Nodes[node].addr, t0 = Date.now();
+    for (;;) {
+      const bib = this.json<Array<{ ipv6: string; ipv6Port: number }>>(['-i', instance, 'bib', 'display', '--udp']);
+      if (bib.some((b) => b.ipv6 === addr && b.ipv6Port === sport)) return Date.now() - t0;
+      if (Date.now() - t0 > timeoutMs) {
+        throw new Error(`no BIB entry for the probe ${addr}#${sport} after ${timeoutMs} ms (${bib.length} UDP entries); ` +
+          `counters: ${JSON.stringify(this.counters())}`);
+      }
+      await sleep(50);
+    }
   }
 
   /** Run a Python script inside a namespace (bounded by timeoutMs); resolves with its stdout. */
