@@ -427,8 +427,8 @@ export class FlowCache implements SessionWatcher, BibWatcher {
    * What a native prefetcher needs to do touchLines' job without blocking (native flowPrefetch:
    * rte_prefetch0 of each way): the two entry tables and the list note6/note4 fill.
    */
-  prefetchPlan(): { table6: Int32Array; table4: Int32Array; list: Int32Array; ways: number } {
-    return { table6: this.t6, table4: this.t4, list: this.pf, ways: FIRST_WAYS };
+  prefetchPlan(staged = true): { table6: Int32Array; table4: Int32Array; list: Int32Array; ways: number } {
+    return { table6: this.t6, table4: this.t4, list: this.pf, ways: staged ? FIRST_WAYS : WAYS };
   }
 
   /** The sets' lines, by loads (JS has no prefetch instruction): every way of every noted set. */

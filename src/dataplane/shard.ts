@@ -23,6 +23,14 @@ const IDLE_SLEEP_MS = 1;
  * still sleeps 1 ms at a time (after ~2 ms of backing off).
  */
 const IDLE_SLEEP_MIN_MS = 0.05;
+/**
+ * Session slots per shard from which the burst's first pass stages the full path's lookups
+ * (miss-prefetch.ts) and loads the sets' first two ways first. Below, the tables and the cache
+ * mostly sit in the CPU's caches and the stages cost more than the misses they hide (measured, 6to4
+ * UDP 1 shard, shard CPU ns per packet: 64 k sessions 180-204 staged vs 157-180 not; 256 k 200-223
+ * vs 214-248; 1 M 317-323 vs 348-369; 4 M 948-1020 vs 1660-1764).
+ */
+const STAGED_MIN_CAPACITY = 1 << 18;
 /** Housekeeping (mailbox, timers, held packets) at least this often while busy. */
 const HOUSEKEEPING_MS = 10;
 /**
@@ -49,6 +57,8 @@ export class Shard {
   private readonly syncRing: SyncRing | null;
   /** Staged prefetch of the full path's lookups for frames that miss the flow cache. */
   private readonly missPrefetch: MissPrefetch;
+  /** Tables of STAGED_MIN_CAPACITY slots or more: missPrefetch runs (else the plain set prefetch). */
+  private readonly staged: boolean;
   /** logging-debug: bursts take traceBurst() instead of the plain loop (one check per burst). */
   private debug = false;
   private readonly debugBefore: Float64Array;
@@ -67,7 +77,8 @@ export class Shard {
     this.egress = new Egress(ctx);
     this.ingress = new Ingress(ctx, this.egress);
     ctx.core.setSink(this.egress.fragmentSink());
-    const plan = ctx.flows.prefetchPlan();
+    this.staged = init.tables.capacity >= STAGED_MIN_CAPACITY;
+    const plan = ctx.flows.prefetchPlan(this.staged);
     native.flowPrefetchRegister(init.shard, plan.table6, plan.table4, plan.list, plan.ways);
     this.missPrefetch = new MissPrefetch(init.shard, ctx.core, ctx.flows);
     ctx.core.setHeldSynListener(this.egress);
@@ -249,6 +260,6 @@ export class Shard {
     // The sets' lines by native prefetch (non-blocking, unlike a JS load), then the sessions' words
     // hits touch, then for the frames whose set does not hold their flow, the full path's lines.
     native.flowPrefetch(this.shard, n);
-    this.prefetched = this.missPrefetch.run(n, rx, buf);
+    this.prefetched = this.staged ? this.missPrefetch.run(n, rx, buf) : flows.touchSessions(n);
   }
 }
