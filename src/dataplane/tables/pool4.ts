@@ -342,7 +342,9 @@ export class Pool4 implements BibOccupancy {
     const slot = protoSlot(proto);
     const s = this.slices[slot];
     const nAddr = s.addrs.length;
-    if (nAddr === 0) return false;
+    // No free port in the slice (tracked: O(1)): what the search below would conclude, without
+    // its hashing (a flood of new 5-tuples against a full pool4 pays this for every packet).
+    if (nAddr === 0 || !this.anyFree(proto)) return false;
     let f = 0;
     if (fArgs & FARG_SRC_ADDR) f = hashAddr6(f, src6, o6);
     if (fArgs & FARG_SRC_PORT) f = mix(f, srcPort);
