@@ -112,7 +112,7 @@ const WAYS = 4;
 /** Ways of each noted set the burst prefetch loads first (FlowCache.scan: the rest only when needed). */
 const FIRST_WAYS = 2;
 /** An entry's word offset -> its set's first word (sets are WAYS aligned entries). */
-const SET_MASK = ~(WAYS * 16 - 1);
+const SET_MASK = ~(WAYS * STRIDE - 1);
 const E_TAG = 0;        // epoch << 8 | protocol; 0 = empty
 // 6->4: key, then value.
 const K6_SRC = 1;       // 4 words: IPv6 source

@@ -20,7 +20,7 @@ import type { FlowCache } from './flow-cache';
 import { extract } from './rfc6052';
 import { word } from './tables/hash';
 import {
-  B_FLAGS, B_NEXT4, B_NEXT6, B_PORTS, B_STRIDE, B_V4, B_V6, H_B_FREE, H_S_FREE, NIL, S_BIB, S_HNEXT, S_MISC, S_NEXT, S_R4, S_STRIDE,
+  B_NEXT6, B_STRIDE, H_B_FREE, H_S_FREE, NIL, S_NEXT, S_STRIDE,
 } from './tables/layout';
 
 /** Table indexes of the native plan (native/prefetch.h missPrefetchRegister). */
@@ -57,6 +57,8 @@ export class MissPrefetch {
   private readonly remote4 = new Int32Array(BURST);
   private readonly remotePort = new Int32Array(BURST);
   private readonly addr4 = new Int32Array(BURST);
+  /** Per missing 6->4 frame: where its IPv6 source address starts in the arena. */
+  private readonly src6 = new Int32Array(BURST);
   /** Per missing frame: its BIB entry once found (NIL: none); its session bucket, then the session chain entry being checked. */
   private readonly bibOf = new Int32Array(BURST);
   private readonly sess = new Int32Array(BURST);
@@ -64,7 +66,6 @@ export class MissPrefetch {
   private readonly found = new Uint8Array(BURST);
   /** Per missing frame: a 6->4 TCP packet without SYN (creates nothing: RFC 6146 §3.5.2.2). */
   private readonly noSyn = new Uint8Array(BURST);
-  private rx: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   constructor(private readonly shard: number, private readonly core: Nat64Core, private readonly flows: FlowCache) {
     const t = core.tables;
@@ -100,7 +101,6 @@ export class MissPrefetch {
     this.issue(flows.scanLater(rx, buf, this.list, T_LAST_USE, T_SESSION_REC, this.later, this.miss));
     const m = flows.missCount;
     if (m === 0) return 0;
-    this.rx = rx;
     const bib = this.core.tables.bib, list = this.list, pool6Len = this.core.pool6Length;
     // Stage 1: the BIB hash heads (by the IPv6 side for 6->4, the IPv4 side for 4->6).
     for (let j = 0; j < m; j++) {
@@ -108,7 +108,7 @@ export class MissPrefetch {
       if (buf[ip] >>> 4 === 6) {
         const proto = buf[ip + 6];
         const sport = (buf[ip + 40] << 8) | buf[ip + 41];
-        this.family[j] = 6; this.proto[j] = proto; this.port[j] = sport;
+        this.family[j] = 6; this.proto[j] = proto; this.port[j] = sport; this.src6[j] = ip + 8;
         this.remote4[j] = extract(buf, ip + 24, pool6Len) | 0;
         this.remotePort[j] = (buf[ip + 42] << 8) | buf[ip + 43];
         this.bibOf[j] = NIL;
@@ -151,7 +151,7 @@ export class MissPrefetch {
           this.bibOf[j] = e; this.sess[j] = b; this.entry[j] = NIL;
           list[2 * k] = T_SESSION_HEADS; list[2 * k + 1] = b; k++;
         } else {
-          const next = bib.rec[e * B_STRIDE + (this.family[j] === 6 ? B_NEXT6 : B_NEXT4)];
+          const next = this.family[j] === 6 ? bib.next6(e) : bib.next4(e);
           this.entry[j] = next;
           if (next !== NIL) { k = this.pushRecord(k, next); pending++; }
         }
@@ -161,7 +161,7 @@ export class MissPrefetch {
     }
     // The session heads' first records, then along the session chains to the flow's session, whose
     // last use and flow-cache back pointer the full path writes.
-    const heads = sessions.heads, rec = sessions.rec;
+    const heads = sessions.heads;
     k = 0;
     for (let j = 0; j < m; j++) {
       if (this.bibOf[j] === NIL) continue;
@@ -177,15 +177,14 @@ export class MissPrefetch {
       for (let j = 0; j < m; j++) {
         const s = this.sess[j];
         if (this.bibOf[j] === NIL || s === NIL) continue;
-        const p = s * S_STRIDE;
-        if (rec[p + S_BIB] === this.bibOf[j] && rec[p + S_R4] === this.remote4[j] && (rec[p + S_MISC] >>> 16) === this.remotePort[j]) {
+        if (sessions.is(s, this.bibOf[j], this.remote4[j], this.remotePort[j])) {
           list[2 * k] = T_LAST_USE; list[2 * k + 1] = s; k++;
           list[2 * k] = this.family[j] === 6 ? T_ENT6 : T_ENT4; list[2 * k + 1] = s; k++;
           this.sess[j] = NIL;
           this.found[j] = 1;
           sink += s;
         } else {
-          const next = rec[p + S_HNEXT];
+          const next = sessions.next(s);
           this.sess[j] = next;
           if (next !== NIL) { list[2 * k] = T_SESSION_REC; list[2 * k + 1] = next * S_STRIDE; k++; pending++; }
         }
@@ -217,7 +216,7 @@ export class MissPrefetch {
         if (this.family[j] !== 6 || this.noSyn[j] === 1 || freeB === NIL || pool4 === null || !pool4.anyFree(this.proto[j])) continue;
         b = freeB;
         freeB = bibRec[b * B_STRIDE + B_NEXT6];
-        const a4 = pool4.pairedAddress(this.proto[j], buf, this.srcOff(j));
+        const a4 = pool4.pairedAddress(this.proto[j], buf, this.src6[j]);
         if (a4 !== -1) { list[2 * k] = T_BIB_HEADS4; list[2 * k + 1] = t.bib.bucket4(this.proto[j], a4 | 0, this.port[j]); k++; }
       } else if (this.noSyn[j] === 1) continue;
       const s = freeS;
@@ -248,15 +247,9 @@ export class MissPrefetch {
 
   /** Is BIB entry e the one missing frame j looks up (Bib.lookup6 / lookup4's compare)? */
   private matches(j: number, buf: Uint8Array, e: number): boolean {
-    const r = this.core.tables.bib.rec, p = e * B_STRIDE;
-    if ((r[p + B_FLAGS] & 0xff) !== this.proto[j]) return false;
-    if (this.family[j] === 4) return r[p + B_V4] === this.addr4[j] && (r[p + B_PORTS] & 0xffff) === this.port[j];
-    if ((r[p + B_PORTS] >>> 16) !== this.port[j]) return false;
-    return r[p + B_V6 + 3] === word(buf, this.srcOff(j) + 12) && r[p + B_V6 + 2] === word(buf, this.srcOff(j) + 8)
-      && r[p + B_V6 + 1] === word(buf, this.srcOff(j) + 4) && r[p + B_V6] === word(buf, this.srcOff(j));
-  }
-
-  private srcOff(j: number): number {
-    return this.rx[this.miss[j] * 4 + RX_DATA] + ETH_HLEN + 8;
+    const bib = this.core.tables.bib;
+    if (this.family[j] === 4) return bib.is4(e, this.proto[j], this.addr4[j], this.port[j]);
+    const o = this.src6[j];
+    return bib.is6(e, this.proto[j], word(buf, o), word(buf, o + 4), word(buf, o + 8), word(buf, o + 12), this.port[j]);
   }
 }
