@@ -131,7 +131,7 @@ export class Nat64Core implements TranslationCore {
     this.tables = new ShardTables(buffers);
     this.tables.subscribers.counters = counters;
     this.classifier = new Classifier(shard, shards);
-    this.filtering = new FilteringAndUpdating(this.tables, counters);
+    this.filtering = new FilteringAndUpdating(this.tables, counters, this.classifier);
   }
 
   /** The translator's own addresses: sources of the ICMP errors it generates (RFC 7915 §4.2/§5.2). */

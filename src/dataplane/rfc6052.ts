@@ -41,7 +41,14 @@ export function extract(buf: Uint8Array, off: number, prefixLen: number): number
 /** Does the IPv6 address at buf[off] start with the prefix? (All valid lengths are whole bytes.) */
 export function inPrefix(buf: Uint8Array, off: number, prefix16: Uint8Array, prefixLen: number): boolean {
   const n = prefixLen >>> 3;
-  for (let i = 0; i < n; i++) if (buf[off + i] !== prefix16[i]) return false;
+  // Four bytes per branch (every valid length is 4 or 8 bytes more than a multiple of 4): on every
+  // full-path packet, twice; a byte per branch was ~8 % of a refusal's time (bench/PROFILE.md).
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (((buf[off + i] ^ prefix16[i]) | (buf[off + i + 1] ^ prefix16[i + 1]) | (buf[off + i + 2] ^ prefix16[i + 2])
+      | (buf[off + i + 3] ^ prefix16[i + 3])) !== 0) return false;
+  }
+  for (; i < n; i++) if (buf[off + i] !== prefix16[i]) return false;
   return true;
 }
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
-  embed, extract, inPrefix, isNonGlobal4, parsePrefix6, Rfc6052Error, wkpForbids, WELL_KNOWN_PREFIX,
+  embed, extract, inPrefix, VALID_PREFIX_LENGTHS, isNonGlobal4, parsePrefix6, Rfc6052Error, wkpForbids, WELL_KNOWN_PREFIX,
 } from '../../src/dataplane/rfc6052';
 import { a4, a6 } from './vectors/build';
 
@@ -44,6 +44,20 @@ describe('RFC 6052', () => {
     assert.equal(inPrefix(a6('64:ff9c::1'), 0, WELL_KNOWN_PREFIX, 96), false);
     assert.equal(inPrefix(a6('2001:db8:1c0:2:21::'), 0, a6('2001:db8:100::'), 40), true);
     assert.equal(inPrefix(a6('2001:db8:2c0:2:21::'), 0, a6('2001:db8:100::'), 40), false);
+  });
+
+  it('inPrefix, RFC 6052 §2.2 every length: one bit changed in any byte of the prefix is outside, after it inside (at an offset)', () => {
+    const prefix = a6('2001:db8:1122:3344:5566:7788::');
+    for (const len of VALID_PREFIX_LENGTHS) {
+      for (let byte = 0; byte < 16; byte++) {
+        for (const bit of [0x01, 0x80]) {
+          const buf = new Uint8Array(24);
+          buf.set(prefix, 5);
+          buf[5 + byte] ^= bit;
+          assert.equal(inPrefix(buf, 5, prefix, len), byte >= len / 8, `/${len}, byte ${byte} bit ${bit}`);
+        }
+      }
+    }
   });
 
   describe('parsePrefix6 (control path)', () => {

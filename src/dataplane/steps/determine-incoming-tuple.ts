@@ -58,7 +58,7 @@ export function determineIncoming6(buf: Uint8Array, p: Parsed, pool6: Uint8Array
   }
   // Query: we are the destination. Error: the quoted packet came from a pool6 address (sent by us).
   const remoteOff = p.isIcmpError ? q.src : q.dst;
-  if (!inPrefix(buf, p.dst, pool6, pool6Len) || !inPrefix(buf, remoteOff, pool6, pool6Len)) {
+  if (!inPrefix(buf, p.dst, pool6, pool6Len) || (remoteOff !== p.dst && !inPrefix(buf, remoteOff, pool6, pool6Len))) {
     counters[p.isIcmpError ? K_INNER : K_POOL6]++;
     return false;
   }

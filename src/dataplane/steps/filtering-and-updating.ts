@@ -19,6 +19,12 @@ import { HELD_ALREADY } from '../tables/held-syn';
 import { TCP_KEEP, TCP_NO_SESSION, TCP_RST, TCP_SYN, TcpState, nextState, nextTimer, tcpTransition } from '../tables/tcp-state';
 import { PROTO_ICMP, PROTO_TCP, type IncomingTuple } from './determine-incoming-tuple';
 
+/** The static BIB entries of the instance by IPv6 transport address (classify.ts Classifier). */
+export interface StaticIndex6 {
+  /** Shard of the static entry for (proto, IPv6 address at a6[o6..], port), or -1: none. */
+  staticOwner6(proto: number, a6: Uint8Array, o6: number, port: number): number;
+}
+
 const K_BIB6 = C['bib6-not-found'];
 const K_BIB4 = C['bib4-not-found'];
 const K_POOL4_EXHAUSTED = C['pool4-exhausted'];
@@ -35,6 +41,8 @@ const K_SESSION_MISSING = C['session-not-found'];
 const K_SUB_PORTS = C['subscriber-port-limit'];
 const K_SUB_RATE = C['subscriber-rate-limit'];
 const K_ERROR_RATE_LIMITED = C['icmp-error-rate-limited'];
+/** filter6: the subscriber's record was not looked up before the BIB (pool4 has room). */
+const UNKNOWN = -2;
 
 export class FilteringAndUpdating {
   globals: CoreGlobals | null = null;
@@ -62,7 +70,8 @@ export class FilteringAndUpdating {
    */
   refusal = -1;
 
-  constructor(private readonly tables: ShardTables, private readonly counters: Float64Array) {}
+  constructor(private readonly tables: ShardTables, private readonly counters: Float64Array,
+    private readonly statics: StaticIndex6 | null = null) {}
 
   /** IPv6 -> IPv4 (§3.5.1 UDP, §3.5.2 TCP, §3.5.3 ICMP query). */
   filter6(buf: Uint8Array, t: IncomingTuple, now: number): number {
@@ -74,7 +83,10 @@ export class FilteringAndUpdating {
     // §3.5.3: "If the NAT64 is configured to filter ICMPv6 informational messages, drop". Not
     // t.refused: RFC 7915 §5.4 never answers an ICMPv6 message.
     if (proto === PROTO_ICMP && !t.isError && g.dropIcmpv6Info) { c[K_INFO]++; return NIL; }
-    let bib = bibs.lookup6(proto, buf, t.addr6Off, t.port6);
+    // Under pool4 exhaustion the subscriber's record first (knownUnmapped); else found by check() if needed.
+    const subs = this.tables.subscribers;
+    const sub = !t.isError && this.exhausted(proto) ? subs.find6(buf, t.addr6Off) : UNKNOWN;
+    let bib = sub !== UNKNOWN && this.knownUnmapped(proto, buf, t, sub) ? NIL : bibs.lookup6(proto, buf, t.addr6Off, t.port6);
     if (t.isError) return this.errorSession(bib, t, K_BIB6);
     const rport = proto === PROTO_ICMP ? -1 : t.remotePort;
     let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport < 0 ? bibs.port4(bib) : rport);
@@ -86,12 +98,12 @@ export class FilteringAndUpdating {
     if (bib === NIL) {
       // RFC 6888 REQ-4: the subscriber's share of pool4 (and its rate of new mappings) first, so a
       // subscriber at its limit is refused like an exhausted pool4, but only that subscriber.
-      const sub = this.tables.subscribers.check(proto, buf, t.addr6Off, now);
-      if (sub !== SUB_OK) {
-        c[sub === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
+      const verdict = sub !== UNKNOWN ? subs.checkRecord(proto, sub, now) : subs.check(proto, buf, t.addr6Off, now);
+      if (verdict !== SUB_OK) {
+        c[verdict === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
         this.subscriberLimited = true;
         // Answered, but paced per subscriber (subscribers.ts SUB_ERROR_INTERVAL_MS): the rest are rate-limited.
-        if (this.tables.subscribers.answer) this.addressUnreachable = true;
+        if (subs.answer) this.addressUnreachable = true;
         else c[K_ERROR_RATE_LIMITED]++;
         return NIL;
       }
@@ -126,6 +138,26 @@ export class FilteringAndUpdating {
       if (h >= 0) this.tables.held.release(h);
     }
     return s;
+  }
+
+  /**
+   * Is it certain, without the BIB lookup, that (proto, IPv6 source transport address) has no BIB
+   * entry, while pool4 has no free port for proto (anyFree, O(1))? Then the packet is refused
+   * (pool4-exhausted, or a subscriber limit first) whatever else it is, and the lookup, one or two
+   * random lines of the BIB per packet, is the largest part of that refusal: a flood of new
+   * 5-tuples against a full pool4 spent ~35 % of the shard in it (bench/PROFILE.md). Known from
+   * the subscriber's exact count of dynamic entries (the subscriber check reads the same record
+   * next) and the instance's static entries by IPv6 transport address. Unsure: false, and the
+   * lookup decides. Not for ICMP errors (their BIB entry is the quoted packet's).
+   */
+  private knownUnmapped(proto: number, buf: Uint8Array, t: IncomingTuple, sub: number): boolean {
+    return this.tables.subscribers.holdsNone(proto, sub)
+      && this.statics !== null && this.statics.staticOwner6(proto, buf, t.addr6Off, t.port6) < 0;
+  }
+
+  /** pool4 has no free port (or ICMP identifier) for proto in this shard's slice: O(1). */
+  private exhausted(proto: number): boolean {
+    return this.pool4 !== null && !this.pool4.anyFree(proto);
   }
 
   /**

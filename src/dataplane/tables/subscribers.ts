@@ -72,6 +72,11 @@ export class Subscribers {
   counters: Float64Array | null = null;
   /** Set by check() on a refusal: may it be answered (false: this subscriber was answered < SUB_ERROR_INTERVAL_MS ago)? */
   answer = true;
+  /**
+   * Every dynamic BIB entry since the last configure() is counted (no subscriber-untracked): a
+   * subscriber with no record, or a count of 0, then holds no entry of that protocol (holdsNone).
+   */
+  private exact = true;
   /** Time of the last check(): a record add() creates right after starts its bucket then. */
   private now = 0;
   // Masked key of the last check()/add(): no allocation per packet.
@@ -122,6 +127,7 @@ export class Subscribers {
     this.header[H_SUB_COUNT] = 0;
     this.header[H_SUB_PREFIX_LEN] = 0;
     this.len = 0;
+    this.exact = true;
   }
 
   /**
@@ -130,11 +136,15 @@ export class Subscribers {
    * SUB_OK consumes a token of the rate bucket when one is configured.
    */
   check(proto: number, a6: Uint8Array, o6: number, now: number): number {
+    if (this.len === 0 || protoSlot(proto) < 0) return SUB_OK;
+    return this.checkRecord(proto, this.find6(a6, o6), now);
+  }
+
+  /** check() of the record find6() returned for the same address (NIL: none). */
+  checkRecord(proto: number, i: number, now: number): number {
     const slot = protoSlot(proto);
     if (this.len === 0 || slot < 0) return SUB_OK;
     this.now = now;
-    this.key6(a6, o6);
-    const i = this.find();
     if (i === NIL) return SUB_OK; // holds nothing yet: below any limit, full token bucket
     const r = this.rec, p = i * SU_STRIDE, limit = this.limits[slot];
     if (limit > 0 && r[p + SU_COUNT + slot] >= limit) {
@@ -176,7 +186,11 @@ export class Subscribers {
     if (i === NIL) {
       if (delta < 0) return; // entry from before accounting started: rebuilt by configure()
       i = this.create(this.now);
-      if (i === NIL) { if (this.counters !== null) this.counters[K_UNTRACKED]++; return; } // full: fail open (subscriberCapacity())
+      if (i === NIL) { // full: fail open (subscriberCapacity()), and the counts no longer tell who holds nothing
+        this.exact = false;
+        if (this.counters !== null) this.counters[K_UNTRACKED]++;
+        return;
+      }
     }
     const q = i * SU_STRIDE;
     Atomics.add(r, q + SU_SEQ, 1);
@@ -185,6 +199,25 @@ export class Subscribers {
     const empty = r[q + SU_COUNT] === 0 && r[q + SU_COUNT + 1] === 0 && r[q + SU_COUNT + 2] === 0;
     Atomics.add(r, q + SU_SEQ, 1);
     if (empty) this.free(i);
+  }
+
+  /**
+   * Fast path: does the subscriber whose record find6() returned (NIL: none) certainly hold no
+   * dynamic BIB entry of `proto` in this shard? Then no dynamic entry has that IPv6 address either (a subscriber is a prefix of
+   * it), and filter6 need not look one up (filtering-and-updating.ts). False when unsure:
+   * accounting off, or an entry went uncounted since the last configure().
+   */
+  holdsNone(proto: number, i: number): boolean {
+    const slot = protoSlot(proto);
+    if (this.len === 0 || slot < 0 || !this.exact) return false;
+    return i === NIL || this.rec[i * SU_STRIDE + SU_COUNT + slot] === 0;
+  }
+
+  /** The subscriber record of the IPv6 address at a6[o6..] (NIL: none, or accounting off). */
+  find6(a6: Uint8Array, o6: number): number {
+    if (this.len === 0) return NIL;
+    this.key6(a6, o6);
+    return this.find();
   }
 
   /** Entries subscriber of (a6, o6) holds for `proto` in this shard (tests, diagnostics). */
