@@ -77,17 +77,23 @@ function sameLayout(x: ScenarioSpec, s: ScenarioSpec): boolean {
     && x.shards === s.shards && x.sessions === s.sessions && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum && !adverse(x);
 }
 
-/**
- * Issue 11, every refusal path against a translated packet of the same size: all-mapped rows of
- * each direction and protocol (64 k flows, 84-byte IPv6 / 64-byte IPv4 frames), then one row per
- * refusal path with every flow refused by it (bench/scenario.ts `refusal`), 3 s each.
- */
-function refusalSpecs(withBaselines: boolean): ScenarioSpec[] {
-  const base = { device: 'null', stage: 'nat64', seconds: 3, frameBytes: 84, sessions: 65536, shards: 1 } as const;
+const refusalBase = { device: 'null', stage: 'nat64', seconds: 3, frameBytes: 84, sessions: 65536, shards: 1 } as const;
+
+/** The all-mapped rows refusal and flood rows are compared with (64 k flows, 1 shard, each direction and protocol). */
+function mappedSpecs(): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
-  if (withBaselines) {
-    for (const proto of ['UDP', 'TCP'] as const) for (const direction of ['6to4', '4to6'] as const) out.push({ ...base, proto, direction });
-  }
+  for (const proto of ['UDP', 'TCP'] as const) for (const direction of ['6to4', '4to6'] as const) out.push({ ...refusalBase, proto, direction });
+  return out;
+}
+
+/**
+ * Issue 11, every refusal path against a translated packet of the same size (mappedSpecs: 64 k
+ * flows, 84-byte IPv6 / 64-byte IPv4 frames): one row per refusal path with every flow refused by
+ * it (bench/scenario.ts `refusal`), 3 s each.
+ */
+function refusalSpecs(): ScenarioSpec[] {
+  const base = refusalBase;
+  const out: ScenarioSpec[] = [];
   const row = (direction: '6to4' | '4to6', proto: 'UDP' | 'TCP', refusal: ScenarioSpec['refusal'], icmp = false) =>
     out.push({ ...base, direction, proto, refusal, ...(icmp ? { icmpAdminProhibited: true } : {}) });
   row('6to4', 'UDP', 'pool4-exhausted');
@@ -114,7 +120,8 @@ function refusalSpecs(withBaselines: boolean): ScenarioSpec[] {
  */
 function pressureSpecs(): ScenarioSpec[] {
   const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds, direction: '6to4', frameBytes: 84 } as const;
-  const out: ScenarioSpec[] = [];
+  // Alone (--pressure), the all-mapped rows first: the flood and refusal rows are measured against them.
+  const out: ScenarioSpec[] = pressureOnly ? mappedSpecs() : [];
   for (const unmappableRatio of [0, 0.001, 0.02, 0.5]) out.push({ ...base, sessions: 65536, shards: 1, unmappableRatio });
   // The daemon's default max-iterations (auto): refusals while ports are free, each probing the budget.
   for (const unmappableRatio of [0.02, 0.5]) out.push({ ...base, sessions: 65536, shards: 1, unmappableRatio, pool4MaxIterations: 'auto' });
@@ -123,6 +130,9 @@ function pressureSpecs(): ScenarioSpec[] {
   }
   for (const shards of [1, 2]) {
     out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 1 << 20, hosts: 4096 } });
+    // First packets only, nearly: 8 M new 5-tuples, each seen again ~2 s later on average, when its
+    // refusal is no longer remembered (the counters give the split: pool4-exhausted vs refused-recently).
+    if (shards === 1) out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 1 << 23, hosts: 4096 } });
     out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 65536, hosts: 1 } });
   }
   // Issue 15: one host floods new 5-tuples while pool4 still has room (twice the established
@@ -135,7 +145,7 @@ function pressureSpecs(): ScenarioSpec[] {
   out.push({ ...base, sessions: 65536, shards: 1, udpTimeoutMs: 50 });
   out.push({ ...base, sessions: 1 << 20, shards: 1, udpTimeoutMs: 1000 });
   // The full run has the all-mapped rows already (earlier in its list).
-  out.push(...refusalSpecs(pressureOnly));
+  out.push(...refusalSpecs());
   return out;
 }
 
@@ -143,7 +153,7 @@ function specs(): ScenarioSpec[] {
   const base = { device: 'null', stage: 'nat64', proto: 'UDP', seconds } as const;
   const out: ScenarioSpec[] = [];
   if (pressureOnly) return pressureSpecs().filter((x, _, all) => !only || name(x).includes(only)
-    || (!adverse(x) && all.some((y) => y.refusal && name(y).includes(only) && sameLayout(x, y))));
+    || (!adverse(x) && all.some((y) => (y.refusal || y.flood) && name(y).includes(only) && sameLayout(x, y))));
   const stage = (stage: ScenarioSpec['stage'], frameBytes: number) =>
     out.push({ ...base, stage, direction: '6to4', frameBytes, sessions: 1024, shards: 1 });
   if (quick) {
@@ -249,8 +259,10 @@ async function main(): Promise<void> {
         x.frameBytes === spec.frameBytes && x.shards === spec.shards && x.sessions === 1024 && !x.steer && x.flowCacheEntries === undefined && !x.rxChecksum && !adverse(x));
       const row: Row = { ...r, scenario: name(spec), baseline, baselineMpps, ratio: r.mpps / baselineMpps,
         shareOf1k: k1 && spec.stage === 'nat64' ? r.mpps / k1.mpps : null };
-      const mapped = spec.refusal ? rows.find((x) => sameLayout(x, spec)) : undefined;
-      if (mapped && mapped.translatedMpps && r.refusedMpps) {
+      // Floods too: their refused packets (first packets of new 5-tuples, mostly) against the same translations.
+      const mapped = spec.refusal || spec.flood ? rows.find((x) => sameLayout(x, spec)) : undefined;
+      // (Not when next to nothing was refused: a flood the pool had room for.)
+      if (mapped && mapped.translatedMpps && r.refusedMpps && r.refusedMpps > 0.01 * (r.processedMpps ?? 0)) {
         const nsHit = (1e3 / mapped.translatedMpps) * spec.shards;
         row.nsPerRefused = ((1e3 * spec.shards - (r.translatedMpps ?? 0) * nsHit) / r.refusedMpps);
         row.refusedCost = row.nsPerRefused / nsHit;
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
         `${row.flowCacheBytesPerSession !== null ? row.flowCacheBytesPerSession.toFixed(0).padStart(7) : '    n/a'} ${lat}` +
         (adverse(row) ? ` translated ${(row.translatedMpps ?? 0).toFixed(2)} Mpps, unmapped ${((row.unmappedFlows ?? 0) * 100).toFixed(2)} %` +
           (row.establishedLoss !== undefined ? `, established loss ${(row.establishedLoss * 100).toFixed(3)} %` : '') +
-          (row.refusal ? `, processed ${(row.processedMpps ?? 0).toFixed(2)} Mpps` +
+          (row.refusal || row.flood ? `, processed ${(row.processedMpps ?? 0).toFixed(2)} Mpps` +
             (row.nsPerRefused !== undefined ? `, ${row.nsPerRefused.toFixed(0)} ns/refused = ${row.refusedCost!.toFixed(2)}x a translation` : '') +
             (row.cpuNsPerRefused !== undefined ? ` (CPU time: ${row.cpuNsPerRefused.toFixed(0)} ns = ${row.cpuRefusedCost!.toFixed(2)}x)` : '') : '') +
           (row.perSecond ? ` ${JSON.stringify(row.perSecond)}` : '') : '') + '\n');

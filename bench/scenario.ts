@@ -351,12 +351,13 @@ function withFlood(f: Flows, flood: { flows: number; hosts: number }, shards: nu
   const n = f.addr.length, m = flood.flows, pph = Math.ceil(m / Math.max(1, flood.hosts));
   const out: Flows = { addr: new Uint32Array(n + m), port: new Uint16Array(n + m), queue: new Uint8Array(n + m) };
   out.addr.set(f.addr); out.port.set(f.port); out.queue.set(f.queue);
+  const a6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), dv = new DataView(a6.buffer);
   for (let k = 0; k < m; k++) {
     out.addr[n + k] = FLOOD_HOST_BASE + Math.floor(k / pph);
     out.port[n + k] = (1024 + (k % pph)) & 0xffff;
-    const a6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    new DataView(a6.buffer).setUint32(12, out.addr[n + k]);
-    out.queue[n + k] = shards > 1 ? hashOwner6(17, a6, 0, out.port[n + k], shards) : 0;
+    if (shards === 1) continue;
+    dv.setUint32(12, out.addr[n + k]);
+    out.queue[n + k] = hashOwner6(17, a6, 0, out.port[n + k], shards);
   }
   return out;
 }
