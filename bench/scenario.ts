@@ -174,6 +174,12 @@ export interface ScenarioResult extends ScenarioSpec {
   refusedMpps?: number;
   /** Phase 2: the shard threads' CPU time per packet received (cpuNsPerPacket counts frames out, which refusals have none of). */
   cpuNsPerProcessed?: number;
+  /**
+   * Phase 2, inline generator (net_null): of cpuNsPerProcessed, the time the generator spent making
+   * the frame inside the shard's rx_burst (native/gen.cc). It grows with the flow table (random
+   * reads of 8 M+ flows' addresses); a NIC would not charge the shard for it.
+   */
+  genCpuNsPerProcessed?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -236,7 +242,8 @@ function busiestCpu(a: Map<string, number>, b: Map<string, number>, n: number): 
 
 /** Phase 2 at back-pressure: warm-up, a measured window, then pause and drain for the exact loss. */
 async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<string, number> = () => ({}), shards = 1):
-  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number>; cpuNsPerPacket: number; cpuSeconds: number }> {
+  Promise<{ mpps: number; lossRatio: number; windowNs: number; delta: Record<string, number>; cpuNsPerPacket: number; cpuSeconds: number;
+    genSeconds: number }> {
   native.genStart({ ...spec, count: 0, random: true, pps: 0 });
   await sleep(500);
   const a = native.genStats(), ca = counters(), ta = threadCpu();
@@ -250,7 +257,7 @@ async function maxRate(spec: GenSpec, seconds: number, counters: () => Record<st
   native.genStop();
   const windowNs = b.nowNs - a.nowNs, cpuSeconds = busiestCpu(ta, tb, shards);
   return { mpps: ((b.received - a.received) / windowNs) * 1e3, lossRatio: c.sent > 0 ? Math.max(0, (c.sent - c.received) / c.sent) : 1, windowNs,
-    delta, cpuNsPerPacket: (cpuSeconds * 1e9) / Math.max(1, b.received - a.received), cpuSeconds };
+    delta, cpuNsPerPacket: (cpuSeconds * 1e9) / Math.max(1, b.received - a.received), cpuSeconds, genSeconds: (b.genNs - a.genNs) / 1e9 };
 }
 
 function percentile(h: Uint32Array, total: number, q: number): number {
@@ -534,6 +541,7 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       result.processedMpps = ((d['received'] ?? 0) * perNs) / 1e6;
       result.refusedMpps = (((d['received'] ?? 0) - (d[key] ?? 0)) * perNs) / 1e6;
       result.cpuNsPerProcessed = (r.cpuSeconds * 1e9) / Math.max(1, d['received'] ?? 0);
+      result.genCpuNsPerProcessed = (r.genSeconds * 1e9) / Math.max(1, d['received'] ?? 0);
       result.perSecond = {};
       for (const k of ['pool4-exhausted', 'refused-recently', 'session-table-full', 'session-expired', 'bib-expired', 'icmp-error-sent',
         'icmp-error-rate-limited', 'bib4-not-found', 'adf-filtered', 'tcp-v4-syn-dropped', 'tcp-syn-needed', 'no-instance', 'pool6-mismatch',

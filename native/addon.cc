@@ -444,6 +444,7 @@ Napi::Value GenStats(const Napi::CallbackInfo &info) {
     o.Set("lastTxNs", s.lastTxNs);
     o.Set("lastRxNs", s.lastRxNs);
     o.Set("nowNs", s.nowNs);
+    o.Set("genNs", s.genNs);
     o.Set("generating", s.generating);
     return o;
   });

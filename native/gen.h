@@ -34,6 +34,7 @@ struct GenSpec {
 struct GenStatsNative {
   uint64_t sent, received, missed, allocFailed, ringFull;
   double firstTxNs, lastTxNs, lastRxNs, nowNs;  // since genStart
+  double genNs;  // inline mode: time spent making frames inside rx_burst, all queues, since genAttach
   bool generating;
 };
 

@@ -110,6 +110,8 @@ export interface GenStats {
   missed: number; allocFailed: number; ringFull: number;
   /** Since genStart, in ns: first frame generated, last generated, last drained, now. */
   firstTxNs: number; lastTxNs: number; lastRxNs: number; nowNs: number;
+  /** Inline mode (net_null gen ports): ns spent making frames inside the shards' rx_burst, all queues, ever. */
+  genNs: number;
   generating: boolean;
 }
 
