@@ -26,6 +26,7 @@ import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass, expirySlack } from './t
 import { TcpState } from './tables/tcp-state';
 import { IncomingTuple, PROTO_ICMP, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
 import { FilteringAndUpdating } from './steps/filtering-and-updating';
+import { refuseUnmapped6 } from './steps/refuse-unmapped';
 import { sendTcpProbe } from './steps/tcp-probe';
 import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
 import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
@@ -358,6 +359,21 @@ export class Nat64Core implements TranslationCore {
       this.flowSession = s;
     }
     return r;
+  }
+
+  /**
+   * Issue 11: a plain IPv6 TCP/UDP packet (the shard's own-address, pool6 and owner checks done)
+   * that the flow cache does not know: refused before the full path when pool4 has no free port
+   * for it and nothing about it could change the full path's outcome (steps/refuse-unmapped.ts).
+   * True: counted as process6 would, dropped; refusedNoState / refusedBySubscriber set for the
+   * shard to remember the flow. False: nothing counted, process6 decides.
+   */
+  refuseUnmapped6(buf: Uint8Array, ip: number, payload: number, now: number): boolean {
+    if (!this.enabled || !refuseUnmapped6(buf, ip, payload, this.pool6, this.pool6Len, this.cfg!.globals.pool6Strict, this.filtering,
+      this.counters, now)) return false;
+    this.refusedNoState = true;
+    this.refusedBySubscriber = this.filtering.subscriberLimited;
+    return true;
   }
 
   process4(buf: Uint8Array, off: number, len: number, cap: number, now: number): Result {

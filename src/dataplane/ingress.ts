@@ -83,6 +83,8 @@ export class Ingress {
       if (isFragment6(buf, ip, l3len)) { this.reassemble(b, 6, fragmentOwner6(buf, ip, ctx.shards)); return; }
       const owner = core.ownerOf6(buf, ip, l3len);
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
+      // A new flow of a host with no mapping while pool4 is full: refused as the full path would, without it.
+      if (tried && core.refuseUnmapped6(buf, ip, payload, now)) { ctx.flows.refused6(now, core.refusedBySubscriber); return; }
       const r = core.process6(buf, ip, l3len, ctx.cap(b, ip), now);
       if (tried && core.refusedNoState) ctx.flows.refused6(now, core.refusedBySubscriber);
       else if (tried && core.refusedFilter >= 0) ctx.flows.filtered6(now, core.refusedFilter, core.refusalPaced, buf[ip + 53]);

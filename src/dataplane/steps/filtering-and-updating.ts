@@ -84,9 +84,8 @@ export class FilteringAndUpdating {
     // t.refused: RFC 7915 §5.4 never answers an ICMPv6 message.
     if (proto === PROTO_ICMP && !t.isError && g.dropIcmpv6Info) { c[K_INFO]++; return NIL; }
     // Under pool4 exhaustion the subscriber's record first (knownUnmapped); else found by check() if needed.
-    const subs = this.tables.subscribers;
-    const sub = !t.isError && this.exhausted(proto) ? subs.find6(buf, t.addr6Off) : UNKNOWN;
-    let bib = sub !== UNKNOWN && this.knownUnmapped(proto, buf, t, sub) ? NIL : bibs.lookup6(proto, buf, t.addr6Off, t.port6);
+    const sub = !t.isError && this.exhausted(proto) ? this.tables.subscribers.find6(buf, t.addr6Off) : UNKNOWN;
+    let bib = sub !== UNKNOWN && this.knownUnmapped(proto, buf, t.addr6Off, t.port6, sub) ? NIL : bibs.lookup6(proto, buf, t.addr6Off, t.port6);
     if (t.isError) return this.errorSession(bib, t, K_BIB6);
     const rport = proto === PROTO_ICMP ? -1 : t.remotePort;
     let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport < 0 ? bibs.port4(bib) : rport);
@@ -98,15 +97,7 @@ export class FilteringAndUpdating {
     if (bib === NIL) {
       // RFC 6888 REQ-4: the subscriber's share of pool4 (and its rate of new mappings) first, so a
       // subscriber at its limit is refused like an exhausted pool4, but only that subscriber.
-      const verdict = sub !== UNKNOWN ? subs.checkRecord(proto, sub, now) : subs.check(proto, buf, t.addr6Off, now);
-      if (verdict !== SUB_OK) {
-        c[verdict === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
-        this.subscriberLimited = true;
-        // Answered, but paced per subscriber (subscribers.ts SUB_ERROR_INTERVAL_MS): the rest are rate-limited.
-        if (subs.answer) this.addressUnreachable = true;
-        else c[K_ERROR_RATE_LIMITED]++;
-        return NIL;
-      }
+      if (this.subscriberRefuses(proto, sub, buf, t.addr6Off, now)) return NIL;
       // §3.5.1.1: endpoint-independent mapping, a new IPv4 transport address from pool4; for a SYN
       // that an IPv4 SYN is already waiting for, the address that SYN was sent to.
       if (!(proto === PROTO_TCP && this.meetHeldSyn(t)) &&
@@ -150,9 +141,49 @@ export class FilteringAndUpdating {
    * next) and the instance's static entries by IPv6 transport address. Unsure: false, and the
    * lookup decides. Not for ICMP errors (their BIB entry is the quoted packet's).
    */
-  private knownUnmapped(proto: number, buf: Uint8Array, t: IncomingTuple, sub: number): boolean {
+  private knownUnmapped(proto: number, buf: Uint8Array, o6: number, port6: number, sub: number): boolean {
     return this.tables.subscribers.holdsNone(proto, sub)
-      && this.statics !== null && this.statics.staticOwner6(proto, buf, t.addr6Off, t.port6) < 0;
+      && this.statics !== null && this.statics.staticOwner6(proto, buf, o6, port6) < 0;
+  }
+
+  /**
+   * RFC 6888 REQ-4 for a new mapping: the subscriber's share of pool4 and its rate of new mappings
+   * (record `sub` from find6, or UNKNOWN: looked up here). Refused: counted, subscriberLimited,
+   * answered (addressUnreachable) or, paced per subscriber (subscribers.ts SUB_ERROR_INTERVAL_MS),
+   * icmp-error-rate-limited.
+   */
+  private subscriberRefuses(proto: number, sub: number, buf: Uint8Array, o6: number, now: number): boolean {
+    const subs = this.tables.subscribers;
+    const verdict = sub !== UNKNOWN ? subs.checkRecord(proto, sub, now) : subs.check(proto, buf, o6, now);
+    if (verdict === SUB_OK) return false;
+    this.counters[verdict === SUB_PORT_LIMIT ? K_SUB_PORTS : K_SUB_RATE]++;
+    this.subscriberLimited = true;
+    if (subs.answer) this.addressUnreachable = true;
+    else this.counters[K_ERROR_RATE_LIMITED]++;
+    return true;
+  }
+
+  /**
+   * Issue 11, before the full path: what filter6 decides for a UDP packet or TCP SYN from
+   * (proto, IPv6 address at buf[o6..], port6) that no session knows, when pool4 has no free port
+   * for proto and the source is known to hold no mapping (knownUnmapped): the subscriber's limits,
+   * else pool4-exhausted; counters and flags (addressUnreachable, subscriberLimited) as filter6
+   * leaves them. False, nothing counted or changed: pool4 has room, or the source may hold one.
+   */
+  refuseUnmapped6(proto: number, buf: Uint8Array, o6: number, port6: number, now: number): boolean {
+    this.addressUnreachable = false;
+    this.subscriberLimited = false;
+    this.refusal = -1;
+    if (!this.exhausted(proto)) return false;
+    const sub = this.tables.subscribers.find6(buf, o6);
+    if (!this.knownUnmapped(proto, buf, o6, port6, sub)) return false;
+    // filter6's path without a BIB entry: the subscriber first, then pool4 (a held IPv4 SYN's port
+    // cannot be taken either: no port is free).
+    if (!this.subscriberRefuses(proto, sub, buf, o6, now)) {
+      this.counters[K_POOL4_EXHAUSTED]++;
+      this.addressUnreachable = true;
+    }
+    return true;
   }
 
   /** pool4 has no free port (or ICMP identifier) for proto in this shard's slice: O(1). */

@@ -24,6 +24,8 @@ export class FlowRig {
   refusedRecently = 0;
   /** The shard's refusal-remembered counter (a filtering refusal dropped and counted by the cache). */
   refusalRemembered = 0;
+  /** Packets refused before the full path (core.refuseUnmapped6: pool4 exhausted, a source holding no mapping). */
+  earlyRefusals = 0;
 
   constructor(readonly core: Nat64Core, counters: Float64Array, readonly cache: boolean, public portMtu = 1500,
     capacity = 1024, entries?: number) {
@@ -42,6 +44,11 @@ export class FlowRig {
       if (flen > 0) return { r: Result.EMIT4, off: this.flows.frame + 14, len: flen - 14, hit: true, tooBig: false };
       if (flen === REFUSED_FILTER) { this.refusalRemembered++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
       if (flen === REFUSED_QUIET || (flen < 0 && !icmpErrorBucket.ready())) { this.refusedRecently++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
+    }
+    if (tried && this.core.refuseUnmapped6(buf, off, payload, now)) {
+      this.earlyRefusals++;
+      this.flows.refused6(now, this.core.refusedBySubscriber);
+      return { r: Result.DROP, off: 0, len: 0, hit: false, tooBig: false };
     }
     const r = this.core.process6(buf, off, len, cap, now);
     if (tried && this.core.refusedNoState) this.flows.refused6(now, this.core.refusedBySubscriber);

@@ -13,7 +13,9 @@ import type { CoreGlobals } from '../../src/dataplane/core-config';
 import type { Nat64Core } from '../../src/dataplane/core';
 import { C } from '../../src/dataplane/counters';
 import { ipv6, PROTO, tcp, udp, echo } from '../rfc/vectors/build';
+import { icmpErrorBucket } from '../../src/dataplane/translate/icmp-rate-limit';
 import { makeConfig, makeCore, n, nonZero, range, run, staticEntry, POOL4 } from './helpers/core-harness';
+import { FlowRig } from './helpers/flow-rig';
 
 const DST = '64:ff9b::c633:6401';
 const DST2 = '64:ff9b::c633:6402';
@@ -157,6 +159,123 @@ describe('pool4 exhausted: a never-seen 5-tuple refused without the BIB lookup w
       assert.deepEqual(nonZero(on.c), nonZero(off.c), `seed ${seed}`);
       assert.ok(on.c[C['pool4-exhausted']] > 100, `seed ${seed}: pool4 was exhausted often (${on.c[C['pool4-exhausted']]})`);
       assert.ok(lookupsOn.calls < lookupsOff.calls - 100, `seed ${seed}: lookups skipped (${lookupsOn.calls} vs ${lookupsOff.calls})`);
+    }
+  });
+});
+
+describe('pool4 exhausted: a never-seen 5-tuple refused before the full path (issue 11, core.refuseUnmapped6)', () => {
+  const HR = 128;
+  const send = (fr: FlowRig, pkt: Uint8Array, now: number) => {
+    const buf = new Uint8Array(HR + pkt.length + 64);
+    buf.set(pkt, HR);
+    return fr.run6(buf, HR, pkt.length, buf.length - HR, now);
+  };
+  /** A rig of pool(ports) with accounting on, and the shard's ICMP error bucket limited and empty. */
+  const rig = (ports: number, g: Partial<CoreGlobals> = {}, cache = true) => {
+    const core = makeCore(makeConfig(counted(g), [], pool(ports)), { capacity: 256 });
+    return { ...core, fr: new FlowRig(core.core, core.c, cache, 1500, 256) };
+  };
+  const emptyBucket = () => { icmpErrorBucket.configure(1, 1, 0); icmpErrorBucket.take(); };
+  afterEach(() => icmpErrorBucket.configure(0, 1, 0)); // other tests see the unlimited default
+
+  it('RFC 6146 §3.5.1.1: refused as the full path refuses it (pool4-exhausted, its error rate-limited), and remembered', () => {
+    const { c, fr } = rig(2);
+    for (const h of [1, 2]) assert.equal(send(fr, udpTo(`2001:db8::1:${h}`, 40000), 1000).r, Result.EMIT4);
+    emptyBucket();
+    assert.equal(send(fr, udpTo('2001:db8::66', 50000), 1001).r, Result.DROP);
+    assert.equal(fr.earlyRefusals, 1);
+    assert.deepEqual([n(c, 'pool4-exhausted'), n(c, 'icmp-error-rate-limited')], [1, 1]);
+    assert.equal(send(fr, udpTo('2001:db8::66', 50000), 1002).r, Result.DROP);
+    assert.deepEqual([fr.refusedRecently, n(c, 'pool4-exhausted')], [1, 1], 'the flow was remembered');
+  });
+
+  it('with a token for its ICMPv6 error the full path runs and answers (Address Unreachable)', () => {
+    const { c, fr } = rig(1);
+    assert.equal(send(fr, udpTo('2001:db8::1:1', 40000), 1000).r, Result.EMIT4);
+    icmpErrorBucket.configure(1, 1, 0);
+    assert.equal(send(fr, udpTo('2001:db8::66', 50000), 1001).r, Result.EMIT6);
+    assert.deepEqual([fr.earlyRefusals, n(c, 'pool4-exhausted'), n(c, 'icmp-error-sent')], [0, 1, 1]);
+  });
+
+  // Each packet below is something the full path decides otherwise (or counts otherwise): never refused early.
+  const others: Array<[string, Uint8Array, string]> = [
+    ['RFC 8200 §8.1 UDP checksum zero', (() => { const p = udpTo('2001:db8::66', 50001); p[46] = 0; p[47] = 0; return p; })(), 'udp6-zero-checksum'],
+    // (Payload Length 4: the rest of the datagram, checksum included, is padding after the packet.)
+    ['UDP header truncated', (() => { const p = udpTo('2001:db8::66', 50001); p[4] = 0; p[5] = 4; return p; })(), 'l4-hdr-truncated'],
+    ['RFC 6146 §3.5.2.2 TCP without SYN', ipv6({ src: '2001:db8::66', dst: DST, nh: PROTO.TCP, l4: tcp(50002, 80, [], 0x10) }), 'tcp-syn-needed'],
+    ['RFC 4443 §2.4(e) unspecified source (its error is suppressed)', udpTo('::', 50003), 'icmp-error-suppressed'],
+  ];
+  for (const [what, pkt, counter] of others) {
+    it(`not refused early: ${what} (${counter}, as the full path counts it)`, () => {
+      const { c, fr } = rig(1);
+      assert.equal(send(fr, udpTo('2001:db8::1:1', 40000), 1000).r, Result.EMIT4);
+      emptyBucket();
+      assert.equal(send(fr, pkt, 1001).r, Result.DROP);
+      assert.equal(fr.earlyRefusals, 0);
+      assert.equal(n(c, counter as Parameters<typeof n>[1]), 1, JSON.stringify(nonZero(c)));
+    });
+  }
+
+  it('not refused early: RFC 6052 §3.1 pool6-strict, a destination the Well-Known Prefix must not embed (pool6-mismatch)', () => {
+    const { c, fr } = rig(1, { pool6Strict: true });
+    assert.equal(send(fr, udpTo('2001:db8::1:1', 40000, '64:ff9b::808:808'), 1000).r, Result.EMIT4);
+    emptyBucket();
+    assert.equal(send(fr, udpTo('2001:db8::66', 50000, '64:ff9b::a00:1'), 1001).r, Result.DROP);
+    assert.deepEqual([fr.earlyRefusals, n(c, 'pool6-mismatch'), n(c, 'pool4-exhausted')], [0, 1, 0]);
+  });
+
+  it('RFC 6888 REQ-4: a subscriber holding TCP mappings whose mapping rate is spent is refused UDP early as subscriber-rate-limit, as the full path does', () => {
+    const outcomes = [true, false].map((cache) => {
+      const { c, fr } = rig(1, { subscriberMappingRate: 1 }, cache);
+      // TCP has room (1 port): the subscriber takes it and its one token; UDP's port goes to another host.
+      assert.equal(send(fr, ipv6({ src: '2001:db8::66', dst: DST, nh: PROTO.TCP, l4: tcp(50000, 80) }), 1000).r, Result.EMIT4);
+      assert.equal(send(fr, udpTo('2001:db8::1:1', 40000), 1000).r, Result.EMIT4);
+      emptyBucket();
+      assert.equal(send(fr, udpTo('2001:db8::66', 50001), 1001).r, Result.DROP);
+      icmpErrorBucket.configure(0, 1, 0);
+      return { counters: nonZero(c), early: fr.earlyRefusals };
+    });
+    assert.deepEqual(outcomes[0].counters, outcomes[1].counters);
+    assert.equal(outcomes[0].counters['subscriber-rate-limit'], 1);
+    assert.deepEqual([outcomes[0].early, outcomes[1].early], [1, 0]);
+  });
+
+  it('equivalence: 5 000 random packets (new UDP/TCP flows of hosts with and without mappings, established flows, odd packets, expiry freeing ports) give the same verdicts, bytes, counters and tables with and without the cache', () => {
+    for (const seed of [1, 2, 3]) {
+      const statics = [staticEntry('UDP', '2001:db8::1:3', 45000, POOL4, 62001)];
+      const cfg = makeConfig(counted({ subscriberPortLimit: 4, subscriberMappingRate: 20, udpTimeout: 3000, tcpTransTimeout: 3000 }), statics, pool(10));
+      const mk = (cache: boolean) => { const r = makeCore(cfg, { capacity: 256 }); return { ...r, fr: new FlowRig(r.core, r.c, cache, 1500, 256) }; };
+      const fast = mk(true), slow = mk(false);
+      let x = seed * 0x9e3779b1;
+      const rnd = (k: number): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) % k; };
+      const mapped: Uint8Array[] = [];
+      let nextPort = 1024, now = 1_000_000;
+      emptyBucket();
+      for (let i = 0; i < 5000; i++) {
+        now += rnd(40);
+        if (rnd(100) === 0) { fast.core.expire(now); slow.core.expire(now); mapped.length = 0; }
+        const src = `2001:db8::1:${(1 + rnd(16)).toString(16)}`, dst = rnd(2) ? DST : DST2, kind = rnd(10);
+        let pkt: Uint8Array;
+        if (kind < 3 && mapped.length > 0) pkt = mapped[rnd(mapped.length)];
+        else if (kind === 3) pkt = ipv6({ src, dst, nh: PROTO.TCP, l4: tcp(nextPort++, 80, [], rnd(3) === 0 ? 0x10 : 0x02) });
+        else if (kind === 4) { pkt = udpTo(src, nextPort++, dst); if (rnd(4) === 0) { pkt[46] = 0; pkt[47] = 0; } }
+        else if (kind === 5) pkt = udpTo('2001:db8::1:3', rnd(2) ? 45000 : nextPort++, dst); // the static entry's host: its port, or another
+        else if (kind === 6) pkt = udpTo(rnd(8) === 0 ? '::' : src, nextPort++, rnd(8) === 0 ? '64:ff9b::a00:1' : dst);
+        else pkt = udpTo(src, nextPort++, dst);
+        const outs = [slow, fast].map((s) => send(s.fr, pkt, now));
+        assert.equal(outs[1].r, outs[0].r, `seed ${seed} packet ${i}`);
+        assert.deepEqual(nonZero(fast.c), nonZero(slow.c), `seed ${seed} packet ${i}`);
+        if (outs[0].r === Result.EMIT4 && mapped.length < 64) mapped.push(pkt);
+      }
+      // (A refused flow is never sent again, and mapped ones only while their sessions live: a
+      // remembered refusal is dropped as refused-recently for up to a second by design, where the
+      // full path could map it as soon as a port frees.)
+      assert.equal(fast.fr.refusedRecently, 0);
+      assert.ok(fast.fr.earlyRefusals > 500, `seed ${seed}: ${fast.fr.earlyRefusals} refused early`);
+      assert.ok(n(fast.c, 'pool4-exhausted') > fast.fr.earlyRefusals, `seed ${seed}: some refusals took the full path too`);
+      for (const k of ['header', 'bib', 'bibHash6', 'bibHash4', 'session', 'sessionTime', 'sessionHash', 'sessionAddrHash', 'subscriber'] as const) {
+        assert.ok(Buffer.from(new Uint8Array(fast.buffers[k])).equals(Buffer.from(new Uint8Array(slow.buffers[k]))), `seed ${seed}: ${k} differs`);
+      }
     }
   });
 });
