@@ -2,6 +2,9 @@
 import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
 import { allocateShardTables } from '../../src/dataplane/tables/shard-tables';
+import { Classifier, hashOwner6 } from '../../src/dataplane/classify';
+import { COUNTER_COUNT } from '../../src/dataplane/counters';
+import { Parsed, parse6 } from '../../src/dataplane/packet/parse';
 import { a4, ipv4, ipv6, PROTO, udp, echo, tcp } from '../rfc/vectors/build';
 import { POOL4, makeConfig, makeCore, run, staticEntry, u16At, u32At, type CoreRig } from './helpers/core-harness';
 
@@ -81,6 +84,52 @@ describe('classify: ownerOf6 / ownerOf4 agree on both directions of a flow', () 
     for (let s = 0; s < 4; s++) {
       assert.equal(rig[s].core.ownerOf6(junk, 0, junk.length), s);
       assert.equal(rig[s].core.ownerOf4(junk, 0, junk.length), s);
+    }
+  });
+
+  it('a TCP/UDP packet the parser would drop (transport header truncated, UDP checksum zero: RFC 8200 §8.1) stays in the shard that looks at it too; a whole one goes to its owner', () => {
+    const rig = shardSet(4);
+    const whole = ipv6({ src: '2001:db8::77', dst: Y6, nh: PROTO.UDP, l4: udp(4077, 53) });
+    const owner = hashOwner6(PROTO.UDP, whole, 8, 4077, 4);
+    const zero = whole.slice(); zero[46] = 0; zero[47] = 0;
+    const short = whole.slice(); short[5] = 4; // Payload Length 4: half a UDP header
+    const shortTcp = ipv6({ src: '2001:db8::77', dst: Y6, nh: PROTO.TCP, l4: tcp(4077, 80, [], 0x02) }); shortTcp[5] = 16;
+    for (let s = 0; s < 4; s++) {
+      assert.equal(rig[s].core.ownerOf6(whole, 0, whole.length), owner);
+      for (const [what, pkt] of [['zero checksum', zero], ['UDP truncated', short], ['TCP truncated', shortTcp]] as const) {
+        assert.equal(rig[s].core.ownerOf6(pkt, 0, pkt.length), s, what);
+      }
+    }
+  });
+
+  it('ownerOf6 of random TCP/UDP/ICMPv6 packets (any length, extension headers, zero checksums, statics) equals the parse6 reference', () => {
+    const statics = [staticEntry('UDP', '2001:db8::5', 5005, POOL4, 62003), staticEntry('TCP', '2001:db8::6', 6006, POOL4, 62002)];
+    const cfg = makeConfig({}, statics), rig = shardSet(4, cfg);
+    const ref = new Classifier(0, 4);
+    ref.setStatic(cfg.bib);
+    const p = new Parsed(), scratch = new Float64Array(COUNTER_COUNT);
+    let x = 0x2545f491;
+    const rnd = (k: number): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) % k; };
+    for (let i = 0; i < 3000; i++) {
+      const src = `2001:db8::${(1 + rnd(8)).toString(16)}`, port = [5005, 6006, 1000 + rnd(50)][rnd(3)];
+      const kind = rnd(3), data = Array.from({ length: rnd(20) }, () => rnd(256));
+      const pkt = kind === 0 ? ipv6({ src, dst: Y6, nh: PROTO.UDP, l4: udp(port, 53, data) })
+        : kind === 1 ? ipv6({ src, dst: Y6, nh: PROTO.TCP, l4: tcp(port, 80, data, 0x02), ext: rnd(4) === 0 ? [[PROTO.DSTOPTS, [1, 4, 0, 0, 0, 0]]] : undefined })
+          : ipv6({ src, dst: Y6, nh: PROTO.ICMPV6, l4: echo(128, port, 1) });
+      if (kind === 0 && rnd(4) === 0) { pkt[46] = 0; pkt[47] = 0; }
+      if (rnd(4) === 0) { const pl = rnd(((pkt[4] << 8) | pkt[5]) + 1); pkt[4] = pl >>> 8; pkt[5] = pl & 0xff; }
+      const len = rnd(5) === 0 ? rnd(pkt.length + 1) : pkt.length;
+      for (let s = 0; s < 4; s++) {
+        // The reference: what ownerOf6 computed before its fixed-offset path (parse6, then static or hash).
+        let want = s;
+        if (parse6(pkt, 0, len, p, scratch)) {
+          const q = p.isIcmpError ? p.inner : p, proto = q.proto === 58 ? 1 : q.proto;
+          const a = p.isIcmpError ? q.dst : q.src, qp = p.isIcmpError ? q.dstPort : q.srcPort;
+          const st = ref.staticOwner6(proto, pkt, a, qp);
+          want = st >= 0 ? st : hashOwner6(proto, pkt, a, qp, 4);
+        }
+        assert.equal(rig[s].core.ownerOf6(pkt, 0, len), want, `packet ${i} shard ${s}`);
+      }
     }
   });
 
