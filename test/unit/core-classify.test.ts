@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
 import { allocateShardTables } from '../../src/dataplane/tables/shard-tables';
 import { Classifier, hashOwner6 } from '../../src/dataplane/classify';
+import { finish, hashAddr6, mix } from '../../src/dataplane/tables/hash';
 import { COUNTER_COUNT } from '../../src/dataplane/counters';
 import { Parsed, parse6 } from '../../src/dataplane/packet/parse';
 import { a4, ipv4, ipv6, PROTO, udp, echo, tcp } from '../rfc/vectors/build';
@@ -130,6 +131,17 @@ describe('classify: ownerOf6 / ownerOf4 agree on both directions of a flow', () 
         }
         assert.equal(rig[s].core.ownerOf6(pkt, 0, len), want, `packet ${i} shard ${s}`);
       }
+    }
+  });
+
+  it('hashOwner6 is the 32-bit hash modulo shards, 1 to 64 shards (the same value in every worker and in the bench generator)', () => {
+    const a = new Uint8Array(16);
+    let x = 0x1234567;
+    for (let i = 0; i < 20000; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      for (let k = 0; k < 16; k++) a[k] = (x >>> ((k % 4) * 8)) + k;
+      const port = (x >>> 7) & 0xffff, proto = [1, 6, 17][i % 3], shards = 1 + (i % 64);
+      assert.equal(hashOwner6(proto, a, 0, port, shards), finish(mix(hashAddr6(proto, a, 0), port)) % shards);
     }
   });
 
