@@ -17,7 +17,7 @@
 import { COUNTER_COUNT } from './counters';
 import { Parsed, parse4, parse6 } from './packet/parse';
 import type { StaticBibEntry } from './core-config';
-import { finish, hashAddr6, mix, word } from './tables/hash';
+import { finish, hashAddr6, mix, modU32, word } from './tables/hash';
 import type { RedirectIndex } from './sync/redirect';
 
 const ICMP6 = 58;
@@ -42,15 +42,9 @@ export function protoNumber(name: 'TCP' | 'UDP' | 'ICMP'): number {
   return name === 'TCP' ? 6 : name === 'UDP' ? 17 : 1;
 }
 
-/**
- * Shard of an IPv6 transport address without a static entry. Same value in every worker: the
- * unsigned 32-bit hash modulo shards (at most 2^15), taken in two 16-bit halves so that every
- * operand is a small integer; V8 took the remainder of the hash as a double (a runtime call:
- * ~12 % of a 2-shard shard refusing new 5-tuples).
- */
+/** Shard of an IPv6 transport address without a static entry. Same value in every worker. */
 export function hashOwner6(proto: number, a6: Uint8Array, o6: number, port: number, shards: number): number {
-  const h = finish(mix(hashAddr6(proto, a6, o6), port));
-  return ((((h >>> 16) % shards) << 16) + (h & 0xffff)) % shards;
+  return modU32(finish(mix(hashAddr6(proto, a6, o6), port)), shards);
 }
 
 export class Classifier {

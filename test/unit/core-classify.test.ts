@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { Result } from '../../src/dataplane/core-api';
 import { allocateShardTables } from '../../src/dataplane/tables/shard-tables';
 import { Classifier, hashOwner6 } from '../../src/dataplane/classify';
-import { finish, hashAddr6, mix } from '../../src/dataplane/tables/hash';
+import { finish, hashAddr6, mix, modU32 } from '../../src/dataplane/tables/hash';
 import { COUNTER_COUNT } from '../../src/dataplane/counters';
 import { Parsed, parse6 } from '../../src/dataplane/packet/parse';
 import { a4, ipv4, ipv6, PROTO, udp, echo, tcp } from '../rfc/vectors/build';
@@ -142,6 +142,16 @@ describe('classify: ownerOf6 / ownerOf4 agree on both directions of a flow', () 
       for (let k = 0; k < 16; k++) a[k] = (x >>> ((k % 4) * 8)) + k;
       const port = (x >>> 7) & 0xffff, proto = [1, 6, 17][i % 3], shards = 1 + (i % 64);
       assert.equal(hashOwner6(proto, a, 0, port, shards), finish(mix(hashAddr6(proto, a, 0), port)) % shards);
+    }
+  });
+
+  it('modU32 is the remainder of an unsigned 32-bit value, for every divisor size', () => {
+    let x = 0x7654321;
+    for (let i = 0; i < 50000; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      const h = i % 7 === 0 ? 0xffffffff - (i % 5) : x >>> 0;
+      const n = [1 + (i % 64), 1 + ((x >>> 3) & 0x7fff), 0x8000 + ((x >>> 5) & 0x7fffff), 0x800001 + (x & 0xffffff), 65535, 65536, 0x800000][i % 7];
+      assert.equal(modU32(h, n), h % n, `${h} % ${n}`);
     }
   });
 
