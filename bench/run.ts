@@ -143,6 +143,9 @@ function pressureSpecs(): ScenarioSpec[] {
     // a flow, read at random inside the shard's rx_burst) would crowd the shard's out of the caches.
     out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 1 << 23, hosts: 4096 } });
     out.push({ ...base, sessions: 65536, shards, pool4Ports: 65536, flood: { flows: 65536, hosts: 1 } });
+    // A scan from the IPv4 side: 8 M new 5-tuples to pool4 transport addresses nobody mapped
+    // (bib4-not-found, first packets nearly all), next to 64 k established flows answering.
+    out.push({ ...base, direction: '4to6', sessions: 65536, shards, pool4Ports: (1 << 23) + (1 << 17), flood: { flows: 1 << 23, hosts: 1 } });
   }
   // Issue 15: one host floods new 5-tuples while pool4 still has room (twice the established
   // flows' ports): with the default per-subscriber limit it stops at its share, with 0 it takes the

@@ -87,7 +87,9 @@ export interface ScenarioSpec {
    * Phase 2 mixes, into the N established flows, `flows` flood flows never seen before from
    * `hosts` other IPv6 hosts (new 5-tuples; with pool4Ports = N none of them can be mapped, so
    * every flood packet is refused and every translated packet is an established flow's). Picked
-   * uniformly from N + flows: the flood is flows / (N + flows) of the offered packets.
+   * uniformly from N + flows: the flood is flows / (N + flows) of the offered packets. 4to6: a
+   * scan from one IPv4 host to `flows` pool4 transport addresses without a mapping (withScan;
+   * pool4Ports must hold them; `hosts` is ignored), refused as bib4-not-found.
    */
   flood?: { flows: number; hosts: number };
   /**
@@ -369,6 +371,27 @@ function withFlood(f: Flows, flood: { flows: number; hosts: number }, shards: nu
   return out;
 }
 
+/**
+ * 4->6 floods (a scan: one IPv4 source to many pool4 transport addresses): the established flows
+ * followed by `m` flows to pool4 transport addresses no BIB entry holds (pool4OfPorts' addresses
+ * 198.19.0.1, .2, ..., ports 1024-65535, in order, the established flows' skipped): every packet
+ * a new 5-tuple, refused as bib4-not-found. pool4 must hold them (spec.pool4Ports).
+ */
+function withScan(f: Flows, m: number, shards: number): Flows {
+  const n = f.addr.length;
+  const held = new Set<number>();
+  for (let k = 0; k < n; k++) held.add(f.addr[k] * 65536 + f.port[k]);
+  const out: Flows = { addr: new Uint32Array(n + m), port: new Uint16Array(n + m), queue: new Uint8Array(n + m) };
+  out.addr.set(f.addr); out.port.set(f.port); out.queue.set(f.queue);
+  for (let k = 0, i = 0; k < m; i++) {
+    const a = 0xc6130001 + Math.floor(i / POOL4_PORTS_PER_ADDRESS), port = 1024 + (i % POOL4_PORTS_PER_ADDRESS);
+    if (held.has(a * 65536 + port)) continue;
+    out.addr[n + k] = a; out.port[n + k] = port; out.queue[n + k] = port % shards;
+    k++;
+  }
+  return out;
+}
+
 /** Flows f[from, to) (views, no copy). */
 function slice(f: Flows, from: number, to: number): Flows {
   return { addr: f.addr.subarray(from, to), port: f.port.subarray(from, to), queue: f.queue.subarray(from, to) };
@@ -436,7 +459,8 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
   const dp = new Dataplane();
   const result: Partial<ScenarioResult> = { latency: [], sessionsPerSecond: null, phase1Lost: null };
   // A flood with room left in pool4 (issue 15's rows) needs table room for what it may map too.
-  const room = spec.flood && spec.pool4Ports !== undefined && spec.pool4Ports > n ? Math.min(spec.flood.flows, spec.pool4Ports - n) : 0;
+  const room = spec.flood && spec.direction === '6to4' && spec.pool4Ports !== undefined && spec.pool4Ports > n
+    ? Math.min(spec.flood.flows, spec.pool4Ports - n) : 0;
   const sessionsPerShard = Math.max(1024, Math.ceil(((n + room) * (spec.shards > 1 ? 1.1 : 1)) / spec.shards));
   try {
     await dp.start({
@@ -529,9 +553,10 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
         // empty at 1 M flows (first-time misses inside the measured window).
         await sendAll(genSpec(p4, template(spec, '4to6', spec.proto === 'TCP' ? TCP_SYNACK : TCP_ACK), f4, {}), n, 120000);
         gs = genSpec(p4, template(spec, '4to6', spec.refusal === 'drop-externally-initiated-tcp' ? TCP_SYN : TCP_ACK), f4, {});
+        if (spec.flood) gs = genSpec(p4, template(spec, '4to6', TCP_ACK), withScan(f4, spec.flood.flows, spec.shards), {});
       }
       if (spec.refusal === 'no-instance') await dp.setInstance(null);
-      if (spec.flood) gs = genSpec(p6, template(spec, '6to4', TCP_ACK), withFlood(f6, spec.flood, spec.shards), {});
+      if (spec.flood && spec.direction === '6to4') gs = genSpec(p6, template(spec, '6to4', TCP_ACK), withFlood(f6, spec.flood, spec.shards), {});
       const key = spec.direction === '6to4' ? 'translated-6to4' : 'translated-4to6';
       const r = await maxRate(gs, spec.seconds, () => dp.counters().total, spec.shards);
       const d = r.delta, perNs = 1e9 / r.windowNs;
@@ -551,6 +576,7 @@ async function runTranslator(spec: ScenarioSpec): Promise<ScenarioResult> {
       if (spec.flood) {
         // Flood flows the pool still had room for (issue 15's rows) are translated like established ones.
         const refused = (d['pool4-exhausted'] ?? 0) + (d['refused-recently'] ?? 0) + (d['bib-table-full'] ?? 0) + (d['session-table-full'] ?? 0)
+          + (d['bib4-not-found'] ?? 0)
           + (d['subscriber-port-limit'] ?? 0) + (d['subscriber-rate-limit'] ?? 0);
         const established = (d['received'] ?? 0) - refused;
         result.establishedLoss = established > 0 ? Math.max(0, 1 - (d[key] ?? 0) / established) : 1;

@@ -12,7 +12,7 @@ import { Result } from '../../src/dataplane/core-api';
 import type { CoreGlobals } from '../../src/dataplane/core-config';
 import type { Nat64Core } from '../../src/dataplane/core';
 import { C } from '../../src/dataplane/counters';
-import { ipv6, PROTO, tcp, udp, echo } from '../rfc/vectors/build';
+import { ipv4, ipv6, PROTO, tcp, udp, echo } from '../rfc/vectors/build';
 import { icmpErrorBucket } from '../../src/dataplane/translate/icmp-rate-limit';
 import { makeConfig, makeCore, n, nonZero, range, run, staticEntry, POOL4 } from './helpers/core-harness';
 import { FlowRig } from './helpers/flow-rig';
@@ -277,5 +277,34 @@ describe('pool4 exhausted: a never-seen 5-tuple refused before the full path (is
         assert.ok(Buffer.from(new Uint8Array(fast.buffers[k])).equals(Buffer.from(new Uint8Array(slow.buffers[k]))), `seed ${seed}: ${k} differs`);
       }
     }
+  });
+});
+
+describe('IPv4 side: a pool4 transport address no BIB entry holds is refused without the BIB lookup (issue 11, pool4.unmapped)', () => {
+  const SERVER = '198.51.100.1';
+  const to4 = (dst: string, port: number) => ipv4({ src: SERVER, dst, proto: PROTO.UDP, l4: udp(53, port) });
+  const countLookups4 = (core: Nat64Core) => {
+    const bib = core.tables.bib, real = bib.lookup4.bind(bib), seen = { calls: 0 };
+    bib.lookup4 = (proto, addr, port) => { seen.calls++; return real(proto, addr, port); };
+    return seen;
+  };
+
+  it('RFC 6146 §3.5.1: a port nobody mapped is bib4-not-found without a lookup; a mapped one, static ones (in or out of the range) and an expired one are what the BIB says', () => {
+    const statics = [staticEntry('UDP', '2001:db8::5', 5005, POOL4, 62001), staticEntry('UDP', '2001:db8::6', 6006, '203.0.113.9', 7007)];
+    const { core, c } = makeCore(makeConfig(counted({ udpTimeout: 120_000 }), statics, pool(4)));
+    const out = run(core, 6, udpTo('2001:db8::1:1', 40000), 1000);
+    assert.equal(out.r, Result.EMIT4);
+    const mappedPort = (out.pkt[20] << 8) | out.pkt[21];
+    const lookups = countLookups4(core);
+    const unmapped = [61001, 61002, 61003, 61004].find((p) => p !== mappedPort)!;
+    assert.equal(run(core, 4, to4(POOL4, unmapped), 1001).r, Result.DROP);
+    assert.deepEqual([n(c, 'bib4-not-found'), lookups.calls], [1, 0], 'no BIB entry, no lookup');
+    assert.equal(run(core, 4, to4(POOL4, mappedPort), 1001).r, Result.EMIT6, 'the mapping');
+    assert.equal(run(core, 4, to4(POOL4, 62001), 1001).r, Result.EMIT6, 'a static entry outside the port range, on a pool4 address');
+    assert.equal(run(core, 4, to4('203.0.113.9', 7007), 1001).r, Result.EMIT6, 'a static entry on an address of its own');
+    assert.equal(lookups.calls, 3);
+    core.expire(1000 + 10 * 60_000);
+    assert.equal(run(core, 4, to4(POOL4, mappedPort), 700_000).r, Result.DROP, 'expired: its bit cleared');
+    assert.deepEqual([n(c, 'bib4-not-found'), lookups.calls], [2, 3]);
   });
 });

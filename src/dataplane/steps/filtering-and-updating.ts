@@ -214,7 +214,10 @@ export class FilteringAndUpdating {
     this.stored = -1;
     this.refusal = -1;
     const proto = t.proto;
-    const bib = bibs.lookup4(proto, t.local4, t.localPort);
+    // A pool4 transport address nobody holds (a scan, a late reply): known from pool4's port bitmap
+    // without the BIB's hash head and records.
+    const known = this.pool4 !== null && this.pool4.unmapped(proto, t.local4, t.localPort);
+    const bib = known ? NIL : bibs.lookup4(proto, t.local4, t.localPort);
     if (t.isError) return this.errorSession(bib, t, K_BIB4);
     const rport = proto === PROTO_ICMP ? t.localPort : t.remotePort;
     let s = bib === NIL ? NIL : sessions.lookup(bib, t.remote4, rport);

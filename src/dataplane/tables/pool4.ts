@@ -168,6 +168,19 @@ export class Pool4 implements BibOccupancy {
     for (let b = 0; b < bib.capacity; b++) if (bib.inUse(b)) this.mark(bib.proto(b), bib.addr4(b), bib.port4(b), true);
   }
 
+  /**
+   * Does no BIB entry hold (proto, addr4, port4), for certain? While tracking the shard's BIB, the
+   * bitmap of a pool4 address has a bit for every port with an entry (dynamic, static, synchronised,
+   * any range); false when unsure (not tracking, or not a pool4 address). One binary search over
+   * the addresses and one word, instead of the BIB's hash head and records (filter4).
+   */
+  unmapped(proto: number, addr4: number, port4: number): boolean {
+    const slot = protoSlot(proto);
+    if (slot < 0 || this.tracking === null) return false;
+    const a = this.indexOf(slot, addr4 >>> 0);
+    return a >= 0 && (this.used[slot][a * 2048 + (port4 >>> 5)] & (1 << (port4 & 31))) === 0;
+  }
+
   mark(proto: number, addr4: number, port4: number, inUse: boolean): void {
     const slot = protoSlot(proto);
     if (slot < 0) return;
