@@ -26,7 +26,7 @@ import { TCP_INCOMING_SYN_MS, TIMER_CLASSES, TimerClass, expirySlack } from './t
 import { TcpState } from './tables/tcp-state';
 import { IncomingTuple, PROTO_ICMP, determineIncoming4, determineIncoming6 } from './steps/determine-incoming-tuple';
 import { FilteringAndUpdating } from './steps/filtering-and-updating';
-import { refuseUnmapped6 } from './steps/refuse-unmapped';
+import { refuseUnmapped4, refuseUnmapped6 } from './steps/refuse-unmapped';
 import { sendTcpProbe } from './steps/tcp-probe';
 import { outgoing4to6, outgoing6to4 } from './steps/compute-outgoing-tuple';
 import { translatingThePacket4, translatingThePacket6 } from './steps/translating-the-packet';
@@ -373,6 +373,21 @@ export class Nat64Core implements TranslationCore {
       this.counters, now)) return false;
     this.refusedNoState = true;
     this.refusedBySubscriber = this.filtering.subscriberLimited;
+    return true;
+  }
+
+  /**
+   * Issue 11, IPv4 side: a TCP/UDP packet to a pool4 transport address nobody holds, refused
+   * before the full path as process4 would (steps/refuse-unmapped.ts refuseUnmapped4). True:
+   * counted, dropped, refusedFilter set for the shard to remember the flow. False: process4 decides.
+   */
+  refuseUnmapped4(buf: Uint8Array, ip: number, total: number): boolean {
+    this.refusedFilter = -1;
+    this.refusalPaced = false;
+    if (!this.enabled) return false;
+    const r = refuseUnmapped4(buf, ip, total, this.cfg!.globals.icmpAdminProhibited, this.filtering);
+    if (r < 0) return false;
+    this.refusedFilter = r;
     return true;
   }
 

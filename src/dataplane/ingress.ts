@@ -148,6 +148,8 @@ export class Ingress {
       if (isFragment4(buf, ip)) { this.reassemble(b, 4, fragmentOwner4(buf, ip, ctx.shards)); return; }
       const owner = core.ownerOf4(buf, ip, total);
       if (owner !== ctx.shard) { this.handoff(b, owner); return; }
+      // To a pool4 transport address nobody holds (a scan): refused as the full path would, without it.
+      if (tried && core.refuseUnmapped4(buf, ip, total)) { ctx.flows.filtered4(now, core.refusedFilter, false, buf[ip + 33]); return; }
       const missesBefore = c[C['bib4-not-found']];
       const r = core.process4(buf, ip, total, ctx.cap(b, ip), now);
       // buf[ip + 33]: the TCP flags (IHL 5 when tried; ignored for UDP).

@@ -308,3 +308,102 @@ describe('IPv4 side: a pool4 transport address no BIB entry holds is refused wit
     assert.deepEqual([n(c, 'bib4-not-found'), lookups.calls], [2, 3]);
   });
 });
+
+describe('IPv4 side: a packet to a pool4 transport address nobody holds, refused before the full path (issue 11, core.refuseUnmapped4)', () => {
+  const HR = 128, SERVER = '198.51.100.1';
+  const send4 = (fr: FlowRig, pkt: Uint8Array, now: number) => {
+    const buf = new Uint8Array(HR + pkt.length + 64);
+    buf.set(pkt, HR);
+    return fr.run4(buf, HR, pkt.length, buf.length - HR, now);
+  };
+  const scan = (port: number, proto: number = PROTO.UDP, flags = 0x10) =>
+    ipv4({ src: SERVER, dst: POOL4, proto, l4: proto === PROTO.UDP ? udp(53, port) : tcp(80, port, [], flags) });
+  const rig = (g: Partial<CoreGlobals> = {}, cache = true) => {
+    const core = makeCore(makeConfig(counted(g), [], pool(64)), { capacity: 256 });
+    return { ...core, fr: new FlowRig(core.core, core.c, cache, 1500, 256) };
+  };
+
+  it('RFC 6146 §3.5.1: bib4-not-found as the full path counts it, dropped, and remembered (refusal-remembered)', () => {
+    const { c, fr } = rig();
+    assert.equal(send4(fr, scan(61010), 1000).r, Result.DROP);
+    assert.deepEqual([fr.earlyRefusals, n(c, 'bib4-not-found')], [1, 1]);
+    assert.equal(send4(fr, scan(61010), 1001).r, Result.DROP);
+    assert.deepEqual([fr.refusalRemembered, n(c, 'bib4-not-found')], [1, 2]);
+  });
+
+  it('RFC 6146 §3.5.2.2: a TCP ACK is bib4-not-found early; a SYN is stored by the full path, or tcp-v4-syn-dropped early under drop-externally-initiated-tcp', () => {
+    const a = rig();
+    assert.equal(send4(a.fr, scan(61011, PROTO.TCP, 0x10), 1000).r, Result.DROP);
+    assert.equal(send4(a.fr, scan(61012, PROTO.TCP, 0x02), 1000).r, Result.STORE);
+    assert.deepEqual([a.fr.earlyRefusals, n(a.c, 'bib4-not-found'), n(a.c, 'tcp-v4-syn-stored')], [1, 1, 1]);
+    const b = rig({ dropExternallyInitiatedTcp: true });
+    assert.equal(send4(b.fr, scan(61012, PROTO.TCP, 0x02), 1000).r, Result.DROP);
+    assert.deepEqual([b.fr.earlyRefusals, n(b.c, 'tcp-v4-syn-dropped')], [1, 1]);
+  });
+
+  const others: Array<[string, Uint8Array, string]> = [
+    ['a wrong header checksum', (() => { const p = scan(61013); p[10] ^= 0x40; return p; })(), 'ipv4-bad-checksum'],
+    ['a truncated UDP header', (() => { const p = scan(61014); p[3] = 24; p[10] = 0; p[11] = 0; const s4 = sum4(p); p[10] = s4 >> 8; p[11] = s4 & 0xff; return p; })(), 'l4-hdr-truncated'],
+    ['a first fragment (the shard reassembles it)', (() => { const p = scan(61015); p[6] |= 0x20; p[10] = 0; p[11] = 0; const s4 = sum4(p); p[10] = s4 >> 8; p[11] = s4 & 0xff; return p; })(), 'fragmented'],
+  ];
+  for (const [what, pkt, counter] of others) {
+    it(`not refused early: ${what} (${counter}, as the full path counts it)`, () => {
+      const { c, fr } = rig();
+      assert.equal(send4(fr, pkt, 1000).r, Result.DROP);
+      assert.equal(fr.earlyRefusals, 0);
+      assert.equal(n(c, counter as Parameters<typeof n>[1]), 1, JSON.stringify(nonZero(c)));
+    });
+  }
+
+  it('not refused early: RFC 7915 §4.4 icmp-admin-prohibited (the full path answers it)', () => {
+    const { c, fr } = rig({ icmpAdminProhibited: true });
+    assert.equal(send4(fr, scan(61016), 1000).r, Result.EMIT4);
+    assert.deepEqual([fr.earlyRefusals, n(c, 'bib4-not-found'), n(c, 'icmp-error-sent')], [0, 1, 1]);
+  });
+
+  it('equivalence: 4 000 random IPv4 packets (replies to mappings, scans of unmapped ports, TCP flags, bad checksums, expiry) give the same verdicts, counters and tables with and without the cache', () => {
+    for (const seed of [1, 2]) {
+      const cfg = makeConfig(counted({ udpTimeout: 3000, tcpTransTimeout: 3000 }), [staticEntry('UDP', '2001:db8::5', 5005, POOL4, 61050)], pool(64));
+      const mk = (cache: boolean) => { const r = makeCore(cfg, { capacity: 256 }); return { ...r, fr: new FlowRig(r.core, r.c, cache, 1500, 256) }; };
+      const fast = mk(true), slow = mk(false);
+      let x = seed * 0x9e3779b1;
+      const rnd = (k: number): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) % k; };
+      let now = 1_000_000, scanned = 0;
+      for (let i = 0; i < 4000; i++) {
+        now += rnd(40);
+        if (rnd(200) === 0) { fast.core.expire(now); slow.core.expire(now); }
+        const kind = rnd(8);
+        if (kind === 0) {
+          // A new IPv6 flow maps a port (6->4, both sides).
+          const pkt = udpTo(`2001:db8::1:${(1 + rnd(16)).toString(16)}`, 40000 + i);
+          const outs = [slow, fast].map((s) => { const b = new Uint8Array(HR + pkt.length + 64); b.set(pkt, HR); return s.fr.run6(b, HR, pkt.length, b.length - HR, now); });
+          assert.equal(outs[1].r, outs[0].r);
+          continue;
+        }
+        // Any of pool4's 64 ports, mapped or not; a new 5-tuple every time (a remembered refusal
+        // would stand in for the full path's count).
+        const port = 61001 + rnd(64);
+        const sport = 1024 + (scanned++ % 60000);
+        let pkt = rnd(3) === 0 ? ipv4({ src: SERVER, dst: POOL4, proto: PROTO.TCP, l4: tcp(sport, port, [], [0x10, 0x02, 0x12, 0x04][rnd(4)]) })
+          : ipv4({ src: SERVER, dst: POOL4, proto: PROTO.UDP, l4: udp(sport, port) });
+        if (rnd(20) === 0) { pkt = pkt.slice(); pkt[10] ^= 0x01; }
+        const outs = [slow, fast].map((s) => send4(s.fr, pkt, now));
+        assert.equal(outs[1].r, outs[0].r, `seed ${seed} packet ${i}`);
+        assert.deepEqual(nonZero(fast.c), nonZero(slow.c), `seed ${seed} packet ${i}`);
+      }
+      assert.ok(fast.fr.earlyRefusals > 500, `seed ${seed}: ${fast.fr.earlyRefusals} refused early`);
+      assert.ok(n(fast.c, 'translated-4to6') > 50, `seed ${seed}: ${n(fast.c, 'translated-4to6')} translated`);
+      for (const k of ['header', 'bib', 'bibHash6', 'bibHash4', 'session', 'sessionTime', 'sessionHash', 'sessionAddrHash'] as const) {
+        assert.ok(Buffer.from(new Uint8Array(fast.buffers[k])).equals(Buffer.from(new Uint8Array(slow.buffers[k]))), `seed ${seed}: ${k} differs`);
+      }
+    }
+  });
+});
+
+/** The IPv4 header checksum of pkt (its checksum field zeroed). */
+function sum4(p: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < 20; i += 2) s += (p[i] << 8) | p[i + 1];
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}

@@ -186,6 +186,27 @@ export class FilteringAndUpdating {
     return true;
   }
 
+  /**
+   * Issue 11, before the full path, IPv4 side: what filter4 decides for a TCP/UDP packet to pool4
+   * transport address (proto, local4, localPort) that pool4's bitmap says no BIB entry holds
+   * (pool4.unmapped): bib4-not-found, or tcp-v4-syn-dropped for a SYN under
+   * drop-externally-initiated-tcp; counted, `refusal` set as filter4 leaves it. False, nothing
+   * counted: the address may be held, or a SYN is to be stored (RFC 6146 §3.5.2.2, not a refusal).
+   */
+  refuseUnmapped4(proto: number, local4: number, localPort: number, tcpFlags: number): boolean {
+    this.refusal = -1;
+    this.stored = -1;
+    if (this.pool4 === null || !this.pool4.unmapped(proto, local4, localPort)) return false;
+    let counter = K_BIB4;
+    if (proto === PROTO_TCP && (tcpFlags & (TCP_SYN | TCP_RST)) === TCP_SYN) {
+      if (!this.globals!.dropExternallyInitiatedTcp) return false;
+      counter = K_V4_SYN_DROPPED;
+    }
+    this.counters[counter]++;
+    this.refusal = counter;
+    return true;
+  }
+
   /** pool4 has no free port (or ICMP identifier) for proto in this shard's slice: O(1). */
   private exhausted(proto: number): boolean {
     return this.pool4 !== null && !this.pool4.anyFree(proto);

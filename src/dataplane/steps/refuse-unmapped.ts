@@ -19,6 +19,7 @@
  * The caller guarantees a plain IPv6 TCP/UDP packet (next header TCP or UDP, payload within the frame).
  */
 import { C } from '../counters';
+import { fold, sumBytes } from '../packet/checksum';
 import { isMulticastOrUnspecified6 } from '../packet/ipv6';
 import { extract, wkpForbids } from '../rfc6052';
 import { icmpErrorBucket } from '../translate/icmp-rate-limit';
@@ -42,4 +43,25 @@ export function refuseUnmapped6(buf: Uint8Array, ip: number, payload: number, po
   // The full path's answer (or the subscriber's paced one), with no token: icmp-error-rate-limited.
   if (filtering.addressUnreachable) counters[K_RATE_LIMITED]++;
   return true;
+}
+
+/**
+ * The same on the IPv4 side: a TCP/UDP packet (option-less header, not a fragment, within the
+ * frame: the caller's checks) to a pool4 transport address no BIB entry holds, a scan's or a late
+ * reply's, refused as filter4 refuses it (bib4-not-found; tcp-v4-syn-dropped for a SYN under
+ * drop-externally-initiated-tcp) without parsing again. Not when parse4 would drop it (transport
+ * header truncated, header checksum wrong), when the refusal is answered (icmp-admin-prohibited:
+ * the full path), or for a SYN that is to be stored. Returns the refusal's counter, or -1 (nothing
+ * counted: the full path decides).
+ */
+export function refuseUnmapped4(buf: Uint8Array, ip: number, total: number, answered: boolean,
+  filtering: FilteringAndUpdating): number {
+  if (answered) return -1;
+  if ((buf[ip + 6] & 0x3f) !== 0 || buf[ip + 7] !== 0) return -1; // a fragment: reassembled first
+  const proto = buf[ip + 9], l4 = ip + 20;
+  if (total - 20 < (proto === PROTO_TCP ? 20 : 8)) return -1;
+  if (fold(sumBytes(buf, ip, 20, 0)) !== 0xffff) return -1;
+  const dst = (buf[ip + 16] << 24) | (buf[ip + 17] << 16) | (buf[ip + 18] << 8) | buf[ip + 19];
+  if (!filtering.refuseUnmapped4(proto, dst, (buf[l4 + 2] << 8) | buf[l4 + 3], proto === PROTO_TCP ? buf[l4 + 13] : 0)) return -1;
+  return filtering.refusal;
 }

@@ -24,7 +24,7 @@ export class FlowRig {
   refusedRecently = 0;
   /** The shard's refusal-remembered counter (a filtering refusal dropped and counted by the cache). */
   refusalRemembered = 0;
-  /** Packets refused before the full path (core.refuseUnmapped6: pool4 exhausted, a source holding no mapping). */
+  /** Packets refused before the full path (core.refuseUnmapped6 / refuseUnmapped4). */
   earlyRefusals = 0;
 
   constructor(readonly core: Nat64Core, counters: Float64Array, readonly cache: boolean, public portMtu = 1500,
@@ -67,6 +67,11 @@ export class FlowRig {
       const flen = this.flows.hit4(buf, off, total, now, this.gen);
       if (flen > 0) return { r: Result.EMIT6, off: this.flows.frame + 14, len: flen - 14, hit: true, tooBig: false };
       if (flen === REFUSED_FILTER) { this.refusalRemembered++; return { r: Result.DROP, off: 0, len: 0, hit: true, tooBig: false }; }
+    }
+    if (tried && this.core.refuseUnmapped4(buf, off, total)) {
+      this.earlyRefusals++;
+      this.flows.filtered4(now, this.core.refusedFilter, false, buf[off + 33]);
+      return { r: Result.DROP, off: 0, len: 0, hit: false, tooBig: false };
     }
     const r = this.core.process4(buf, off, len, cap, now);
     if (tried && this.core.refusedFilter >= 0) this.flows.filtered4(now, this.core.refusedFilter, this.core.refusalPaced, buf[off + 33]);
