@@ -84,12 +84,13 @@ const refusalBase = { device: 'null', stage: 'nat64', seconds: 3, frameBytes: 84
 
 /**
  * The all-mapped rows refusal and flood rows are compared with (64 k flows, 1 shard, each direction
- * and protocol; 6to4 UDP with 2 shards for the 2-shard floods).
+ * and protocol; UDP with 2 shards for the 2-shard floods and scans).
  */
 function mappedSpecs(): ScenarioSpec[] {
   const out: ScenarioSpec[] = [];
   for (const proto of ['UDP', 'TCP'] as const) for (const direction of ['6to4', '4to6'] as const) out.push({ ...refusalBase, proto, direction });
   out.push({ ...refusalBase, proto: 'UDP', direction: '6to4', shards: 2 });
+  out.push({ ...refusalBase, proto: 'UDP', direction: '4to6', shards: 2 });
   return out;
 }
 
