@@ -15,26 +15,12 @@
  * to this shard, which parses it again and counts the reason once.
  */
 import { COUNTER_COUNT } from './counters';
-import { Parsed, parse4, parse6 } from './packet/parse';
+import { Parsed, parse4, parse6, plainTcpUdp6 } from './packet/parse';
 import type { StaticBibEntry } from './core-config';
 import { finish, hashAddr6, mix, modU32, word } from './tables/hash';
 import type { RedirectIndex } from './sync/redirect';
 
 const ICMP6 = 58;
-const TCP = 6;
-const UDP = 17;
-
-/**
- * Would parse6 accept the IPv6 packet at buf[off..off+len) whose next header `nh` is TCP or UDP
- * (no extension header)? The same checks: a whole header, version 6, the payload within len, the
- * transport header whole (20 bytes TCP, 8 UDP), a UDP checksum other than zero (RFC 8200 §8.1).
- */
-function plain6(buf: Uint8Array, off: number, len: number, nh: number): boolean {
-  if (len < 40 || buf[off] >>> 4 !== 6) return false;
-  const payload = (buf[off + 4] << 8) | buf[off + 5];
-  if (40 + payload > len || payload < (nh === TCP ? 20 : 8)) return false;
-  return nh === TCP || buf[off + 46] !== 0 || buf[off + 47] !== 0;
-}
 /** Words per static index slot: proto+1 (0 = empty), 4 address words, port, owner shard. */
 const SLOT = 7;
 
@@ -91,11 +77,10 @@ export class Classifier {
 
   ownerOf6(buf: Uint8Array, off: number, len: number): number {
     if (this.shards === 1) return 0;
-    const nh = buf[off + 6];
     // A plain TCP/UDP packet (every new flow of a flood, most of the full path's packets): its key
-    // sits at fixed offsets, and parse6 below would accept it (plain6) and find the same key. It
-    // parsed every packet in full: ~19 % of a 2-shard shard refusing new 5-tuples (issue 11).
-    if ((nh === TCP || nh === UDP) && plain6(buf, off, len, nh)) return this.owner6(nh, buf, off + 8, (buf[off + 40] << 8) | buf[off + 41]);
+    // sits at fixed offsets, and parse6 below would accept it (plainTcpUdp6) and find the same key.
+    // It parsed every packet in full: ~19 % of a 2-shard shard refusing new 5-tuples (issue 11).
+    if (plainTcpUdp6(buf, off, len)) return this.owner6(buf[off + 6], buf, off + 8, (buf[off + 40] << 8) | buf[off + 41]);
     const p = this.p;
     if (!parse6(buf, off, len, p, this.scratch)) return this.shard;
     const q = p.isIcmpError ? p.inner : p;

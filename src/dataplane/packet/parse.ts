@@ -107,6 +107,35 @@ export function parse4(buf: Uint8Array, off: number, len: number, p: Parsed, cou
   return false;
 }
 
+/**
+ * Would parse6 accept the IPv6 packet at buf[off..off+len) as a plain TCP/UDP packet: next header
+ * TCP or UDP (no extension header), version 6, the payload within len, the transport header whole
+ * (20 bytes TCP, 8 UDP), a UDP checksum other than zero (RFC 8200 §8.1)? The checks ip6() and l4()
+ * make, without filling a Parsed: for the paths that read such a packet at fixed offsets
+ * (classify.ts ownerOf6, steps/refuse-unmapped.ts).
+ */
+export function plainTcpUdp6(buf: Uint8Array, off: number, len: number): boolean {
+  const nh = buf[off + 6];
+  if ((nh !== IPPROTO_TCP && nh !== IPPROTO_UDP) || len < IPV6_HDR_LEN || buf[off] >>> 4 !== 6) return false;
+  const payload = get16(buf, off + 4);
+  if (IPV6_HDR_LEN + payload > len || payload < (nh === IPPROTO_TCP ? 20 : 8)) return false;
+  return nh === IPPROTO_TCP || get16(buf, off + IPV6_HDR_LEN + 6) !== 0;
+}
+
+/**
+ * The same for parse4 and an option-less IPv4 TCP/UDP packet at buf[off..off+len): IHL 5, Total
+ * Length within len, not a fragment, the transport header whole, the header checksum right
+ * (steps/refuse-unmapped.ts).
+ */
+export function plainTcpUdp4(buf: Uint8Array, off: number, len: number): boolean {
+  const proto = buf[off + 9];
+  if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || len < IPV4_HDR_LEN || buf[off] !== 0x45) return false;
+  const totalLen = get16(buf, off + 2), frag = get16(buf, off + 6);
+  if (totalLen > len || totalLen - IPV4_HDR_LEN < (proto === IPPROTO_TCP ? 20 : 8)) return false;
+  if ((frag & 0x1fff) !== 0 || (frag & IPV4_MF) !== 0) return false;
+  return fold(sumBytes(buf, off, IPV4_HDR_LEN, 0)) === 0xffff;
+}
+
 /** The packet quoted in an ICMP error starts 8 bytes into the ICMP message (RFC 792, RFC 4443). */
 function quoted(buf: Uint8Array, p: Parsed): number {
   const o = p.l4Off + 8;

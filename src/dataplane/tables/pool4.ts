@@ -178,7 +178,12 @@ export class Pool4 implements BibOccupancy {
     const slot = protoSlot(proto);
     if (slot < 0 || this.tracking === null) return false;
     const a = this.indexOf(slot, addr4 >>> 0);
-    return a >= 0 && (this.used[slot][a * 2048 + (port4 >>> 5)] & (1 << (port4 & 31))) === 0;
+    return a >= 0 && !this.held(slot, a, port4);
+  }
+
+  /** Does a BIB entry hold port `port` of address index a (the tracked bitmap)? */
+  private held(slot: number, a: number, port: number): boolean {
+    return (this.used[slot][a * 2048 + (port >>> 5)] & (1 << (port & 31))) !== 0;
   }
 
   mark(proto: number, addr4: number, port4: number, inUse: boolean): void {
@@ -330,7 +335,7 @@ export class Pool4 implements BibOccupancy {
 
   private freeInSlice(slot: number, a: number, proto: number, bib: Bib, port: number): boolean {
     if (port < 0 || port > 0xffff || !this.inSlice(slot, a, port)) return false;
-    if (this.tracking === bib) return (this.used[slot][a * 2048 + (port >>> 5)] & (1 << (port & 31))) === 0;
+    if (this.tracking === bib) return !this.held(slot, a, port);
     return bib.lookup4(proto, this.slices[slot].addrs[a], port) === NIL;
   }
 
